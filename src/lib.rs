@@ -1,0 +1,4 @@
+pub mod error;
+pub mod rng;
+pub mod topology;
+pub mod units;

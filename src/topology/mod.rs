@@ -1,0 +1,152 @@
+//! The channel graph: who has channels with whom, with what capacity, balances and fees.
+//!
+//! A [`Topology`] is immutable once built and shared (behind an `Arc`) by every run of an
+//! experiment; the mutable per-run state (balances, in-flight HTLCs) lives in
+//! [`crate::engine`]. It is a petgraph undirected graph: node index = [`NodeId`], edge index =
+//! [`ChannelId`], edge weight = [`ChannelSpec`].
+//!
+//! It is built from a `[topology]` scenario table by [`build`]: generated (`generate`) or
+//! imported from a real Lightning snapshot (`import`). This module does no simulation.
+
+pub mod config;
+pub mod generate;
+pub mod import;
+
+pub use config::TopologyConfig;
+
+use crate::units::Msat;
+use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
+use serde::{Deserialize, Serialize};
+
+/// Index of a node (dense, 0..n).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NodeId(pub u32);
+
+/// Index of a channel (dense, 0..m).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChannelId(pub u32);
+
+impl NodeId {
+    #[inline]
+    pub fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+impl ChannelId {
+    #[inline]
+    pub fn idx(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The forwarding policy one side applies to HTLCs it sends *out* through a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeePolicy {
+    /// Fixed fee per forwarded HTLC.
+    pub base_fee: Msat,
+    /// Proportional fee in parts per million of the forwarded amount.
+    pub fee_ppm: u32,
+    /// CLTV delta in blocks this side requires.
+    pub cltv_delta: u16,
+    /// Smallest HTLC this side forwards.
+    pub min_htlc: Msat,
+    /// Largest HTLC this side forwards.
+    pub max_htlc: Msat,
+    /// Most HTLCs this side keeps in flight on this channel at once (LN: 483).
+    pub max_accepted_htlcs: u16,
+}
+
+impl FeePolicy {
+    /// The fee this side charges to forward `amount` onward.
+    #[inline]
+    pub fn fee(&self, amount: Msat) -> Msat {
+        self.base_fee + amount.mul_ppm(self.fee_ppm as u64)
+    }
+}
+
+impl Default for FeePolicy {
+    /// lnd's defaults: 1 sat base, 1 ppm, CLTV delta 40, min 1 sat, 483 HTLCs.
+    fn default() -> Self {
+        FeePolicy {
+            base_fee: Msat(1000),
+            fee_ppm: 1,
+            cltv_delta: 40,
+            min_htlc: Msat(1000),
+            max_htlc: Msat::MAX,
+            max_accepted_htlcs: 483,
+        }
+    }
+}
+
+/// One channel between `nodes[0]` and `nodes[1]`.
+///
+/// Side `d` (0 or 1) is `nodes[d]`. Direction `d` means "from `nodes[d]` to `nodes[1-d]`":
+/// it spends `balance[d]` and charges `policy[d]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelSpec {
+    pub nodes: [NodeId; 2],
+    pub capacity: Msat,
+    /// Initial balance of each side; `balance[0] + balance[1] == capacity`.
+    pub balance: [Msat; 2],
+    /// Channel reserve each side must keep (it can not spend below it).
+    pub reserve: [Msat; 2],
+    pub policy: [FeePolicy; 2],
+    /// Short channel id or other label from the source file, if any.
+    pub label: Option<String>,
+}
+
+/// One node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Public key, alias or index from the source file; generated nodes use `n<i>`.
+    pub name: String,
+}
+
+/// The channel graph. Invariant: node index `i` is `NodeId(i)`, edge index `j` is
+/// `ChannelId(j)`, and for every edge `(a, b)` its spec has `nodes == [a, b]` and balances
+/// summing to its capacity.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    pub graph: UnGraph<NodeInfo, ChannelSpec, u32>,
+}
+
+impl Topology {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn add_node(&mut self, name: impl Into<String>) -> NodeId {
+        NodeId(self.graph.add_node(NodeInfo { name: name.into() }).index() as u32)
+    }
+    /// Adds a channel; `spec.nodes` must be existing nodes.
+    pub fn add_channel(&mut self, spec: ChannelSpec) -> ChannelId {
+        debug_assert_eq!(spec.balance[0] + spec.balance[1], spec.capacity);
+        let (a, b) = (
+            NodeIndex::new(spec.nodes[0].idx()),
+            NodeIndex::new(spec.nodes[1].idx()),
+        );
+        ChannelId(self.graph.add_edge(a, b, spec).index() as u32)
+    }
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+    pub fn channel_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+    pub fn channel(&self, c: ChannelId) -> &ChannelSpec {
+        &self.graph[EdgeIndex::new(c.idx())]
+    }
+    pub fn node(&self, n: NodeId) -> &NodeInfo {
+        &self.graph[NodeIndex::new(n.idx())]
+    }
+    pub fn channels(&self) -> impl Iterator<Item = (ChannelId, &ChannelSpec)> {
+        self.graph
+            .edge_indices()
+            .map(move |e| (ChannelId(e.index() as u32), &self.graph[e]))
+    }
+    /// Sum of all channel capacities.
+    pub fn total_capacity(&self) -> Msat {
+        self.channels().map(|(_, c)| c.capacity).sum()
+    }
+}
