@@ -59,3 +59,30 @@ impl fmt::Display for InputError {
 impl std::error::Error for InputError {}
 
 pub type InputResult<T> = Result<T, InputError>;
+
+/// A validation error found after parsing, naming the TOML key path (e.g.
+/// `topology.capacity.sigma`). The scenario loader turns it into an [`InputError`] with the
+/// file and the line where that key stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted key path from the document root, e.g. `workload.rate_per_s`; `[[strategy]]`
+    /// entries are written `strategy[2].low`.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field `{}`: {}", self.field, self.message)
+    }
+}
+impl std::error::Error for FieldError {}
