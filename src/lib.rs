@@ -1,4 +1,14 @@
+pub mod chain;
+pub mod cli;
+pub mod dist;
+pub mod engine;
 pub mod error;
+pub mod experiment;
+pub mod metrics;
+pub mod output;
 pub mod rng;
+pub mod scenario;
+pub mod strategy;
 pub mod topology;
 pub mod units;
+pub mod workload;

@@ -1,0 +1,350 @@
+//! Per-run mutable channel state and the compact adjacency used by route search.
+//!
+//! [`Network`] is built from an immutable [`Topology`] at the start of a run. All balance
+//! changes go through its methods (`lock`, `settle`, `fail`, `deposit`, `withdraw`), which
+//! keep the **conservation invariant** of every channel:
+//! `balance[0] + balance[1] + inflight[0] + inflight[1] == capacity`.
+//! It does no I/O and knows nothing of payments.
+
+use crate::topology::{ChannelId, ChannelSpec, FeePolicy, NodeId, Topology};
+use crate::units::Msat;
+
+/// Lifecycle of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelStatus {
+    /// Usable for payments.
+    Open,
+    /// A close (cooperative, unilateral or dispute) is pending on chain: no new HTLCs.
+    Closing,
+    /// Closed on chain: balances were paid out.
+    Closed,
+}
+
+/// The live state of one channel in a run.
+#[derive(Debug, Clone)]
+pub struct ChannelState {
+    pub nodes: [NodeId; 2],
+    pub capacity: Msat,
+    /// Settled balance of each side, not counting HTLCs it has in flight.
+    pub balance: [Msat; 2],
+    /// Sum of HTLCs in flight offered by each side.
+    pub inflight: [Msat; 2],
+    /// Number of HTLCs in flight offered by each side.
+    pub htlcs: [u16; 2],
+    pub reserve: [Msat; 2],
+    pub policy: [FeePolicy; 2],
+    pub status: ChannelStatus,
+    /// State number: incremented by every committed update (lock, settle, fail, splice).
+    pub version: u64,
+}
+
+impl ChannelState {
+    fn from_spec(s: &ChannelSpec) -> Self {
+        ChannelState {
+            nodes: s.nodes,
+            capacity: s.capacity,
+            balance: s.balance,
+            inflight: [Msat::ZERO; 2],
+            htlcs: [0; 2],
+            reserve: s.reserve,
+            policy: s.policy,
+            status: ChannelStatus::Open,
+            version: 0,
+        }
+    }
+
+    /// What side `d` can offer in a new HTLC right now (above its reserve).
+    #[inline]
+    pub fn spendable(&self, d: usize) -> Msat {
+        self.balance[d].saturating_sub(self.reserve[d])
+    }
+
+    /// Why side `d` can not offer an HTLC of `amount` now, if it can not.
+    #[inline]
+    pub fn check_offer(&self, d: usize, amount: Msat) -> Result<(), OfferRefusal> {
+        let p = &self.policy[d];
+        if self.status != ChannelStatus::Open {
+            return Err(OfferRefusal::Closed);
+        }
+        if amount < p.min_htlc || amount > p.max_htlc {
+            return Err(OfferRefusal::Policy);
+        }
+        if self.htlcs[d] >= p.max_accepted_htlcs {
+            return Err(OfferRefusal::TooManyHtlcs);
+        }
+        if self.spendable(d) < amount {
+            return Err(OfferRefusal::Balance);
+        }
+        Ok(())
+    }
+
+    /// Local share of side `d`: its balance plus what it has in flight, over capacity.
+    pub fn share(&self, d: usize) -> f64 {
+        if self.capacity.0 == 0 {
+            return 0.0;
+        }
+        (self.balance[d].0 + self.inflight[d].0) as f64 / self.capacity.0 as f64
+    }
+
+    #[inline]
+    pub fn conserved(&self) -> bool {
+        self.balance[0].0 as u128
+            + self.balance[1].0 as u128
+            + self.inflight[0].0 as u128
+            + self.inflight[1].0 as u128
+            == self.capacity.0 as u128
+    }
+
+    /// The side of `n` in this channel.
+    pub fn side_of(&self, n: NodeId) -> Option<usize> {
+        if self.nodes[0] == n {
+            Some(0)
+        } else if self.nodes[1] == n {
+            Some(1)
+        } else {
+            None
+        }
+    }
+}
+
+/// Why an HTLC offer was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferRefusal {
+    Balance,
+    Policy,
+    TooManyHtlcs,
+    Closed,
+}
+
+/// One directed edge as seen from its *destination* node, for backward route search.
+/// Static fields are copied here for cache locality; it is rebuilt when the channel set
+/// or a capacity changes.
+#[derive(Debug, Clone, Copy)]
+pub struct InEdge {
+    /// The channel.
+    pub chan: u32,
+    /// The node the edge comes from.
+    pub from: u32,
+    /// The side of `from` in the channel, i.e. the direction of the edge.
+    pub dir: u8,
+    pub cltv_delta: u16,
+    pub fee_ppm: u32,
+    pub base_fee: u64,
+    pub min_htlc: u64,
+    /// min(max_htlc, capacity): the most the sender believes can pass.
+    pub max_amount: u64,
+}
+
+/// The mutable network of one run.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub channels: Vec<ChannelState>,
+    node_count: usize,
+    /// CSR adjacency of incoming edges: node v's are `in_edges[in_start[v]..in_start[v+1]]`.
+    in_start: Vec<u32>,
+    in_edges: Vec<InEdge>,
+    /// Channels of each node (both directions), CSR.
+    node_chan_start: Vec<u32>,
+    node_chans: Vec<u32>,
+}
+
+impl Network {
+    pub fn new(t: &Topology) -> Self {
+        let channels = t.channels().map(|(_, s)| ChannelState::from_spec(s)).collect();
+        let mut n = Network {
+            channels,
+            node_count: t.node_count(),
+            in_start: Vec::new(),
+            in_edges: Vec::new(),
+            node_chan_start: Vec::new(),
+            node_chans: Vec::new(),
+        };
+        n.rebuild_adjacency();
+        n
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.node_count
+    }
+
+    /// Rebuilds the CSR adjacency (after an open, close or splice). O(N + M).
+    pub fn rebuild_adjacency(&mut self) {
+        let n = self.node_count;
+        let mut deg = vec![0u32; n + 1];
+        for c in &self.channels {
+            deg[c.nodes[0].idx()] += 1;
+            deg[c.nodes[1].idx()] += 1;
+        }
+        let mut start = vec![0u32; n + 1];
+        for v in 0..n {
+            start[v + 1] = start[v] + deg[v];
+        }
+        let total = start[n] as usize;
+        let mut fill = start.clone();
+        let mut chans = vec![0u32; total];
+        let dummy = InEdge {
+            chan: 0,
+            from: 0,
+            dir: 0,
+            cltv_delta: 0,
+            fee_ppm: 0,
+            base_fee: 0,
+            min_htlc: 0,
+            max_amount: 0,
+        };
+        let mut edges = vec![dummy; total];
+        for (ci, c) in self.channels.iter().enumerate() {
+            for d in 0..2 {
+                // Edge from side d to side 1-d, stored at its destination.
+                let to = c.nodes[1 - d].idx();
+                let slot = fill[to] as usize;
+                fill[to] += 1;
+                let p = &c.policy[d];
+                chans[slot] = ci as u32;
+                edges[slot] = InEdge {
+                    chan: ci as u32,
+                    from: c.nodes[d].0,
+                    dir: d as u8,
+                    cltv_delta: p.cltv_delta,
+                    fee_ppm: p.fee_ppm,
+                    base_fee: p.base_fee.0,
+                    min_htlc: p.min_htlc.0,
+                    max_amount: p.max_htlc.0.min(c.capacity.0),
+                };
+            }
+        }
+        self.in_start = start.clone();
+        self.in_edges = edges;
+        self.node_chan_start = start;
+        self.node_chans = chans;
+    }
+
+    /// Directed edges arriving at `v`.
+    #[inline]
+    pub fn in_edges(&self, v: NodeId) -> &[InEdge] {
+        &self.in_edges[self.in_start[v.idx()] as usize..self.in_start[v.idx() + 1] as usize]
+    }
+
+    /// Channels of `v` (open or not), in channel-id order.
+    #[inline]
+    pub fn channels_of(&self, v: NodeId) -> impl Iterator<Item = ChannelId> + '_ {
+        self.node_chans
+            [self.node_chan_start[v.idx()] as usize..self.node_chan_start[v.idx() + 1] as usize]
+            .iter()
+            .map(|&c| ChannelId(c))
+    }
+
+    #[inline]
+    pub fn chan(&self, c: ChannelId) -> &ChannelState {
+        &self.channels[c.idx()]
+    }
+
+    /// Offers an HTLC of `amount` from side `d` of `c`: moves it from balance to in-flight.
+    #[inline]
+    pub fn lock(&mut self, c: ChannelId, d: usize, amount: Msat) -> Result<(), OfferRefusal> {
+        let ch = &mut self.channels[c.idx()];
+        ch.check_offer(d, amount)?;
+        ch.balance[d] -= amount;
+        ch.inflight[d] += amount;
+        ch.htlcs[d] += 1;
+        ch.version += 1;
+        debug_assert!(ch.conserved());
+        Ok(())
+    }
+
+    /// Settles an HTLC offered by side `d`: the amount goes to the other side.
+    #[inline]
+    pub fn settle(&mut self, c: ChannelId, d: usize, amount: Msat) {
+        let ch = &mut self.channels[c.idx()];
+        ch.inflight[d] -= amount;
+        ch.htlcs[d] -= 1;
+        ch.balance[1 - d] += amount;
+        ch.version += 1;
+        debug_assert!(ch.conserved());
+    }
+
+    /// Fails an HTLC offered by side `d`: the amount returns to side `d`.
+    #[inline]
+    pub fn fail(&mut self, c: ChannelId, d: usize, amount: Msat) {
+        let ch = &mut self.channels[c.idx()];
+        ch.inflight[d] -= amount;
+        ch.htlcs[d] -= 1;
+        ch.balance[d] += amount;
+        ch.version += 1;
+        debug_assert!(ch.conserved());
+    }
+
+    /// Adds outside money to side `d` (splice-in, swap settlement): capacity grows.
+    pub fn deposit(&mut self, c: ChannelId, d: usize, amount: Msat) {
+        let ch = &mut self.channels[c.idx()];
+        ch.balance[d] += amount;
+        ch.capacity += amount;
+        ch.version += 1;
+        debug_assert!(ch.conserved());
+        self.rebuild_adjacency();
+    }
+
+    /// Removes money from side `d` (splice-out): capacity shrinks. Fails if side `d` does
+    /// not have `amount` above its reserve.
+    pub fn withdraw(&mut self, c: ChannelId, d: usize, amount: Msat) -> Result<(), OfferRefusal> {
+        let ch = &mut self.channels[c.idx()];
+        if ch.status != ChannelStatus::Open {
+            return Err(OfferRefusal::Closed);
+        }
+        if ch.spendable(d) < amount {
+            return Err(OfferRefusal::Balance);
+        }
+        ch.balance[d] -= amount;
+        ch.capacity -= amount;
+        ch.version += 1;
+        debug_assert!(ch.conserved());
+        self.rebuild_adjacency();
+        Ok(())
+    }
+
+    /// Opens a new channel (after its funding confirmed). Returns its id.
+    pub fn open_channel(&mut self, spec: &ChannelSpec) -> ChannelId {
+        self.channels.push(ChannelState::from_spec(spec));
+        self.rebuild_adjacency();
+        ChannelId(self.channels.len() as u32 - 1)
+    }
+
+    /// Marks a channel closing (no new HTLCs).
+    pub fn set_status(&mut self, c: ChannelId, s: ChannelStatus) {
+        self.channels[c.idx()].status = s;
+    }
+
+    /// Checks conservation on every channel; returns the first violating channel.
+    pub fn check_conservation(&self) -> Result<(), ChannelId> {
+        match self.channels.iter().position(|c| !c.conserved()) {
+            Some(i) => Err(ChannelId(i as u32)),
+            None => Ok(()),
+        }
+    }
+
+    /// Sum over channels of capacity (open and closing).
+    pub fn total_capacity(&self) -> Msat {
+        self.channels
+            .iter()
+            .filter(|c| c.status != ChannelStatus::Closed)
+            .map(|c| c.capacity)
+            .sum()
+    }
+
+    /// Total local funds of node `v` (balances plus own in-flight) over its open channels.
+    pub fn node_funds(&self, v: NodeId) -> (Msat, Msat) {
+        let mut local = Msat::ZERO;
+        let mut remote = Msat::ZERO;
+        for c in self.channels_of(v) {
+            let ch = self.chan(c);
+            if ch.status != ChannelStatus::Open {
+                continue;
+            }
+            if let Some(d) = ch.side_of(v) {
+                local += ch.balance[d];
+                remote += ch.balance[1 - d];
+            }
+        }
+        (local, remote)
+    }
+}

@@ -1,0 +1,129 @@
+//! Resolved engine parameters (built from the scenario by [`crate::scenario`]).
+
+use super::router::RouterParams;
+use crate::chain::TxSizes;
+use crate::error::FieldError;
+use crate::units::SimDuration;
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+use serde::Deserialize;
+
+/// Per-hop message latency, in milliseconds (`hop_latency = { dist = "uniform", ... }`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LatencyDist {
+    Fixed { ms: f64 },
+    Uniform { min_ms: f64, max_ms: f64 },
+    Exponential { mean_ms: f64 },
+    Lognormal { median_ms: f64, sigma: f64 },
+}
+
+impl Default for LatencyDist {
+    /// 10–100 ms per hop, uniform.
+    fn default() -> Self {
+        LatencyDist::Uniform {
+            min_ms: 10.0,
+            max_ms: 100.0,
+        }
+    }
+}
+
+impl LatencyDist {
+    pub fn validate(&self, field: &str) -> Result<(), FieldError> {
+        let ok = |x: f64| x.is_finite() && x >= 0.0;
+        let bad = |k: &str, m: &str| Err(FieldError::new(format!("{field}.{k}"), m.to_string()));
+        match *self {
+            LatencyDist::Fixed { ms } if !ok(ms) => bad("ms", "expected a non-negative number"),
+            LatencyDist::Uniform { min_ms, max_ms } if !(ok(min_ms) && ok(max_ms) && min_ms <= max_ms) => {
+                bad("max_ms", "expected 0 <= min_ms <= max_ms")
+            }
+            LatencyDist::Exponential { mean_ms } if !(ok(mean_ms) && mean_ms > 0.0) => {
+                bad("mean_ms", "expected a positive number")
+            }
+            LatencyDist::Lognormal { median_ms, sigma }
+                if !(ok(median_ms) && median_ms > 0.0 && ok(sigma) && sigma > 0.0) =>
+            {
+                bad("sigma", "expected median_ms > 0 and sigma > 0")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Draws one latency. The distribution was validated, so construction cannot fail; a
+    /// degenerate case falls back to the median.
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        let ms = match *self {
+            LatencyDist::Fixed { ms } => ms,
+            LatencyDist::Uniform { min_ms, max_ms } => {
+                if max_ms > min_ms {
+                    rng.random_range(min_ms..max_ms)
+                } else {
+                    min_ms
+                }
+            }
+            LatencyDist::Exponential { mean_ms } => match Exp::new(1.0 / mean_ms) {
+                Ok(d) => d.sample(rng),
+                Err(_) => mean_ms,
+            },
+            LatencyDist::Lognormal { median_ms, sigma } => {
+                match LogNormal::new(median_ms.ln(), sigma) {
+                    Ok(d) => d.sample(rng),
+                    Err(_) => median_ms,
+                }
+            }
+        };
+        SimDuration::from_secs_f64(ms / 1000.0)
+    }
+}
+
+/// Submarine-swap provider terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwapParams {
+    /// Provider's fee, ppm of the swapped amount.
+    pub fee_ppm: u64,
+    /// The provider's node (a well-connected node of the graph).
+    pub provider: Option<crate::topology::NodeId>,
+}
+
+/// Everything the engine needs besides the topology, workload and strategy.
+#[derive(Debug, Clone)]
+pub struct EngineParams {
+    pub router: RouterParams,
+    pub max_attempts: u32,
+    pub payment_timeout: SimDuration,
+    pub hop_latency: LatencyDist,
+    /// Probability that a node is offline when an HTLC is forwarded to it.
+    pub offline_probability: f64,
+    /// Length of a time-series window.
+    pub window: SimDuration,
+    /// A channel direction is depleted below this share of capacity.
+    pub depleted_share: f64,
+    pub block_interval: SimDuration,
+    pub confirmations: u64,
+    pub tx_sizes: TxSizes,
+    pub swap: SwapParams,
+    /// Stop the run at this time even if payments are pending (None: when all resolve).
+    pub horizon: Option<crate::units::SimTime>,
+}
+
+impl Default for EngineParams {
+    fn default() -> Self {
+        EngineParams {
+            router: RouterParams::default(),
+            max_attempts: 10,
+            payment_timeout: SimDuration::from_secs(60),
+            hop_latency: LatencyDist::default(),
+            offline_probability: 0.0,
+            window: SimDuration::from_secs(60),
+            depleted_share: 0.05,
+            block_interval: SimDuration::from_secs(600),
+            confirmations: 3,
+            tx_sizes: TxSizes::default(),
+            swap: SwapParams {
+                fee_ppm: 1000,
+                provider: None,
+            },
+            horizon: None,
+        }
+    }
+}

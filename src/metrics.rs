@@ -1,0 +1,246 @@
+//! What a run measures: per-payment records, windowed time series and the run summary.
+//!
+//! The engine pushes records through the [`Recorder`] trait — the only path from the core
+//! to output. Aggregation that needs no I/O (success ratios, percentiles, imbalance) lives
+//! here so that every front end (CLI, experiments, tests) computes it the same way.
+
+use crate::engine::network::{ChannelStatus, Network};
+use crate::topology::NodeId;
+use crate::units::{Msat, SimTime};
+use serde::Serialize;
+
+/// Why a payment (or rebalance) failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum FailureReason {
+    /// The sender found no route (no path with enough capacity, or all excluded).
+    NoRoute,
+    /// Hop `k` (0-based, from the sender) lacked outgoing balance.
+    NoBalance { hop: u16 },
+    /// The node at the end of hop `k` was offline.
+    OfflineNode { hop: u16 },
+    /// The payment's deadline passed (no more retries, or the HTLC reached the receiver late).
+    Timeout,
+    /// Fees exceeded the limit (rebalancing budgets).
+    FeeLimit,
+    /// A channel on the route was closed while the HTLC was in flight.
+    ChannelClosed { hop: u16 },
+}
+
+impl FailureReason {
+    /// Stable short name used in CSV files.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FailureReason::NoRoute => "no_route",
+            FailureReason::NoBalance { .. } => "no_balance",
+            FailureReason::OfflineNode { .. } => "offline_node",
+            FailureReason::Timeout => "timeout",
+            FailureReason::FeeLimit => "fee_limit",
+            FailureReason::ChannelClosed { .. } => "channel_closed",
+        }
+    }
+    /// The hop index at which it failed, where meaningful.
+    pub fn hop(&self) -> Option<u16> {
+        match self {
+            FailureReason::NoBalance { hop }
+            | FailureReason::OfflineNode { hop }
+            | FailureReason::ChannelClosed { hop } => Some(*hop),
+            _ => None,
+        }
+    }
+    pub const ALL_NAMES: [&'static str; 6] = [
+        "no_route",
+        "no_balance",
+        "offline_node",
+        "timeout",
+        "fee_limit",
+        "channel_closed",
+    ];
+}
+
+/// What a record is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PaymentKind {
+    /// A workload payment.
+    Payment,
+    /// A circular self-payment made by a rebalancing strategy.
+    Rebalance,
+}
+
+/// The outcome of one payment or rebalance, written once it is final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRecord {
+    pub id: u64,
+    pub kind: PaymentKind,
+    pub sender: NodeId,
+    pub receiver: NodeId,
+    pub amount: Msat,
+    pub created: SimTime,
+    pub finished: SimTime,
+    pub success: bool,
+    pub reason: Option<FailureReason>,
+    pub attempts: u32,
+    /// Hops of the successful route, or of the last attempted route (0 if none).
+    pub hops: u16,
+    /// Fees paid (successful payments only).
+    pub fee: Msat,
+    /// At creation, the sender's total spendable funds or the receiver's total inbound
+    /// liquidity was below the amount: no rebalancing among existing channels could make it
+    /// feasible.
+    pub infeasible: bool,
+}
+
+/// One window of the time series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowSample {
+    /// End of the window.
+    pub time: SimTime,
+    pub attempted: u64,
+    pub succeeded: u64,
+    pub volume_attempted: Msat,
+    pub volume_succeeded: Msat,
+    pub imbalance: Imbalance,
+    /// Rebalancing fees paid in this window.
+    pub rebalance_fees: Msat,
+    /// Capital committed on chain (splice-in, loop-in, funding) not yet usable.
+    pub pending_topup: Msat,
+}
+
+/// Imbalance of the network at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct Imbalance {
+    /// Share of open channel directions whose spendable balance is below
+    /// `depleted_share × capacity`.
+    pub depleted_share: f64,
+    /// Mean over open channels of |local share − 0.5|.
+    pub mean_abs_skew: f64,
+    /// Mean over nodes with ≥ 2 open channels of the Gini coefficient of their channels'
+    /// local balance shares (Pickhardt–Nowostawski imbalance measure).
+    pub node_gini: f64,
+}
+
+/// The only path from the simulation core to output. Implementations write CSV, keep
+/// records in memory for tests, or drop them.
+pub trait Recorder {
+    fn payment(&mut self, _r: &PaymentRecord) {}
+    fn window(&mut self, _w: &WindowSample) {}
+    /// Share of the workload generated so far (0..=1), for progress bars.
+    fn progress(&mut self, _fraction: f64) {}
+}
+
+/// A recorder that keeps nothing.
+pub struct NullRecorder;
+impl Recorder for NullRecorder {}
+
+/// A recorder that keeps everything in memory (tests, notebooks).
+#[derive(Default, Debug)]
+pub struct MemRecorder {
+    pub payments: Vec<PaymentRecord>,
+    pub windows: Vec<WindowSample>,
+}
+impl Recorder for MemRecorder {
+    fn payment(&mut self, r: &PaymentRecord) {
+        self.payments.push(r.clone());
+    }
+    fn window(&mut self, w: &WindowSample) {
+        self.windows.push(w.clone());
+    }
+}
+
+/// Gini coefficient of non-negative values: `Σ_i Σ_j |x_i − x_j| / (2 n² mean)`.
+/// 0 when all are equal; `(n−1)/n` when one holds everything. O(n log n).
+pub fn gini(values: &mut [f64]) -> f64 {
+    let n = values.len();
+    if n == 0 {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let sum: f64 = values.iter().sum();
+    if sum <= 0.0 {
+        return 0.0;
+    }
+    // With sorted x: Σ_i Σ_j |x_i − x_j| = 2 Σ_i (2i − n + 1) x_i (0-based i).
+    let mut acc = 0.0;
+    for (i, x) in values.iter().enumerate() {
+        acc += (2.0 * i as f64 - n as f64 + 1.0) * x;
+    }
+    acc / (n as f64 * sum)
+}
+
+/// Measures the network's imbalance. O(N + M log deg).
+pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> Imbalance {
+    let mut dirs = 0u64;
+    let mut depleted = 0u64;
+    let mut skew = 0.0;
+    let mut open = 0u64;
+    for c in &net.channels {
+        if c.status != ChannelStatus::Open || c.capacity.0 == 0 {
+            continue;
+        }
+        open += 1;
+        let thr = (c.capacity.0 as f64 * depleted_share) as u64;
+        for d in 0..2 {
+            dirs += 1;
+            if c.spendable(d).0 < thr.max(1) {
+                depleted += 1;
+            }
+        }
+        skew += (c.share(0) - 0.5).abs();
+    }
+    let mut gini_sum = 0.0;
+    let mut gini_nodes = 0u64;
+    for v in 0..net.node_count() {
+        scratch.clear();
+        let v = NodeId(v as u32);
+        for c in net.channels_of(v) {
+            let ch = net.chan(c);
+            if ch.status != ChannelStatus::Open {
+                continue;
+            }
+            if let Some(d) = ch.side_of(v) {
+                scratch.push(ch.share(d));
+            }
+        }
+        if scratch.len() >= 2 {
+            gini_sum += gini(scratch);
+            gini_nodes += 1;
+        }
+    }
+    Imbalance {
+        depleted_share: if dirs > 0 { depleted as f64 / dirs as f64 } else { 0.0 },
+        mean_abs_skew: if open > 0 { skew / open as f64 } else { 0.0 },
+        node_gini: if gini_nodes > 0 { gini_sum / gini_nodes as f64 } else { 0.0 },
+    }
+}
+
+/// Percentile of sorted values, nearest-rank method (`q` in 0..=1). NaN if empty.
+pub fn percentile_sorted(sorted: &[u64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1] as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gini_hand_computed() {
+        // Equal → 0.
+        assert_eq!(gini(&mut [0.5, 0.5, 0.5]), 0.0);
+        // [0,0,0,1]: Σ|xi−xj| = 2·3·1 = 6; 2 n² mean = 2·16·0.25 = 8 → 0.75.
+        assert!((gini(&mut [0.0, 1.0, 0.0, 0.0]) - 0.75).abs() < 1e-12);
+        // [1,3]: Σ|xi−xj| = 4; 2·4·2 = 16 → 0.25.
+        assert!((gini(&mut [3.0, 1.0]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn percentile_nearest_rank() {
+        let v = [10, 20, 30, 40];
+        assert_eq!(percentile_sorted(&v, 0.5), 20.0);
+        assert_eq!(percentile_sorted(&v, 0.99), 40.0);
+        assert_eq!(percentile_sorted(&v, 0.0), 10.0);
+        assert!(percentile_sorted(&[], 0.5).is_nan());
+    }
+}

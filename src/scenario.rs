@@ -1,0 +1,418 @@
+//! Scenario files: parse once, validate once, resolve into everything a run needs.
+//!
+//! `RawScenario` mirrors the TOML (`deny_unknown_fields` everywhere). [`load`] parses it,
+//! validates every field, loads referenced data (snapshots, traces, amount lists, fee-rate
+//! series) and builds the topology, returning a [`Scenario`] that can be run any number of
+//! times. Every error names the file, the line and the field.
+
+use crate::chain::ChainConfig;
+use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
+use crate::engine::router::RouterParams;
+use crate::error::{FieldError, InputError};
+use crate::rng::{self, SimRng};
+use crate::strategy::config::StrategySpec;
+use crate::topology::{self, NodeId, Topology, TopologyConfig};
+use crate::units::{Msat, SimDuration, SimTime};
+use crate::workload::{self, Arrival, WorkloadConfig};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `[routing]`: path finding, retries and the HTLC layer.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingConfig {
+    pub max_attempts: u32,
+    pub timeout_s: f64,
+    pub hop_latency: LatencyDist,
+    pub offline_probability: f64,
+    pub risk_factor_billionths: u64,
+    pub attempt_cost_sat: u64,
+    pub attempt_cost_ppm: u64,
+    pub apriori: f64,
+    pub penalty_half_life_s: f64,
+    pub max_hops: u8,
+    pub max_cltv: u32,
+    pub memory: usize,
+}
+
+impl Default for RoutingConfig {
+    fn default() -> Self {
+        let r = RouterParams::default();
+        RoutingConfig {
+            max_attempts: 10,
+            timeout_s: 60.0,
+            hop_latency: LatencyDist::default(),
+            offline_probability: 0.0,
+            risk_factor_billionths: r.risk_factor_billionths,
+            attempt_cost_sat: r.attempt_cost.sat(),
+            attempt_cost_ppm: r.attempt_cost_ppm,
+            apriori: r.apriori,
+            penalty_half_life_s: r.penalty_half_life.secs_f64(),
+            max_hops: r.max_hops,
+            max_cltv: r.max_cltv,
+            memory: r.memory,
+        }
+    }
+}
+
+impl RoutingConfig {
+    fn validate(&self) -> Result<(), FieldError> {
+        let f = |k: &str| format!("routing.{k}");
+        if self.max_attempts == 0 {
+            return Err(FieldError::new(f("max_attempts"), "expected at least 1"));
+        }
+        if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
+            return Err(FieldError::new(f("timeout_s"), "expected a positive number of seconds"));
+        }
+        self.hop_latency.validate("routing.hop_latency")?;
+        if !(0.0..=1.0).contains(&self.offline_probability) {
+            return Err(FieldError::new(f("offline_probability"), "expected a probability between 0 and 1"));
+        }
+        if !(self.apriori > 0.0 && self.apriori <= 1.0) {
+            return Err(FieldError::new(f("apriori"), "expected a probability in (0, 1]"));
+        }
+        if !(self.penalty_half_life_s.is_finite() && self.penalty_half_life_s > 0.0) {
+            return Err(FieldError::new(f("penalty_half_life_s"), "expected a positive number of seconds"));
+        }
+        if self.max_hops == 0 || self.max_hops > 27 {
+            return Err(FieldError::new(f("max_hops"), "expected 1..=27 (the onion limit)"));
+        }
+        if self.memory == 0 {
+            return Err(FieldError::new(f("memory"), "expected at least 1 entry"));
+        }
+        Ok(())
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Time-series window, seconds.
+    pub window_s: f64,
+    /// A direction is depleted when its spendable balance is below this share of capacity.
+    pub depleted_share: f64,
+    /// Write the per-payment CSV (large for long runs).
+    pub payments_csv: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { window_s: 60.0, depleted_share: 0.05, payments_csv: true }
+    }
+}
+
+/// `[swap]`: the submarine-swap provider.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SwapConfig {
+    pub fee_ppm: u64,
+    /// Provider node index; default: the node with the largest total capacity.
+    pub provider: Option<u32>,
+}
+impl Default for SwapConfig {
+    fn default() -> Self {
+        SwapConfig { fee_ppm: 1000, provider: None }
+    }
+}
+
+/// The scenario file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    #[serde(default = "one")]
+    pub replications: u32,
+    pub topology: TopologyConfig,
+    pub workload: WorkloadConfig,
+    #[serde(default)]
+    pub routing: RoutingConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
+    pub chain: ChainConfig,
+    #[serde(default)]
+    pub swap: SwapConfig,
+    #[serde(default)]
+    pub strategy: Vec<toml::Table>,
+    #[serde(default)]
+    pub sweep: toml::Table,
+}
+fn default_seed() -> u64 {
+    1
+}
+fn one() -> u32 {
+    1
+}
+
+/// A validated scenario, ready to run any number of times.
+pub struct Scenario {
+    pub raw: RawScenario,
+    /// Where it came from (`<embedded default>` for the built-in one).
+    pub source: String,
+    pub text: String,
+    pub base_dir: PathBuf,
+    pub topology: Arc<Topology>,
+    pub params: EngineParams,
+    pub strategies: Vec<StrategySpec>,
+    pub amounts: Vec<Msat>,
+    pub trace: Option<Vec<Arrival>>,
+    pub feerates: Vec<(SimTime, u64)>,
+}
+
+/// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
+/// `strategy[1].low`, `topology.capacity.sigma`) is written. Handles `[table]`,
+/// `[[array]]` headers, dotted keys and inline tables on one line; falls back to the
+/// nearest enclosing table header.
+pub fn locate(text: &str, field: &str) -> Option<usize> {
+    // Split into (name, index) parts.
+    let parts: Vec<(String, Option<usize>)> = field
+        .split('.')
+        .map(|p| match p.find('[') {
+            Some(i) => (p[..i].to_string(), p[i + 1..].trim_end_matches(']').parse().ok()),
+            None => (p.to_string(), None),
+        })
+        .collect();
+    let mut best: Option<usize> = None;
+    let mut table: Vec<String> = Vec::new();
+    let mut array_counts: Vec<(String, usize)> = Vec::new();
+    let mut table_idx: Option<usize> = None;
+    for (ln, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('#') || t.is_empty() {
+            continue;
+        }
+        if let Some(h) = t.strip_prefix("[[") {
+            let name = h.split("]]").next().unwrap_or("").trim().to_string();
+            let c = match array_counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => {
+                    *c += 1;
+                    *c
+                }
+                None => {
+                    array_counts.push((name.clone(), 0));
+                    0
+                }
+            };
+            table = name.split('.').map(|s| s.trim().to_string()).collect();
+            table_idx = Some(c);
+        } else if let Some(h) = t.strip_prefix('[') {
+            let name = h.split(']').next().unwrap_or("").trim();
+            table = name.split('.').map(|s| s.trim().to_string()).collect();
+            table_idx = None;
+        } else {
+            continue_key(t, ln, &table, table_idx, &parts, &mut best);
+            continue;
+        }
+        // A header that matches a prefix of the path is a fallback location.
+        let matches_prefix = table.len() <= parts.len()
+            && table.iter().zip(&parts).enumerate().all(|(i, (a, (b, idx)))| {
+                a == b && (i + 1 < table.len() || idx.is_none() || *idx == table_idx)
+            });
+        if matches_prefix && best.is_none_or(|_| table.len() == parts.len()) {
+            best = Some(ln + 1);
+        }
+    }
+    best
+}
+
+fn continue_key(t: &str, ln: usize, table: &[String], table_idx: Option<usize>, parts: &[(String, Option<usize>)], best: &mut Option<usize>) {
+    let Some(eq) = t.find('=') else { return };
+    let key: Vec<&str> = t[..eq].trim().split('.').map(|s| s.trim().trim_matches('"')).collect();
+    let mut path: Vec<&str> = table.iter().map(|s| s.as_str()).collect();
+    path.extend(key);
+    if path.len() > parts.len() {
+        return;
+    }
+    for (i, p) in path.iter().enumerate() {
+        if *p != parts[i].0 {
+            return;
+        }
+        if i + 1 == table.len() && parts[i].1.is_some() && parts[i].1 != table_idx {
+            return;
+        }
+    }
+    if path.len() == parts.len() {
+        *best = Some(ln + 1);
+        return;
+    }
+    // Inline table: `capacity = { dist = "x", sigma = 1 }` for `...capacity.sigma`.
+    let rest = &t[eq + 1..];
+    if rest.trim_start().starts_with('{') {
+        let want = &parts[path.len()].0;
+        if rest.contains(&format!("{want} =")) || rest.contains(&format!("{want}=")) {
+            *best = Some(ln + 1);
+        } else if best.is_none() {
+            *best = Some(ln + 1);
+        }
+    } else if best.is_none() {
+        *best = Some(ln + 1);
+    }
+}
+
+fn field_err(source: &str, text: &str, e: FieldError) -> InputError {
+    let line = locate(text, &e.field);
+    InputError::new(source, e.message).line_opt(line).field(e.field)
+}
+
+/// Converts a TOML parse error (with its byte span) to an [`InputError`].
+fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
+    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let msg = e.message().trim().to_string();
+    // Name the key under the span where possible.
+    let field = e.span().and_then(|s| {
+        let start = text[..s.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let l = text[start..].lines().next().unwrap_or("");
+        let k = l.split('=').next()?.trim();
+        (l.contains('=') && !k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
+    });
+    let mut err = InputError::new(source, msg).line_opt(line);
+    if let Some(f) = field {
+        err = err.field(f);
+    }
+    err
+}
+
+/// The built-in default scenario (also `scenarios/default.toml`).
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+
+/// Loads and validates a scenario file.
+pub fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read scenario: {e}")))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    parse(&text, &path.display().to_string(), &base, seed)
+}
+
+/// Loads the embedded default scenario.
+pub fn load_default(seed: Option<u64>) -> Result<Scenario, InputError> {
+    parse(DEFAULT_SCENARIO, "<embedded default scenario>", Path::new("."), seed)
+}
+
+/// Parses and validates scenario text. `source` names it in errors; relative paths inside
+/// resolve against `base_dir`; `seed` overrides the file's master seed.
+pub fn parse(text: &str, source: &str, base_dir: &Path, seed: Option<u64>) -> Result<Scenario, InputError> {
+    let mut raw: RawScenario = toml::from_str(text).map_err(|e| toml_err(source, text, e))?;
+    if let Some(s) = seed {
+        raw.seed = s;
+    }
+    resolve(raw, text, source, base_dir)
+}
+
+/// Validates a parsed scenario and builds everything it references.
+pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> Result<Scenario, InputError> {
+    let fe = |e: FieldError| field_err(source, text, e);
+    if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(fe(FieldError::new("name", "expected a non-empty name of letters, digits, `-` and `_` (it names the results folder)")));
+    }
+    if raw.replications == 0 {
+        return Err(fe(FieldError::new("replications", "expected at least 1")));
+    }
+    raw.topology.validate().map_err(fe)?;
+    raw.workload.validate().map_err(fe)?;
+    raw.routing.validate().map_err(fe)?;
+    raw.chain.validate().map_err(fe)?;
+    let m = &raw.metrics;
+    if !(m.window_s.is_finite() && m.window_s > 0.0) {
+        return Err(fe(FieldError::new("metrics.window_s", "expected a positive number of seconds")));
+    }
+    if !(0.0..=1.0).contains(&m.depleted_share) {
+        return Err(fe(FieldError::new("metrics.depleted_share", "expected a share between 0 and 1")));
+    }
+    let strategies = crate::strategy::config::parse_all(&raw.strategy).map_err(fe)?;
+
+    // Topology: its own stream, so every run shares it.
+    let mut trng: SimRng = rng::stream(raw.seed, "topology");
+    let topology = topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
+        if e.file.is_empty() {
+            e.file = source.to_string();
+        }
+        e
+    })?;
+    if topology.node_count() < 2 {
+        return Err(fe(FieldError::new("topology", "the topology has fewer than 2 nodes")));
+    }
+    let amounts = match &raw.workload.amounts_csv {
+        Some(p) => workload::load_amounts(&base_dir.join(p))?,
+        None => Vec::new(),
+    };
+    let trace = match &raw.workload.trace {
+        Some(p) => Some(workload::load_trace(&base_dir.join(p), &topology)?),
+        None => None,
+    };
+    let feerates = raw.chain.load_feerates(base_dir)?;
+    let provider = match raw.swap.provider {
+        Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
+        Some(_) => return Err(fe(FieldError::new("swap.provider", format!("expected a node index below {}", topology.node_count())))),
+        None => largest_node(&topology),
+    };
+    let r = &raw.routing;
+    let params = EngineParams {
+        router: RouterParams {
+            risk_factor_billionths: r.risk_factor_billionths,
+            attempt_cost: Msat::from_sat(r.attempt_cost_sat),
+            attempt_cost_ppm: r.attempt_cost_ppm,
+            apriori: r.apriori,
+            penalty_half_life: SimDuration::from_secs_f64(r.penalty_half_life_s),
+            min_probability: 0.01,
+            max_hops: r.max_hops,
+            max_cltv: r.max_cltv,
+            final_cltv: 40,
+            memory: r.memory,
+        },
+        max_attempts: r.max_attempts,
+        payment_timeout: SimDuration::from_secs_f64(r.timeout_s),
+        hop_latency: r.hop_latency.clone(),
+        offline_probability: r.offline_probability,
+        window: SimDuration::from_secs_f64(m.window_s),
+        depleted_share: m.depleted_share,
+        block_interval: SimDuration::from_secs_f64(raw.chain.block_interval_s),
+        confirmations: raw.chain.confirmations,
+        tx_sizes: raw.chain.tx_vbytes.clone(),
+        swap: SwapParams { fee_ppm: raw.swap.fee_ppm, provider },
+        horizon: None,
+    };
+    Ok(Scenario {
+        raw,
+        source: source.to_string(),
+        text: text.to_string(),
+        base_dir: base_dir.to_path_buf(),
+        topology: Arc::new(topology),
+        params,
+        strategies,
+        amounts,
+        trace,
+        feerates,
+    })
+}
+
+/// The node with the largest total channel capacity (ties: lowest index).
+pub fn largest_node(t: &Topology) -> Option<NodeId> {
+    let mut caps = vec![0u64; t.node_count()];
+    for (_, c) in t.channels() {
+        caps[c.nodes[0].idx()] += c.capacity.0;
+        caps[c.nodes[1].idx()] += c.capacity.0;
+    }
+    (0..caps.len()).max_by(|&a, &b| caps[a].cmp(&caps[b]).then(b.cmp(&a))).map(|i| NodeId(i as u32))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locate_finds_keys_tables_and_inline_fields() {
+        let t = "name = \"x\"\n[workload]\nrate_per_s = 2\namount = { dist = \"fixed\", sat = 5 }\n\n[[strategy]]\nname = \"a\"\n[[strategy]]\nname = \"b\"\nlow = 3\n";
+        assert_eq!(locate(t, "name"), Some(1));
+        assert_eq!(locate(t, "workload.rate_per_s"), Some(3));
+        assert_eq!(locate(t, "workload.amount.sat"), Some(4));
+        assert_eq!(locate(t, "workload.duration_s"), Some(2));
+        assert_eq!(locate(t, "strategy[1].low"), Some(10));
+        assert_eq!(locate(t, "strategy[0].name"), Some(7));
+        assert_eq!(locate(t, "strategy[1]"), Some(8));
+    }
+}

@@ -1,0 +1,403 @@
+//! The payment workload: who pays whom, how much, and when.
+//!
+//! A [`Workload`] is a lazy generator driven by its own random stream, so the sequence of
+//! payments depends only on the run seed — never on the strategy or on what the network did.
+//! Two strategies at the same seed see exactly the same payments (common random numbers).
+//!
+//! Arrivals are Poisson at `rate_per_s` (for `duration_s` or a number of `payments`), or
+//! replayed from a trace CSV. Endpoints are uniform, weighted by node capacity, or
+//! Zipf-skewed receivers (merchants). A `one_way` share of payments flows from a set of
+//! payers to a set of payees: the one-way demand that drains channels.
+
+use crate::dist::AmountDist;
+use crate::error::{FieldError, InputError};
+use crate::rng::SimRng;
+use crate::topology::{NodeId, Topology};
+use crate::units::{Msat, SimDuration, SimTime};
+use rand::distr::weighted::WeightedIndex;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use rand_distr::{Distribution, Exp, Zipf};
+use serde::Deserialize;
+use std::path::Path;
+
+/// How endpoints are picked.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(untagged)]
+pub enum EndpointConfig {
+    /// `"uniform"` or `"capacity"` (probability proportional to the node's total capacity).
+    Named(EndpointKind),
+    /// `{ zipf = 1.2 }`: the k-th largest node (by capacity) is picked with weight 1/k^s.
+    Zipf { zipf: f64 },
+    #[default]
+    #[serde(skip)]
+    Default,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum EndpointKind {
+    Uniform,
+    Capacity,
+}
+
+/// `[workload.one_way]`: the demand imbalance knob.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OneWayConfig {
+    /// Share of payments (0..=1) that go from a payer to a payee.
+    pub share: f64,
+    /// Share of nodes that are payers.
+    #[serde(default = "default_payers")]
+    pub payers: f64,
+    /// Share of nodes that are payees (disjoint from payers).
+    #[serde(default = "default_payees")]
+    pub payees: f64,
+}
+fn default_payers() -> f64 {
+    0.2
+}
+fn default_payees() -> f64 {
+    0.05
+}
+
+/// `[workload]` scenario table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WorkloadConfig {
+    /// Poisson arrival rate, payments per second.
+    #[serde(default = "default_rate")]
+    pub rate_per_s: f64,
+    /// Stop generating after this many seconds of simulated time.
+    pub duration_s: Option<f64>,
+    /// Stop after this many payments.
+    pub payments: Option<u64>,
+    /// Amount distribution (satoshi).
+    pub amount: Option<AmountDist>,
+    /// CSV of amounts to draw from uniformly (`amount_msat` or `amount_sat` column).
+    pub amounts_csv: Option<String>,
+    #[serde(default)]
+    pub senders: EndpointConfig,
+    #[serde(default)]
+    pub receivers: EndpointConfig,
+    pub one_way: Option<OneWayConfig>,
+    /// Replay this trace CSV (`time_s,sender,receiver,amount_msat`) instead of generating.
+    pub trace: Option<String>,
+}
+fn default_rate() -> f64 {
+    1.0
+}
+
+impl WorkloadConfig {
+    pub fn validate(&self) -> Result<(), FieldError> {
+        if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
+            return Err(FieldError::new("workload.rate_per_s", "expected a positive rate (payments per second)"));
+        }
+        if self.trace.is_none() && self.duration_s.is_none() && self.payments.is_none() {
+            return Err(FieldError::new("workload.duration_s", "set `duration_s` or `payments` (or a `trace`) so the run ends"));
+        }
+        if let Some(d) = self.duration_s {
+            if !(d.is_finite() && d > 0.0) {
+                return Err(FieldError::new("workload.duration_s", "expected a positive number of seconds"));
+            }
+        }
+        if self.payments == Some(0) {
+            return Err(FieldError::new("workload.payments", "expected at least 1 payment"));
+        }
+        if let Some(a) = &self.amount {
+            a.validate("workload.amount")?;
+        }
+        if self.amount.is_some() && self.amounts_csv.is_some() {
+            return Err(FieldError::new("workload.amounts_csv", "give either `amount` or `amounts_csv`, not both"));
+        }
+        for (name, e) in [("senders", &self.senders), ("receivers", &self.receivers)] {
+            if let EndpointConfig::Zipf { zipf } = e {
+                if !(zipf.is_finite() && *zipf > 0.0) {
+                    return Err(FieldError::new(format!("workload.{name}.zipf"), "expected a positive exponent"));
+                }
+            }
+        }
+        if let Some(o) = &self.one_way {
+            for (k, v) in [("share", o.share), ("payers", o.payers), ("payees", o.payees)] {
+                if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                    return Err(FieldError::new(format!("workload.one_way.{k}"), "expected a share between 0 and 1"));
+                }
+            }
+            if o.payers + o.payees > 1.0 {
+                return Err(FieldError::new("workload.one_way.payees", "payers + payees must not exceed 1 (the sets are disjoint)"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One payment to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrival {
+    pub time: SimTime,
+    pub sender: NodeId,
+    pub receiver: NodeId,
+    pub amount: Msat,
+}
+
+enum Picker {
+    Uniform,
+    Weighted(WeightedIndex<u64>),
+    Zipf { dist: Zipf<f64>, order: Vec<NodeId> },
+}
+
+impl Picker {
+    fn new(cfg: &EndpointConfig, topo: &Topology, caps: &[u64], order: &[NodeId]) -> Self {
+        let _ = topo;
+        match cfg {
+            EndpointConfig::Named(EndpointKind::Capacity) => match WeightedIndex::new(caps.iter().map(|&c| c.max(1))) {
+                Ok(w) => Picker::Weighted(w),
+                Err(_) => Picker::Uniform,
+            },
+            EndpointConfig::Zipf { zipf } => match Zipf::new(order.len().max(1) as f64, *zipf) {
+                Ok(dist) => Picker::Zipf { dist, order: order.to_vec() },
+                Err(_) => Picker::Uniform,
+            },
+            _ => Picker::Uniform,
+        }
+    }
+    fn pick(&self, n: usize, rng: &mut SimRng) -> NodeId {
+        match self {
+            Picker::Uniform => NodeId(rng.random_range(0..n as u32)),
+            Picker::Weighted(w) => NodeId(w.sample(rng) as u32),
+            Picker::Zipf { dist, order } => {
+                let k = dist.sample(rng) as usize;
+                order[k.clamp(1, order.len()) - 1]
+            }
+        }
+    }
+}
+
+enum Source {
+    Generated {
+        exp: Exp<f64>,
+        amount: Option<AmountDist>,
+        amounts: Vec<Msat>,
+        senders: Picker,
+        receivers: Picker,
+        payers: Vec<NodeId>,
+        payees: Vec<NodeId>,
+        one_way_share: f64,
+        end: Option<SimTime>,
+        max: Option<u64>,
+    },
+    Trace(Vec<Arrival>),
+}
+
+/// The lazy payment generator of one run.
+pub struct Workload {
+    rng: SimRng,
+    n: usize,
+    src: Source,
+    next: Option<Arrival>,
+    emitted: u64,
+    now: SimTime,
+}
+
+/// Default amount when none is configured: log-normal, median 10,000 sat, σ = 1.
+fn default_amount() -> AmountDist {
+    AmountDist::Lognormal { median_sat: 10_000.0, sigma: 1.0 }
+}
+
+impl Workload {
+    /// Builds the generator. `amounts` and `trace` are pre-loaded data (see [`load_amounts`]
+    /// and [`load_trace`]).
+    pub fn new(cfg: &WorkloadConfig, topo: &Topology, amounts: Vec<Msat>, trace: Option<Vec<Arrival>>, mut rng: SimRng) -> Self {
+        let n = topo.node_count();
+        let src = match trace {
+            Some(t) => Source::Trace(t),
+            None => {
+                let mut caps = vec![0u64; n];
+                for (_, c) in topo.channels() {
+                    caps[c.nodes[0].idx()] += c.capacity.0;
+                    caps[c.nodes[1].idx()] += c.capacity.0;
+                }
+                let mut order: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+                order.sort_by(|a, b| caps[b.idx()].cmp(&caps[a.idx()]).then(a.cmp(b)));
+                let (mut payers, mut payees) = (Vec::new(), Vec::new());
+                let mut share = 0.0;
+                if let Some(o) = &cfg.one_way {
+                    let mut perm: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+                    perm.shuffle(&mut rng);
+                    let np = ((o.payers * n as f64).round() as usize).clamp(1, n.saturating_sub(1).max(1));
+                    let nq = ((o.payees * n as f64).round() as usize).clamp(1, n.saturating_sub(np).max(1));
+                    payers = perm[..np.min(n)].to_vec();
+                    payees = perm[np.min(n)..(np + nq).min(n)].to_vec();
+                    share = o.share;
+                }
+                Source::Generated {
+                    exp: Exp::new(cfg.rate_per_s).unwrap_or_else(|_| Exp::new(1.0).expect("rate 1 is valid")),
+                    amount: if amounts.is_empty() { Some(cfg.amount.clone().unwrap_or_else(default_amount)) } else { None },
+                    amounts,
+                    senders: Picker::new(&cfg.senders, topo, &caps, &order),
+                    receivers: Picker::new(&cfg.receivers, topo, &caps, &order),
+                    payers,
+                    payees,
+                    one_way_share: share,
+                    end: cfg.duration_s.map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
+                    max: cfg.payments,
+                }
+            }
+        };
+        let mut w = Workload { rng, n, src, next: None, emitted: 0, now: SimTime::ZERO };
+        if let Source::Trace(t) = &mut w.src {
+            t.reverse(); // pop from the back in time order
+        }
+        w.next = w.generate();
+        w
+    }
+
+    fn generate(&mut self) -> Option<Arrival> {
+        if self.n < 2 {
+            return None;
+        }
+        match &mut self.src {
+            Source::Trace(t) => t.pop(),
+            Source::Generated { exp, amount, amounts, senders, receivers, payers, payees, one_way_share, end, max } => {
+                if max.is_some_and(|m| self.emitted + u64::from(self.next.is_some()) >= m) {
+                    return None;
+                }
+                let rng = &mut self.rng;
+                let dt = SimDuration::from_secs_f64(exp.sample(rng));
+                let time = self.now + dt;
+                if end.is_some_and(|e| time > e) {
+                    return None;
+                }
+                self.now = time;
+                let one_way = *one_way_share > 0.0 && rng.random::<f64>() < *one_way_share;
+                let (mut s, mut r);
+                let mut tries = 0;
+                loop {
+                    if one_way {
+                        s = payers[rng.random_range(0..payers.len())];
+                        r = payees[rng.random_range(0..payees.len())];
+                    } else {
+                        s = senders.pick(self.n, rng);
+                        r = receivers.pick(self.n, rng);
+                    }
+                    tries += 1;
+                    if s != r || tries > 64 {
+                        break;
+                    }
+                }
+                if s == r {
+                    r = NodeId(((s.0 as usize + 1) % self.n) as u32);
+                }
+                let amount = match amount {
+                    Some(d) => d.sample(rng),
+                    None => amounts[rng.random_range(0..amounts.len())],
+                };
+                Some(Arrival { time, sender: s, receiver: r, amount })
+            }
+        }
+    }
+
+    /// Time of the next payment, if any.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.next.map(|a| a.time)
+    }
+
+    /// Share of the workload emitted so far, when the total is known.
+    pub fn progress(&self) -> Option<f64> {
+        match &self.src {
+            Source::Generated { max: Some(m), .. } => Some(self.emitted as f64 / *m as f64),
+            Source::Generated { end: Some(e), .. } => Some(self.now.micros() as f64 / e.micros().max(1) as f64),
+            Source::Trace(t) => Some(self.emitted as f64 / (self.emitted + t.len() as u64 + 1) as f64),
+            _ => None,
+        }
+    }
+
+    pub fn emitted(&self) -> u64 {
+        self.emitted
+    }
+}
+
+impl Iterator for Workload {
+    type Item = Arrival;
+    /// The next payment.
+    fn next(&mut self) -> Option<Arrival> {
+        let cur = self.next.take()?;
+        self.emitted += 1;
+        self.next = self.generate();
+        Some(cur)
+    }
+}
+
+/// Loads a CSV of amounts (column `amount_msat` or `amount_sat`).
+pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| InputError::new(path, format!("cannot read amounts: {e}")))?;
+    let headers = rdr.headers().map_err(|e| InputError::new(path, e.to_string()).at_line(1))?.clone();
+    let (col, scale, name) = if let Some(i) = headers.iter().position(|h| h == "amount_msat") {
+        (i, 1u64, "amount_msat")
+    } else if let Some(i) = headers.iter().position(|h| h == "amount_sat") {
+        (i, 1000u64, "amount_sat")
+    } else {
+        return Err(InputError::new(path, "expected a column `amount_msat` or `amount_sat`").at_line(1));
+    };
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| InputError::new(path, e.to_string()).at_line(line))?;
+        let v: u64 = rec
+            .get(col)
+            .unwrap_or("")
+            .parse()
+            .ok()
+            .filter(|v| *v > 0)
+            .ok_or_else(|| InputError::new(path, "expected a positive whole number").at_line(line).field(name))?;
+        out.push(Msat(v.checked_mul(scale).ok_or_else(|| InputError::new(path, "amount too large").at_line(line).field(name))?));
+    }
+    if out.is_empty() {
+        return Err(InputError::new(path, "no amounts in file"));
+    }
+    Ok(out)
+}
+
+/// Loads a payment trace CSV: `time_s,sender,receiver,amount_msat` (senders and receivers by
+/// node index or node name). Rows must be in non-decreasing time order.
+pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputError> {
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| InputError::new(path, format!("cannot read trace: {e}")))?;
+    let headers = rdr.headers().map_err(|e| InputError::new(path, e.to_string()).at_line(1))?.clone();
+    let want = ["time_s", "sender", "receiver", "amount_msat"];
+    let mut cols = [0usize; 4];
+    for (k, w) in want.iter().enumerate() {
+        cols[k] = headers.iter().position(|h| h == *w).ok_or_else(|| {
+            InputError::new(path, format!("expected header `time_s,sender,receiver,amount_msat` (missing `{w}`)")).at_line(1)
+        })?;
+    }
+    let mut by_name: Vec<(&str, u32)> = (0..topo.node_count()).map(|i| (topo.node(NodeId(i as u32)).name.as_str(), i as u32)).collect();
+    by_name.sort();
+    let node = |s: &str, line: usize, field: &str| -> Result<NodeId, InputError> {
+        if let Ok(i) = by_name.binary_search_by(|(n, _)| (*n).cmp(s)) {
+            return Ok(NodeId(by_name[i].1));
+        }
+        match s.parse::<u32>() {
+            Ok(i) if (i as usize) < topo.node_count() => Ok(NodeId(i)),
+            _ => Err(InputError::new(path, format!("unknown node `{s}` (expected a node name or an index below {})", topo.node_count())).at_line(line).field(field)),
+        }
+    };
+    let mut out: Vec<Arrival> = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| InputError::new(path, e.to_string()).at_line(line))?;
+        let get = |k: usize| rec.get(cols[k]).unwrap_or("");
+        let t: f64 = get(0).parse().ok().filter(|t: &f64| t.is_finite() && *t >= 0.0).ok_or_else(|| InputError::new(path, "expected a non-negative number of seconds").at_line(line).field("time_s"))?;
+        let s = node(get(1), line, "sender")?;
+        let r = node(get(2), line, "receiver")?;
+        if s == r {
+            return Err(InputError::new(path, "sender and receiver are the same node").at_line(line).field("receiver"));
+        }
+        let a: u64 = get(3).parse().ok().filter(|a| *a > 0).ok_or_else(|| InputError::new(path, "expected a positive whole number of msat").at_line(line).field("amount_msat"))?;
+        let time = SimTime(SimDuration::from_secs_f64(t).micros());
+        if out.last().is_some_and(|l| l.time > time) {
+            return Err(InputError::new(path, "rows must be in non-decreasing time order").at_line(line).field("time_s"));
+        }
+        out.push(Arrival { time, sender: s, receiver: r, amount: Msat(a) });
+    }
+    Ok(out)
+}
