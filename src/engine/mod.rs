@@ -22,6 +22,8 @@ pub mod network;
 pub mod params;
 pub mod queue;
 pub mod router;
+#[cfg(test)]
+pub(crate) mod tests;
 
 use crate::chain::{Chain, PendingTx, TxKind};
 use crate::metrics::{
@@ -269,7 +271,12 @@ impl<'t> Engine<'t> {
 
     /// Runs to completion: until the workload is exhausted and every payment resolved (or
     /// the horizon). Records stream to `rec`.
-    pub fn run(mut self, rec: &mut dyn Recorder) -> Result<RunResult, InvariantViolation> {
+    pub fn run(self, rec: &mut dyn Recorder) -> Result<RunResult, InvariantViolation> {
+        self.run_with_network(rec).map(|(r, _)| r)
+    }
+
+    /// Like [`Engine::run`], also returning the final channel states.
+    pub fn run_with_network(mut self, rec: &mut dyn Recorder) -> Result<(RunResult, Vec<network::ChannelState>), InvariantViolation> {
         let initial_imbalance = imbalance(&self.net, self.p.depleted_share, &mut self.scratch);
         self.schedule_next_arrival();
         self.q.schedule(SimTime::ZERO + self.p.window, Ev::Sample);
@@ -296,7 +303,7 @@ impl<'t> Engine<'t> {
             .zip(&self.node_cost)
             .map(|(r, c)| r.0 as i64 - c.0 as i64)
             .collect();
-        Ok(RunResult {
+        let result = RunResult {
             final_imbalance: imbalance(&self.net, self.p.depleted_share, &mut self.scratch),
             initial_imbalance,
             totals: self.totals,
@@ -305,7 +312,8 @@ impl<'t> Engine<'t> {
             latency_ms,
             node_net_revenue,
             node_revenue: self.node_revenue,
-        })
+        };
+        Ok((result, self.net.channels))
     }
 
     fn handle(&mut self, now: SimTime, ev: Ev, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {

@@ -1,0 +1,112 @@
+//! Hand-computed engine scenarios.
+
+use super::*;
+use crate::metrics::MemRecorder;
+use crate::strategy::NoStrategy;
+use crate::topology::{ChannelSpec, FeePolicy, Topology};
+use crate::workload::{Arrival, Workload, WorkloadConfig};
+
+pub(crate) fn policy(base_msat: u64, ppm: u32) -> FeePolicy {
+    FeePolicy { base_fee: Msat(base_msat), fee_ppm: ppm, ..FeePolicy::default() }
+}
+
+/// A line of nodes 0–1–…–(n-1); channel i joins i and i+1 with balances `bal[i]` (sat).
+pub(crate) fn line(bal: &[(u64, u64)], pol: FeePolicy) -> Topology {
+    let mut t = Topology::new();
+    for i in 0..=bal.len() {
+        t.add_node(format!("n{i}"));
+    }
+    for (i, &(a, b)) in bal.iter().enumerate() {
+        t.add_channel(ChannelSpec {
+            nodes: [NodeId(i as u32), NodeId(i as u32 + 1)],
+            capacity: Msat::from_sat(a + b),
+            balance: [Msat::from_sat(a), Msat::from_sat(b)],
+            reserve: [Msat::ZERO; 2],
+            policy: [pol; 2],
+            label: None,
+        });
+    }
+    t
+}
+
+pub(crate) fn trace_workload(t: &Topology, trace: Vec<Arrival>) -> Workload {
+    let cfg: WorkloadConfig = toml::from_str("payments = 1").expect("valid");
+    Workload::new(&cfg, t, Vec::new(), Some(trace), crate::rng::stream(1, "workload"))
+}
+
+pub(crate) fn pay(t_s: u64, s: u32, r: u32, sat: u64) -> Arrival {
+    Arrival { time: SimTime(t_s * 1_000_000), sender: NodeId(s), receiver: NodeId(r), amount: Msat::from_sat(sat) }
+}
+
+fn fixed_latency() -> EngineParams {
+    EngineParams { hop_latency: params::LatencyDist::Fixed { ms: 50.0 }, ..EngineParams::default() }
+}
+
+fn run(t: &Topology, trace: Vec<Arrival>) -> (RunResult, MemRecorder, Vec<network::ChannelState>) {
+    let w = trace_workload(t, trace);
+    let e = Engine::new(t, fixed_latency(), w, Box::new(NoStrategy), vec![], vec![(SimTime::ZERO, 1000)], 7);
+    let mut rec = MemRecorder::default();
+    // Keep a copy of the final network through a second engine run is not possible; use the
+    // recorder and the result, and recompute balances from a fresh engine below.
+    let r = e.run_with_network(&mut rec).expect("no invariant violation");
+    (r.0, rec, r.1)
+}
+
+#[test]
+fn three_node_line_fees_and_balances() {
+    // 0 —(500k|500k)— 1 —(500k|500k)— 2, every policy 1 sat base + 1000 ppm.
+    // Pay 100,000 sat from 0 to 2. Node 1 charges 1,000 msat + 100,000,000 × 1000 / 1e6
+    // = 1,000 + 100,000 = 101,000 msat. Hop 0 carries 100,101,000 msat, hop 1 100,000,000.
+    let t = line(&[(500_000, 500_000), (500_000, 500_000)], policy(1000, 1000));
+    let (r, rec, chans) = run(&t, vec![pay(1, 0, 2, 100_000)]);
+    assert_eq!(r.totals.payments, 1);
+    assert_eq!(r.totals.succeeded, 1);
+    assert_eq!(r.totals.fees_paid, Msat(101_000));
+    assert_eq!(chans[0].balance, [Msat(500_000_000 - 100_101_000), Msat(500_000_000 + 100_101_000)]);
+    assert_eq!(chans[1].balance, [Msat(400_000_000), Msat(600_000_000)]);
+    assert_eq!(chans[0].inflight, [Msat::ZERO; 2]);
+    assert_eq!(r.node_revenue[1], Msat(101_000));
+    let p = &rec.payments[0];
+    assert!(p.success);
+    assert_eq!((p.hops, p.attempts, p.fee), (2, 1, Msat(101_000)));
+    // Two hops out (50 ms each) and two settles back: 200 ms after arrival at t = 1 s.
+    assert_eq!(p.finished, SimTime(1_200_000));
+    assert_eq!(r.latency_ms[0], 200.0);
+}
+
+#[test]
+fn payment_fails_at_the_hop_without_balance() {
+    // Node 1 has only 10 sat toward node 2: a 100 sat payment from 0 fails at hop 1, then
+    // the retry finds no route (the failed edge is excluded). All funds return.
+    let t = line(&[(500_000, 500_000), (10, 999_990)], policy(1000, 1));
+    let (r, rec, chans) = run(&t, vec![pay(1, 0, 2, 100)]);
+    assert_eq!(r.totals.succeeded, 0);
+    let p = &rec.payments[0];
+    assert_eq!(p.reason, Some(FailureReason::NoBalance { hop: 1 }));
+    assert_eq!(p.attempts, 1);
+    assert_eq!(chans[0].balance, [Msat::from_sat(500_000), Msat::from_sat(500_000)]);
+    assert_eq!(chans[1].balance, [Msat::from_sat(10), Msat::from_sat(999_990)]);
+    assert_eq!(r.totals.failures[1], 1);
+}
+
+#[test]
+fn sender_uses_its_own_balance_knowledge() {
+    // The sender's own channel has 5 sat: no route at all, no attempt made.
+    let t = line(&[(5, 999_995), (500_000, 500_000)], policy(0, 0));
+    let (r, rec, _) = run(&t, vec![pay(1, 0, 2, 100)]);
+    assert_eq!(rec.payments[0].reason, Some(FailureReason::NoRoute));
+    assert_eq!(rec.payments[0].attempts, 0);
+    assert!(rec.payments[0].infeasible);
+    assert_eq!(r.totals.infeasible_failures, 1);
+}
+
+#[test]
+fn one_way_flow_drains_a_line() {
+    // 0 → 1 pays 10 × 60k sat over a 500k|500k channel: the first 8 succeed (480k), then
+    // the sender's own balance (20k) is too low.
+    let t = line(&[(500_000, 500_000)], policy(0, 0));
+    let trace = (0..10).map(|i| pay(i + 1, 0, 1, 60_000)).collect();
+    let (r, _, chans) = run(&t, trace);
+    assert_eq!(r.totals.succeeded, 8);
+    assert_eq!(chans[0].balance, [Msat::from_sat(20_000), Msat::from_sat(980_000)]);
+}
