@@ -5,7 +5,8 @@
 
 use crate::experiment::{self, RunPlan};
 use crate::output::{self, CsvRecorder, StoredRun};
-use crate::scenario::{self, Scenario};
+use crate::scenario::Scenario;
+use crate::sweep::{self, Experiment};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -49,29 +50,28 @@ pub enum Cmd {
 pub fn main_with(cli: Cli) -> Result<()> {
     match cli.cmd {
         Cmd::Run { scenario, out, seed, jobs, quiet } => {
-            let s = match &scenario {
-                Some(p) => scenario::load(p, seed)?,
-                None => scenario::load_default(seed)?,
-            };
             if jobs == Some(0) {
                 bail!("--jobs: expected at least 1");
             }
-            let dir = run_scenario(&s, &out, jobs, quiet)?;
+            let exp = sweep::load(scenario.as_deref(), seed)?;
+            let dir = run_experiment(&exp, &out, jobs, quiet)?;
             if !quiet {
                 eprintln!("results written to {}", dir.display());
             }
             Ok(())
         }
         Cmd::Validate { scenario } => {
-            let s = scenario::load(&scenario, None)?;
+            let exp = sweep::load(Some(&scenario), None)?;
+            let s = exp.base();
             println!(
-                "{}: ok — {} nodes, {} channels, {} strateg{}, {} replication(s)",
+                "{}: ok — {} nodes, {} channels, {} strateg{}, {} replication(s), {} sweep point(s)",
                 scenario.display(),
                 s.topology.node_count(),
                 s.topology.channel_count(),
                 s.strategies.len(),
                 if s.strategies.len() == 1 { "y" } else { "ies" },
-                s.raw.replications
+                s.raw.replications,
+                exp.points.len()
             );
             Ok(())
         }
@@ -91,11 +91,16 @@ pub fn fingerprint(s: &Scenario) -> String {
 
 /// Runs every planned run of `s` not already complete in the results folder, in parallel,
 /// then writes the aggregate files. Returns the results folder.
-pub fn run_scenario(s: &Scenario, out: &Path, jobs: Option<usize>, quiet: bool) -> Result<PathBuf> {
+pub fn run_experiment(exp: &Experiment, out: &Path, jobs: Option<usize>, quiet: bool) -> Result<PathBuf> {
+    let s = exp.base();
     let dir = out.join(&s.raw.name);
     std::fs::create_dir_all(dir.join("runs")).with_context(|| format!("cannot create {}", dir.display()))?;
     let fp = fingerprint(s);
-    let plan = experiment::plan_point(s, 0, 0);
+    let mut plan = Vec::new();
+    for (i, p) in exp.points.iter().enumerate() {
+        let more = experiment::plan_point(&p.scenario, i, plan.len());
+        plan.extend(more);
+    }
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
     let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(plan.len() as u64 * 1000) };
     bar.set_style(
@@ -110,13 +115,13 @@ pub fn run_scenario(s: &Scenario, out: &Path, jobs: Option<usize>, quiet: bool) 
                     bar.inc(1000);
                     return Ok(done);
                 }
-                run_one(s, &dir, p, &fp, &bar)
+                run_one(&exp.points[p.point].scenario, &dir, p, &fp, &bar)
             })
             .collect()
     });
     bar.finish_and_clear();
     let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_>>()?;
-    write_aggregates(s, &dir, &runs, &fp)?;
+    write_aggregates(exp, &dir, &runs, &fp)?;
     if !quiet {
         print_table(&runs);
     }
@@ -150,8 +155,9 @@ fn run_one(s: &Scenario, dir: &Path, p: &RunPlan, fp: &str, bar: &ProgressBar) -
     Ok(stored)
 }
 
-fn write_aggregates(s: &Scenario, dir: &Path, runs: &[StoredRun], fp: &str) -> Result<()> {
-    output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(runs, &[])?)?;
+fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) -> Result<()> {
+    let s = exp.base();
+    output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(runs, &exp.columns())?)?;
     output::write_atomic(&dir.join("timeseries.csv"), &output::timeseries_csv(runs)?)?;
     let manifest = serde_json::json!({
         "scenario": s.raw.name,
@@ -159,6 +165,7 @@ fn write_aggregates(s: &Scenario, dir: &Path, runs: &[StoredRun], fp: &str) -> R
         "source": s.source,
         "seed": s.raw.seed,
         "replications": s.raw.replications,
+        "sweep": exp.columns(),
         "strategies": s.strategies.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
         "runs": runs.iter().map(|r| serde_json::json!({"name": r.name, "seed": r.seed})).collect::<Vec<_>>(),
         "pcnsim_version": env!("CARGO_PKG_VERSION"),

@@ -9,6 +9,7 @@ pub mod output;
 pub mod rng;
 pub mod scenario;
 pub mod strategy;
+pub mod sweep;
 pub mod topology;
 pub mod units;
 pub mod workload;

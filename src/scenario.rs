@@ -261,7 +261,7 @@ fn field_err(source: &str, text: &str, e: FieldError) -> InputError {
 }
 
 /// Converts a TOML parse error (with its byte span) to an [`InputError`].
-fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
+pub fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
     let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let msg = e.message().trim().to_string();
     // Name the key under the span where possible.
@@ -305,6 +305,11 @@ pub fn parse(text: &str, source: &str, base_dir: &Path, seed: Option<u64>) -> Re
 
 /// Validates a parsed scenario and builds everything it references.
 pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> Result<Scenario, InputError> {
+    resolve_with(raw, text, source, base_dir, None)
+}
+
+/// Like [`resolve`], reusing an already built topology (sweep points that do not change it).
+pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path, topology: Option<Arc<Topology>>) -> Result<Scenario, InputError> {
     let fe = |e: FieldError| field_err(source, text, e);
     if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         return Err(fe(FieldError::new("name", "expected a non-empty name of letters, digits, `-` and `_` (it names the results folder)")));
@@ -326,13 +331,18 @@ pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> R
     let strategies = crate::strategy::config::parse_all(&raw.strategy).map_err(fe)?;
 
     // Topology: its own stream, so every run shares it.
-    let mut trng: SimRng = rng::stream(raw.seed, "topology");
-    let topology = topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
-        if e.file.is_empty() {
-            e.file = source.to_string();
+    let topology = match topology {
+        Some(t) => t,
+        None => {
+            let mut trng: SimRng = rng::stream(raw.seed, "topology");
+            Arc::new(topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
+                if e.file.is_empty() {
+                    e.file = source.to_string();
+                }
+                e
+            })?)
         }
-        e
-    })?;
+    };
     if topology.node_count() < 2 {
         return Err(fe(FieldError::new("topology", "the topology has fewer than 2 nodes")));
     }
@@ -381,7 +391,7 @@ pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> R
         source: source.to_string(),
         text: text.to_string(),
         base_dir: base_dir.to_path_buf(),
-        topology: Arc::new(topology),
+        topology,
         params,
         strategies,
         amounts,

@@ -1,4 +1,4 @@
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 pub struct TopologyConfig {}
 impl TopologyConfig {
     pub fn validate(&self) -> Result<(), crate::error::FieldError> {

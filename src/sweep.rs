@@ -1,0 +1,234 @@
+//! Parameter sweeps: `[sweep]` keys are dotted paths into the scenario, each with a value, a
+//! list, or a range; the experiment is their cartesian product.
+//!
+//! ```toml
+//! [sweep]
+//! "workload.one_way.share" = { from = 0.0, to = 0.9, step = 0.3 }   # 0, 0.3, 0.6, 0.9
+//! "workload.rate_per_s" = [1, 5]
+//! "strategy.proactive.participation.share" = [0.1, 0.5]            # by strategy label
+//! ```
+//! Every point is resolved like a scenario file of its own (so every value is validated)
+//! before anything runs. Points that do not change the topology share it.
+
+use crate::error::{FieldError, InputError};
+use crate::scenario::{self, RawScenario, Scenario};
+use serde::Deserialize;
+use std::path::Path;
+
+/// One point of a sweep.
+pub struct Point {
+    /// (swept key, value as written) pairs.
+    pub values: Vec<(String, String)>,
+    pub scenario: Scenario,
+}
+
+/// A whole experiment: every sweep point, resolved.
+pub struct Experiment {
+    pub points: Vec<Point>,
+    /// Swept keys in order.
+    pub keys: Vec<String>,
+}
+
+impl Experiment {
+    pub fn base(&self) -> &Scenario {
+        &self.points[0].scenario
+    }
+    /// `(key, value per point)` columns for the tidy CSV files.
+    pub fn columns(&self) -> Vec<(String, Vec<String>)> {
+        self.keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.clone(), self.points.iter().map(|p| p.values[i].1.clone()).collect()))
+            .collect()
+    }
+}
+
+fn expand(key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, FieldError> {
+    let field = format!("sweep.{key}");
+    match v {
+        toml::Value::Array(a) if a.is_empty() => Err(FieldError::new(field, "expected at least one value")),
+        toml::Value::Array(a) => Ok(a.clone()),
+        toml::Value::Table(t) if t.contains_key("from") => {
+            let num = |k: &str| -> Result<f64, FieldError> {
+                match t.get(k) {
+                    Some(toml::Value::Float(f)) => Ok(*f),
+                    Some(toml::Value::Integer(i)) => Ok(*i as f64),
+                    _ => Err(FieldError::new(format!("{field}.{k}"), "expected a number (a range is { from, to, step })")),
+                }
+            };
+            let (from, to, step) = (num("from")?, num("to")?, num("step")?);
+            if !(step > 0.0) || to < from {
+                return Err(FieldError::new(format!("{field}.step"), "expected step > 0 and from <= to"));
+            }
+            let ints = t.values().all(|x| matches!(x, toml::Value::Integer(_)));
+            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            if n > 10_000 {
+                return Err(FieldError::new(field, "the range has more than 10,000 values"));
+            }
+            Ok((0..n)
+                .map(|i| {
+                    let x = from + step * i as f64;
+                    if ints {
+                        toml::Value::Integer(x.round() as i64)
+                    } else {
+                        // Round away binary noise: 0.1 * 3 → 0.3.
+                        toml::Value::Float((x * 1e9).round() / 1e9)
+                    }
+                })
+                .collect())
+        }
+        other => Ok(vec![other.clone()]),
+    }
+}
+
+/// Sets `path` in `doc`; `strategy.<label>.rest` addresses the `[[strategy]]` with that label
+/// (or name). The parent table must exist (the key itself may be new).
+fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), FieldError> {
+    let field = format!("sweep.{key}");
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.is_empty() || parts.iter().any(|p| p.is_empty()) {
+        return Err(FieldError::new(field, "expected a dotted key path like `workload.rate_per_s`"));
+    }
+    let mut cur: &mut toml::Table = doc;
+    let mut rest: &[&str] = &parts;
+    if parts[0] == "strategy" {
+        if parts.len() < 3 {
+            return Err(FieldError::new(field, "expected `strategy.<label>.<key>`"));
+        }
+        let label = parts[1];
+        let arr = match cur.get_mut("strategy") {
+            Some(toml::Value::Array(a)) => a,
+            _ => return Err(FieldError::new(field, "the scenario has no [[strategy]] tables")),
+        };
+        let found = arr.iter_mut().find_map(|v| match v {
+            toml::Value::Table(t) => {
+                let l = t.get("label").or_else(|| t.get("name")).and_then(|x| x.as_str()).unwrap_or("");
+                (l == label).then_some(t)
+            }
+            _ => None,
+        });
+        cur = found.ok_or_else(|| FieldError::new(field.clone(), format!("no [[strategy]] labelled `{label}`")))?;
+        rest = &parts[2..];
+    }
+    let (last, dirs) = rest.split_last().ok_or_else(|| FieldError::new(field.clone(), "empty key"))?;
+    for d in dirs {
+        let next = cur.entry(d.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match next {
+            toml::Value::Table(t) => t,
+            _ => return Err(FieldError::new(field, format!("`{d}` is not a table"))),
+        };
+    }
+    cur.insert(last.to_string(), value);
+    Ok(())
+}
+
+fn show(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Loads an experiment from a scenario file (`None`: the embedded default).
+pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputError> {
+    let (text, source, base) = match path {
+        Some(p) => (
+            std::fs::read_to_string(p).map_err(|e| InputError::new(p, format!("cannot read scenario: {e}")))?,
+            p.display().to_string(),
+            p.parent().map(Path::to_path_buf).unwrap_or_default(),
+        ),
+        None => (scenario::DEFAULT_SCENARIO.to_string(), "<embedded default scenario>".to_string(), Default::default()),
+    };
+    let fe = |e: FieldError| {
+        let line = scenario::locate(&text, &e.field);
+        InputError::new(&source, e.message).line_opt(line).field(e.field)
+    };
+    let mut doc: toml::Table = toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
+    let sweep = match doc.remove("sweep") {
+        Some(toml::Value::Table(t)) => t,
+        Some(_) => return Err(fe(FieldError::new("sweep", "expected a table"))),
+        None => toml::Table::new(),
+    };
+    if let Some(s) = seed {
+        doc.insert("seed".into(), toml::Value::Integer(s as i64));
+    }
+    let mut keys = Vec::new();
+    let mut values = Vec::new();
+    for (k, v) in &sweep {
+        keys.push(k.clone());
+        values.push(expand(k, v).map_err(fe)?);
+    }
+    let total: usize = values.iter().map(Vec::len).product();
+    if total > 100_000 {
+        return Err(fe(FieldError::new("sweep", format!("{total} points: too many"))));
+    }
+    // The base scenario (no sweep values) validates the file as written, with exact spans.
+    let mut base_raw: RawScenario = toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
+    if let Some(s) = seed {
+        base_raw.seed = s;
+    }
+    let base_scn = scenario::resolve(base_raw, &text, &source, &base)?;
+    if keys.is_empty() {
+        return Ok(Experiment { points: vec![Point { values: vec![], scenario: base_scn }], keys });
+    }
+    let mut points = Vec::with_capacity(total);
+    for idx in 0..total {
+        let mut d = doc.clone();
+        let mut rem = idx;
+        let mut vals = Vec::new();
+        // Last key varies fastest.
+        let mut choice = vec![0usize; keys.len()];
+        for i in (0..keys.len()).rev() {
+            choice[i] = rem % values[i].len();
+            rem /= values[i].len();
+        }
+        for (i, k) in keys.iter().enumerate() {
+            let v = values[i][choice[i]].clone();
+            vals.push((k.clone(), show(&v)));
+            set_path(&mut d, k, v).map_err(fe)?;
+        }
+        let raw: RawScenario = RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
+            let msg = format!("at sweep point {}: {}", describe(&vals), e.message());
+            InputError::new(&source, msg).line_opt(scenario::locate(&text, "sweep")).field("sweep")
+        })?;
+        let same_topology = raw.topology == base_scn.raw.topology && raw.seed == base_scn.raw.seed;
+        let mut s = scenario::resolve_with(raw, &text, &source, &base, same_topology.then(|| base_scn.topology.clone())).map_err(|mut e| {
+            e.message = format!("at sweep point {}: {}", describe(&vals), e.message);
+            if e.field.as_deref().is_some_and(|f| keys.iter().any(|k| k == f)) {
+                e.line = scenario::locate(&text, "sweep");
+            }
+            e
+        })?;
+        s.text = text.clone();
+        points.push(Point { values: vals, scenario: s });
+    }
+    Ok(Experiment { points, keys })
+}
+
+fn describe(vals: &[(String, String)]) -> String {
+    vals.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_expand_inclusively_without_float_noise() {
+        let v: toml::Value = toml::from_str::<toml::Table>("r = { from = 0.0, to = 0.9, step = 0.3 }").unwrap()["r"].clone();
+        let e = expand("r", &v).unwrap();
+        assert_eq!(e, vec![toml::Value::Float(0.0), toml::Value::Float(0.3), toml::Value::Float(0.6), toml::Value::Float(0.9)]);
+        let v: toml::Value = toml::from_str::<toml::Table>("r = { from = 1, to = 7, step = 3 }").unwrap()["r"].clone();
+        assert_eq!(expand("r", &v).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn set_path_addresses_strategies_by_label() {
+        let mut d: toml::Table = toml::from_str("[[strategy]]\nname = \"circular\"\nlow = 0.1\n[workload]\nrate_per_s = 1\n").unwrap();
+        set_path(&mut d, "strategy.circular.low", toml::Value::Float(0.2)).unwrap();
+        set_path(&mut d, "workload.one_way.share", toml::Value::Float(0.5)).unwrap();
+        assert_eq!(d["strategy"][0]["low"].as_float(), Some(0.2));
+        assert_eq!(d["workload"]["one_way"]["share"].as_float(), Some(0.5));
+        assert!(set_path(&mut d, "strategy.nope.low", toml::Value::Float(0.2)).is_err());
+    }
+}
