@@ -1,0 +1,142 @@
+//! End-to-end tests: the CLI as a user runs it, determinism, bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_pcnsim"))
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios").join(name)
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// Writes a scenario into a temp dir and returns its path.
+fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const SMALL: &str = r#"
+name = "small"
+seed = 3
+[topology]
+kind = "barabasi_albert"
+nodes = 60
+m = 2
+capacity = { dist = "lognormal", median_sat = 500_000, sigma = 0.8 }
+[workload]
+rate_per_s = 5.0
+payments = 1500
+amount = { dist = "lognormal", median_sat = 20_000, sigma = 1.0 }
+[workload.one_way]
+share = 0.7
+[metrics]
+window_s = 30
+"#;
+
+#[test]
+fn default_scenario_runs_end_to_end() {
+    let out = tempfile::tempdir().unwrap();
+    let o = bin().args(["run", "--quiet", "--out"]).arg(out.path()).output().unwrap();
+    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.path().join("default");
+    for f in ["summary.csv", "timeseries.csv", "manifest.json"] {
+        assert!(dir.join(f).is_file(), "missing {f}");
+    }
+    let summary = String::from_utf8(read(&dir.join("summary.csv"))).unwrap();
+    let mut lines = summary.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| row[header.iter().position(|h| *h == n).unwrap()].parse::<f64>().unwrap();
+    // The default scenario is built so that one-way demand drains channels: many payments
+    // but a visible share of failures.
+    assert!(col("payments") > 10_000.0);
+    let sr = col("success_ratio");
+    assert!(sr > 0.2 && sr < 0.98, "success ratio {sr}");
+    assert!(col("depleted_share_end") > col("depleted_share_start"));
+    let payments = dir.join("runs/p000-none-r000/payments.csv");
+    let p = String::from_utf8(read(&payments)).unwrap();
+    assert!(p.starts_with("id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason"));
+    assert_eq!(p.lines().count() as f64 - 1.0, col("payments"));
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes_any_thread_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "s.toml", SMALL);
+    let run = |out: &str, extra: &[&str]| {
+        let o = bin().args(["run", "--quiet"]).arg(&sc).arg("--out").arg(tmp.path().join(out)).args(extra).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let d = tmp.path().join(out).join("small");
+        (read(&d.join("summary.csv")), read(&d.join("timeseries.csv")), read(&d.join("runs/p000-none-r000/payments.csv")))
+    };
+    let a = run("a", &["--jobs", "1"]);
+    let b = run("b", &["--jobs", "2"]);
+    let c = run("c", &["--seed", "4"]);
+    assert_eq!(a, b);
+    assert_ne!(a.2, c.2);
+    assert_ne!(a.0, c.0);
+}
+
+#[test]
+fn bad_scenarios_name_file_line_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str, &str)] = &[
+        // (replace, with, expected fragments)
+        ("rate_per_s = 5.0", "rate_per_s = -1.0", "line 11|:11:|rate_per_s"),
+        ("m = 2", "m = 2\nbogus = 1", "bogus"),
+        ("payments = 1500", "payments = \"many\"", ":12"),
+        ("share = 0.7", "share = 1.7", "workload.one_way.share"),
+    ];
+    for (from, to, want) in cases {
+        let text = SMALL.replace(from, to);
+        let sc = scenario(tmp.path(), "bad.toml", &text);
+        let out = tmp.path().join("out");
+        let o = bin().args(["run", "--quiet"]).arg(&sc).arg("--out").arg(&out).output().unwrap();
+        assert!(!o.status.success(), "{to} should fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("bad.toml"), "{err}");
+        assert!(want.split('|').any(|w| err.contains(w)), "expected one of {want} in: {err}");
+        assert!(!out.join("small").join("summary.csv").exists(), "no results on bad input");
+    }
+}
+
+#[test]
+fn validate_reports_ok_and_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "s.toml", SMALL);
+    let o = bin().arg("validate").arg(&sc).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("60 nodes"));
+    let o = bin().arg("validate").arg(tmp.path().join("missing.toml")).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"));
+    let o = bin().args(["run", "--jobs", "0"]).output().unwrap();
+    assert!(!o.status.success());
+}
+
+#[test]
+fn example_scenarios_validate() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            if text.contains("$PCNSIM_SHARED_DATA") && std::env::var_os("PCNSIM_SHARED_DATA").is_none() {
+                continue;
+            }
+            let o = bin().arg("validate").arg(&p).output().unwrap();
+            assert!(o.status.success(), "{}: {}", p.display(), String::from_utf8_lossy(&o.stderr));
+            n += 1;
+        }
+    }
+    assert!(n >= 1);
+    let _ = fixture;
+}
