@@ -1,3 +1,4 @@
+pub mod dist;
 pub mod error;
 pub mod rng;
 pub mod topology;
