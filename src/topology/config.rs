@@ -1,7 +1,723 @@
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct TopologyConfig {}
-impl TopologyConfig {
-    pub fn validate(&self) -> Result<(), crate::error::FieldError> {
+//! The `[topology]` scenario table: which graph to generate or import, and how to fill in
+//! capacities, balances and fees.
+//!
+//! This module only parses and validates; [`super::build`] acts on a validated config.
+//! Every key except `kind` has a default (see each field). Keys that do not apply to the
+//! chosen `kind` (say `m` for a ring, or `path` for a generator) are rejected by
+//! [`TopologyConfig::validate`] rather than silently ignored.
+//!
+//! ```toml
+//! [topology]
+//! kind = "barabasi_albert"   # erdos_renyi | watts_strogatz | line | ring | star | grid | import
+//! nodes = 300
+//! m = 2
+//! capacity = { dist = "lognormal", median_sat = 2_000_000, sigma = 1.0 }
+//! balance = "half"           # half | uniform | one_side | { ratio = 0.3 } | file
+//! reserve_ppm = 10000
+//! [topology.fees]
+//! base_msat = 1000
+//! ppm = { dist = "uniform", min = 1, max = 500 }
+//! ```
+
+use crate::dist::{AmountDist, FeeValue};
+use crate::error::{FieldError, InputError};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The environment variable `path` may start with (`$PCNSIM_SHARED_DATA/...`).
+pub const SHARED_DATA_VAR: &str = "PCNSIM_SHARED_DATA";
+
+/// Which graph to build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TopologyKind {
+    BarabasiAlbert,
+    ErdosRenyi,
+    WattsStrogatz,
+    Line,
+    Ring,
+    Star,
+    Grid,
+    Import,
+}
+
+impl TopologyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TopologyKind::BarabasiAlbert => "barabasi_albert",
+            TopologyKind::ErdosRenyi => "erdos_renyi",
+            TopologyKind::WattsStrogatz => "watts_strogatz",
+            TopologyKind::Line => "line",
+            TopologyKind::Ring => "ring",
+            TopologyKind::Star => "star",
+            TopologyKind::Grid => "grid",
+            TopologyKind::Import => "import",
+        }
+    }
+}
+
+/// How a channel's capacity is split between its two sides initially.
+///
+/// TOML: `"half"`, `"uniform"`, `"one_side"`, `"file"` or `{ ratio = 0.3 }`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BalanceSplit {
+    /// `floor(capacity / 2)` on side 0, the rest on side 1.
+    Half,
+    /// Side 0 gets a uniform integer msat amount in `[0, capacity]`.
+    Uniform,
+    /// A fair coin picks one side, which gets the whole capacity.
+    OneSide,
+    /// Side 0 gets `floor(capacity * ratio)` (ratio in [0, 1], resolved to whole ppm).
+    Ratio(f64),
+    /// The balances in the imported file (only `format = "cloth"` has them).
+    File,
+}
+
+/// Snapshot formats `kind = "import"` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportFormat {
+    /// CLoTH's `nodes_ln.csv`, `channels_ln.csv`, `edges_ln.csv` (path = their directory).
+    Cloth,
+    /// lnd `lncli describegraph` JSON.
+    LndJson,
+    /// Core Lightning `lightning-cli listchannels` JSON.
+    ClnJson,
+    /// One channel per line: `u v capacity_sat` or NetworkX `u v {'capacity': sat}`.
+    Edgelist,
+}
+
+impl ImportFormat {
+    /// Whether the format carries per-side balances.
+    pub fn has_balances(self) -> bool {
+        matches!(self, ImportFormat::Cloth)
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportFormat::Cloth => "cloth",
+            ImportFormat::LndJson => "lnd_json",
+            ImportFormat::ClnJson => "cln_json",
+            ImportFormat::Edgelist => "edgelist",
+        }
+    }
+}
+
+/// Which part of the graph to keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComponentFilter {
+    /// Keep every node and channel.
+    #[default]
+    All,
+    /// Keep the largest connected component (ties: the one holding the lowest node id).
+    LargestConnected,
+    /// Keep the largest strongly connected component of the directed graph in which
+    /// direction `d` of a channel exists iff `balance[d] > reserve[d]`, and every channel
+    /// between two of its nodes.
+    LargestStronglyConnected,
+}
+
+/// Fee policy used for generated channels, and for imported channels whose file carries
+/// no value (edge lists; missing `max_htlc` in CLoTH). Values from a file always win.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeConfig {
+    /// Base fee in msat per forwarded HTLC. Default 1000.
+    #[serde(default = "default_base_msat")]
+    pub base_msat: FeeValue,
+    /// Proportional fee in ppm. Default 1.
+    #[serde(default = "default_ppm")]
+    pub ppm: FeeValue,
+    /// CLTV delta in blocks. Default 40.
+    #[serde(default = "default_cltv")]
+    pub cltv_delta: FeeValue,
+    /// Smallest HTLC forwarded, msat. Default 1000.
+    #[serde(default = "default_min_htlc")]
+    pub min_htlc_msat: u64,
+    /// Largest HTLC forwarded, as a share of the channel capacity, in (0, 1]. Default 1.0.
+    #[serde(default = "default_max_htlc_share")]
+    pub max_htlc_share: f64,
+    /// Most HTLCs in flight per direction. Default 483 (the LN protocol maximum).
+    #[serde(default = "default_max_accepted")]
+    pub max_accepted_htlcs: u16,
+}
+
+fn default_base_msat() -> FeeValue {
+    FeeValue::Fixed(1000)
+}
+fn default_ppm() -> FeeValue {
+    FeeValue::Fixed(1)
+}
+fn default_cltv() -> FeeValue {
+    FeeValue::Fixed(40)
+}
+fn default_min_htlc() -> u64 {
+    1000
+}
+fn default_max_htlc_share() -> f64 {
+    1.0
+}
+fn default_max_accepted() -> u16 {
+    483
+}
+
+impl Default for FeeConfig {
+    fn default() -> Self {
+        FeeConfig {
+            base_msat: default_base_msat(),
+            ppm: default_ppm(),
+            cltv_delta: default_cltv(),
+            min_htlc_msat: default_min_htlc(),
+            max_htlc_share: default_max_htlc_share(),
+            max_accepted_htlcs: default_max_accepted(),
+        }
+    }
+}
+
+impl FeeConfig {
+    /// Checks ranges; `field` is the key path of this table (`topology.fees`).
+    pub fn validate(&self, field: &str) -> Result<(), FieldError> {
+        self.base_msat
+            .validate(&format!("{field}.base_msat"), crate::dist::MAX_SAT * 1000)?;
+        self.ppm
+            .validate(&format!("{field}.ppm"), u64::from(u32::MAX))?;
+        self.cltv_delta
+            .validate(&format!("{field}.cltv_delta"), u64::from(u16::MAX))?;
+        if !(self.max_htlc_share.is_finite()
+            && self.max_htlc_share > 0.0
+            && self.max_htlc_share <= 1.0)
+        {
+            return Err(FieldError::new(
+                format!("{field}.max_htlc_share"),
+                format!(
+                    "must be in (0, 1] (a share of the capacity), got {}",
+                    self.max_htlc_share
+                ),
+            ));
+        }
+        if self.max_accepted_htlcs == 0 {
+            return Err(FieldError::new(
+                format!("{field}.max_accepted_htlcs"),
+                "must be at least 1",
+            ));
+        }
         Ok(())
+    }
+
+    /// `max_htlc_share` as whole parts per million (1.0 → 1_000_000).
+    pub fn max_htlc_ppm(&self) -> u64 {
+        (self.max_htlc_share.clamp(0.0, 1.0) * 1e6).round() as u64
+    }
+}
+
+/// The `[topology]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologyConfig {
+    /// Generator or `import`. Required.
+    pub kind: TopologyKind,
+    /// Number of nodes for every generator except `grid`. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<u32>,
+    /// `barabasi_albert`: edges each new node brings. Default 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub m: Option<u32>,
+    /// `erdos_renyi`: probability of each edge. Give `p` or `mean_degree`; default
+    /// `mean_degree = 4`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
+    /// `erdos_renyi`: expected degree, `p = mean_degree / (nodes - 1)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_degree: Option<f64>,
+    /// `watts_strogatz`: each node starts linked to its `k` nearest ring neighbours
+    /// (`k` even, `2 <= k < nodes`). Default 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<u32>,
+    /// `watts_strogatz`: probability of rewiring each lattice edge. Default 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beta: Option<f64>,
+    /// `grid`: rows. Default 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u32>,
+    /// `grid`: columns. Default 4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cols: Option<u32>,
+    /// Capacity of generated channels and of imported ones without a capacity (none of
+    /// the supported formats). Default lognormal, median 2,000,000 sat, sigma 1.0.
+    #[serde(default = "default_capacity")]
+    pub capacity: AmountDist,
+    /// Initial balance split. Default `"half"`; `"file"` is only allowed for `cloth`.
+    #[serde(default = "default_balance")]
+    pub balance: BalanceSplit,
+    /// Channel reserve per side, ppm of capacity, at most 500,000. Default 10,000 (1 %).
+    #[serde(default = "default_reserve_ppm")]
+    pub reserve_ppm: u32,
+    /// `import`: the snapshot format. Required for `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ImportFormat>,
+    /// `import`: file (directory for `cloth`), relative to the scenario file's directory,
+    /// or starting with `$PCNSIM_SHARED_DATA/`. Required for `import`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Which component to keep. Default `"all"`.
+    #[serde(default)]
+    pub component: ComponentFilter,
+    /// Merge parallel channels between the same two nodes into one: capacities and
+    /// balances summed, fee policy and label of the largest kept. Default false.
+    #[serde(default)]
+    pub merge_parallel: bool,
+    /// Fee policy of generated channels and defaults for imports.
+    #[serde(default)]
+    pub fees: FeeConfig,
+}
+
+fn default_capacity() -> AmountDist {
+    AmountDist::Lognormal {
+        median_sat: 2_000_000.0,
+        sigma: 1.0,
+    }
+}
+fn default_balance() -> BalanceSplit {
+    BalanceSplit::Half
+}
+fn default_reserve_ppm() -> u32 {
+    10_000
+}
+
+/// Default values of the optional generator parameters.
+pub const DEFAULT_NODES: u32 = 100;
+pub const DEFAULT_M: u32 = 2;
+pub const DEFAULT_MEAN_DEGREE: f64 = 4.0;
+pub const DEFAULT_K: u32 = 4;
+pub const DEFAULT_BETA: f64 = 0.1;
+pub const DEFAULT_ROWS: u32 = 4;
+pub const DEFAULT_COLS: u32 = 4;
+/// Largest generated graph, a guard against typos (`nodes = 1e9`).
+pub const MAX_GENERATED_NODES: u32 = 10_000_000;
+
+impl TopologyConfig {
+    /// A config of this kind with every other key at its default.
+    pub fn new(kind: TopologyKind) -> Self {
+        TopologyConfig {
+            kind,
+            nodes: None,
+            m: None,
+            p: None,
+            mean_degree: None,
+            k: None,
+            beta: None,
+            rows: None,
+            cols: None,
+            capacity: default_capacity(),
+            balance: default_balance(),
+            reserve_ppm: default_reserve_ppm(),
+            format: None,
+            path: None,
+            component: ComponentFilter::All,
+            merge_parallel: false,
+            fees: FeeConfig::default(),
+        }
+    }
+
+    pub fn nodes(&self) -> u32 {
+        self.nodes.unwrap_or(DEFAULT_NODES)
+    }
+    pub fn m(&self) -> u32 {
+        self.m.unwrap_or(DEFAULT_M)
+    }
+    pub fn k(&self) -> u32 {
+        self.k.unwrap_or(DEFAULT_K)
+    }
+    pub fn beta(&self) -> f64 {
+        self.beta.unwrap_or(DEFAULT_BETA)
+    }
+    pub fn rows(&self) -> u32 {
+        self.rows.unwrap_or(DEFAULT_ROWS)
+    }
+    pub fn cols(&self) -> u32 {
+        self.cols.unwrap_or(DEFAULT_COLS)
+    }
+    /// The Erdős–Rényi edge probability, from `p` or `mean_degree`.
+    pub fn edge_probability(&self) -> f64 {
+        match (self.p, self.mean_degree) {
+            (Some(p), _) => p,
+            (None, md) => {
+                let n = self.nodes();
+                if n < 2 {
+                    0.0
+                } else {
+                    (md.unwrap_or(DEFAULT_MEAN_DEGREE) / f64::from(n - 1)).min(1.0)
+                }
+            }
+        }
+    }
+
+    /// Checks every range and that each key set applies to `kind`. Field paths are
+    /// `topology.<key>`. Does not look at the file system (see [`Self::resolve_path`]).
+    pub fn validate(&self) -> Result<(), FieldError> {
+        use TopologyKind as K;
+        let fe = |k: &str, msg: String| Err(FieldError::new(format!("topology.{k}"), msg));
+        let kind = self.kind;
+        // Keys that only some kinds use.
+        let uses = |key: &str| -> bool {
+            match key {
+                "nodes" => !matches!(kind, K::Grid | K::Import),
+                "m" => kind == K::BarabasiAlbert,
+                "p" | "mean_degree" => kind == K::ErdosRenyi,
+                "k" | "beta" => kind == K::WattsStrogatz,
+                "rows" | "cols" => kind == K::Grid,
+                "format" | "path" => kind == K::Import,
+                _ => true,
+            }
+        };
+        let set: [(&str, bool); 10] = [
+            ("nodes", self.nodes.is_some()),
+            ("m", self.m.is_some()),
+            ("p", self.p.is_some()),
+            ("mean_degree", self.mean_degree.is_some()),
+            ("k", self.k.is_some()),
+            ("beta", self.beta.is_some()),
+            ("rows", self.rows.is_some()),
+            ("cols", self.cols.is_some()),
+            ("format", self.format.is_some()),
+            ("path", self.path.is_some()),
+        ];
+        for (key, is_set) in set {
+            if is_set && !uses(key) {
+                return fe(
+                    key,
+                    format!("does not apply to kind = \"{}\"; remove it", kind.name()),
+                );
+            }
+        }
+
+        let n = self.nodes();
+        if n > MAX_GENERATED_NODES {
+            return fe(
+                "nodes",
+                format!("must be at most {MAX_GENERATED_NODES}, got {n}"),
+            );
+        }
+        match kind {
+            K::BarabasiAlbert => {
+                let m = self.m();
+                if m == 0 {
+                    return fe("m", "must be at least 1".into());
+                }
+                if n <= m {
+                    return fe(
+                        "nodes",
+                        format!("must be greater than m ({m}) for barabasi_albert, got {n}"),
+                    );
+                }
+            }
+            K::ErdosRenyi => {
+                if self.p.is_some() && self.mean_degree.is_some() {
+                    return fe(
+                        "mean_degree",
+                        "give either p or mean_degree, not both".into(),
+                    );
+                }
+                if let Some(p) = self.p {
+                    if !(0.0..=1.0).contains(&p) {
+                        return fe("p", format!("must be a probability in [0, 1], got {p}"));
+                    }
+                }
+                if let Some(md) = self.mean_degree {
+                    if !(md.is_finite() && md >= 0.0 && md <= f64::from(n.max(1) - 1)) {
+                        return fe(
+                            "mean_degree",
+                            format!("must be in [0, nodes - 1 = {}], got {md}", n.max(1) - 1),
+                        );
+                    }
+                }
+                if n < 2 {
+                    return fe("nodes", format!("must be at least 2, got {n}"));
+                }
+            }
+            K::WattsStrogatz => {
+                let k = self.k();
+                if k < 2 || k % 2 != 0 {
+                    return fe("k", format!("must be even and at least 2, got {k}"));
+                }
+                if k >= n {
+                    return fe("k", format!("must be less than nodes ({n}), got {k}"));
+                }
+                let b = self.beta();
+                if !(0.0..=1.0).contains(&b) {
+                    return fe("beta", format!("must be a probability in [0, 1], got {b}"));
+                }
+            }
+            K::Line | K::Star => {
+                if n < 2 {
+                    return fe("nodes", format!("must be at least 2, got {n}"));
+                }
+            }
+            K::Ring => {
+                if n < 3 {
+                    return fe("nodes", format!("must be at least 3 for a ring, got {n}"));
+                }
+            }
+            K::Grid => {
+                let (r, c) = (self.rows(), self.cols());
+                if r == 0 {
+                    return fe("rows", "must be at least 1".into());
+                }
+                if c == 0 {
+                    return fe("cols", "must be at least 1".into());
+                }
+                if u64::from(r) * u64::from(c) > u64::from(MAX_GENERATED_NODES) {
+                    return fe(
+                        "rows",
+                        format!("rows * cols must be at most {MAX_GENERATED_NODES}"),
+                    );
+                }
+                if u64::from(r) * u64::from(c) < 2 {
+                    return fe("cols", "rows * cols must be at least 2".into());
+                }
+            }
+            K::Import => {
+                let Some(format) = self.format else {
+                    return fe("format", "is required for kind = \"import\" (cloth | lnd_json | cln_json | edgelist)".into());
+                };
+                match &self.path {
+                    None => return fe("path", "is required for kind = \"import\"".into()),
+                    Some(p) if p.trim().is_empty() => {
+                        return fe("path", "must not be empty".into())
+                    }
+                    Some(_) => {}
+                }
+                if self.balance == BalanceSplit::File && !format.has_balances() {
+                    return fe(
+                        "balance",
+                        format!(
+                            "\"file\" needs a format with balances (cloth); {} has none",
+                            format.name()
+                        ),
+                    );
+                }
+            }
+        }
+        if kind != K::Import && self.balance == BalanceSplit::File {
+            return fe(
+                "balance",
+                "\"file\" is only for kind = \"import\" with format = \"cloth\"".into(),
+            );
+        }
+        if let BalanceSplit::Ratio(r) = self.balance {
+            if !(0.0..=1.0).contains(&r) {
+                return fe(
+                    "balance.ratio",
+                    format!("must be in [0, 1] (side 0's share), got {r}"),
+                );
+            }
+        }
+        if self.reserve_ppm > 500_000 {
+            return fe(
+                "reserve_ppm",
+                format!(
+                    "must be at most 500000 (both sides' reserves fit in the capacity), got {}",
+                    self.reserve_ppm
+                ),
+            );
+        }
+        self.capacity.validate("topology.capacity")?;
+        self.fees.validate("topology.fees")?;
+        Ok(())
+    }
+
+    /// The file or directory to import: `path` expanded (`$PCNSIM_SHARED_DATA/...`) and
+    /// made absolute against `base_dir` (the scenario file's directory). `None` for
+    /// generators.
+    pub fn resolve_path(&self, base_dir: &Path) -> Result<Option<PathBuf>, InputError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let prefix = format!("${SHARED_DATA_VAR}/");
+        if let Some(rest) = path.strip_prefix(&prefix) {
+            return match std::env::var_os(SHARED_DATA_VAR) {
+                Some(dir) if !dir.is_empty() => Ok(Some(PathBuf::from(dir).join(rest))),
+                _ => Err(InputError::new(
+                    base_dir,
+                    format!(
+                        "`{path}` uses ${SHARED_DATA_VAR}, which is not set; set it to the \
+                         directory holding the shared LN snapshots"
+                    ),
+                )
+                .field("topology.path")),
+            };
+        }
+        Ok(Some(base_dir.join(path)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Doc {
+        topology: TopologyConfig,
+    }
+
+    fn parse(s: &str) -> Result<TopologyConfig, String> {
+        toml::from_str::<Doc>(s)
+            .map(|d| d.topology)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn topology_config_full_example_parses_and_validates() {
+        let c = parse(
+            r#"
+            [topology]
+            kind = "barabasi_albert"
+            nodes = 300
+            m = 2
+            capacity = { dist = "lognormal", median_sat = 2_000_000, sigma = 1.0 }
+            balance = { ratio = 0.3 }
+            reserve_ppm = 10000
+            [topology.fees]
+            base_msat = 1000
+            ppm = { dist = "uniform", min = 1, max = 500 }
+            cltv_delta = { dist = "choice", values = [40, 144] }
+            min_htlc_msat = 1000
+            max_htlc_share = 0.5
+            max_accepted_htlcs = 30
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.kind, TopologyKind::BarabasiAlbert);
+        assert_eq!(c.balance, BalanceSplit::Ratio(0.3));
+        assert_eq!(c.fees.max_htlc_ppm(), 500_000);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn topology_config_defaults() {
+        let c = parse("[topology]\nkind = \"ring\"").unwrap();
+        assert_eq!(c, TopologyConfig::new(TopologyKind::Ring));
+        assert_eq!(c.nodes(), 100);
+        assert_eq!(c.balance, BalanceSplit::Half);
+        assert_eq!(c.reserve_ppm, 10_000);
+        assert_eq!(c.fees, FeeConfig::default());
+        c.validate().unwrap();
+        let er = TopologyConfig::new(TopologyKind::ErdosRenyi);
+        assert!((er.edge_probability() - 4.0 / 99.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn topology_config_rejects_unknown_and_misspelled_keys() {
+        assert!(parse("[topology]\nkind = \"ring\"\nnode = 5").is_err());
+        assert!(parse("[topology]\nkind = \"torus\"").is_err());
+        assert!(parse("[topology]\nkind = \"ring\"\nbalance = \"halves\"").is_err());
+        assert!(parse("[topology]\nkind = \"ring\"\n[topology.fees]\nbase = 1").is_err());
+        assert!(parse("[topology]\nnodes = 5").is_err());
+    }
+
+    #[test]
+    fn topology_config_validate_names_the_field() {
+        let field = |s: &str| parse(s).unwrap().validate().unwrap_err().field;
+        assert_eq!(field("[topology]\nkind = \"ring\"\nm = 3"), "topology.m");
+        assert_eq!(
+            field("[topology]\nkind = \"barabasi_albert\"\nm = 0"),
+            "topology.m"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"barabasi_albert\"\nnodes = 3\nm = 3"),
+            "topology.nodes"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"erdos_renyi\"\np = 1.5"),
+            "topology.p"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"erdos_renyi\"\np = 0.1\nmean_degree = 3"),
+            "topology.mean_degree"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"watts_strogatz\"\nk = 3"),
+            "topology.k"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\nnodes = 2"),
+            "topology.nodes"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\nbalance = { ratio = 1.5 }"),
+            "topology.balance.ratio"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\nreserve_ppm = 600000"),
+            "topology.reserve_ppm"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\ncapacity = { dist = \"fixed\", sat = 0 }"),
+            "topology.capacity.sat"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\n[topology.fees]\ncltv_delta = 70000"),
+            "topology.fees.cltv_delta"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\n[topology.fees]\nmax_htlc_share = 0"),
+            "topology.fees.max_htlc_share"
+        );
+        assert_eq!(field("[topology]\nkind = \"import\""), "topology.format");
+        assert_eq!(
+            field("[topology]\nkind = \"import\"\nformat = \"edgelist\""),
+            "topology.path"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"import\"\nformat = \"edgelist\"\npath = \"x\"\nbalance = \"file\""),
+            "topology.balance"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\nbalance = \"file\""),
+            "topology.balance"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"ring\"\npath = \"x\""),
+            "topology.path"
+        );
+        assert_eq!(
+            field("[topology]\nkind = \"grid\"\nnodes = 3"),
+            "topology.nodes"
+        );
+        parse("[topology]\nkind = \"import\"\nformat = \"cloth\"\npath = \"x\"\nbalance = \"file\"\ncomponent = \"largest_strongly_connected\"\nmerge_parallel = true")
+            .unwrap()
+            .validate()
+            .unwrap();
+    }
+
+    #[test]
+    fn topology_config_path_resolution() {
+        let mut c = TopologyConfig::new(TopologyKind::Import);
+        c.path = Some("data/x.edgelist".into());
+        assert_eq!(
+            c.resolve_path(Path::new("/scen")).unwrap(),
+            Some(PathBuf::from("/scen/data/x.edgelist"))
+        );
+        c.path = Some("/abs/x".into());
+        assert_eq!(
+            c.resolve_path(Path::new("/scen")).unwrap(),
+            Some(PathBuf::from("/abs/x"))
+        );
+        // The shared-data variable: only checked for being expanded, since tests run in
+        // parallel and must not set process-wide environment variables.
+        c.path = Some("$PCNSIM_SHARED_DATA/cloth_ln_snapshot".into());
+        match std::env::var_os(SHARED_DATA_VAR) {
+            Some(d) if !d.is_empty() => assert_eq!(
+                c.resolve_path(Path::new("/scen")).unwrap(),
+                Some(PathBuf::from(d).join("cloth_ln_snapshot"))
+            ),
+            _ => {
+                let e = c.resolve_path(Path::new("/scen")).unwrap_err();
+                assert_eq!(e.field.as_deref(), Some("topology.path"));
+                assert!(e.to_string().contains("PCNSIM_SHARED_DATA"));
+            }
+        }
     }
 }

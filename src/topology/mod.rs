@@ -14,9 +14,13 @@ pub mod import;
 
 pub use config::TopologyConfig;
 
+use crate::error::InputError;
+use crate::rng::SimRng;
 use crate::units::Msat;
-use petgraph::graph::{EdgeIndex, NodeIndex, UnGraph};
+use config::{ComponentFilter, TopologyKind};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// Index of a node (dense, 0..n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -151,7 +155,113 @@ impl Topology {
     }
 }
 
-/// TEMPORARY until the topology branch lands.
-pub fn build(_cfg: &TopologyConfig, _base: &std::path::Path, _rng: &mut crate::rng::SimRng) -> Result<Topology, crate::error::InputError> {
-    Err(crate::error::InputError::new("", "not yet"))
+/// Builds the topology a `[topology]` table describes: generated, or imported from
+/// `cfg.path` (resolved against `base_dir`, the scenario file's directory), then reduced
+/// to the component `cfg.component` asks for (parallel channels are merged first, during
+/// import, when `merge_parallel` is set).
+///
+/// Assumes `cfg.validate()` passed; if it did not, the first validation error comes back
+/// as an [`InputError`] with `file = base_dir` and `field` set. Every random draw comes
+/// from `rng`, in a fixed order: the same seed gives the same topology.
+///
+/// # Errors
+/// Unreadable or malformed snapshot files (naming file, line and field), and an unset
+/// `$PCNSIM_SHARED_DATA` in `path`.
+pub fn build(
+    cfg: &TopologyConfig,
+    base_dir: &Path,
+    rng: &mut SimRng,
+) -> Result<Topology, InputError> {
+    cfg.validate()
+        .map_err(|e| InputError::new(base_dir, e.message).field(e.field))?;
+    let topo = if cfg.kind == TopologyKind::Import {
+        let path = cfg.resolve_path(base_dir)?.ok_or_else(|| {
+            InputError::new(base_dir, "kind = \"import\" needs a path").field("topology.path")
+        })?;
+        import::import(cfg, &path, rng)?
+    } else {
+        generate::generate(cfg, rng)
+    };
+    Ok(largest_component(&topo, cfg.component))
+}
+
+/// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
+/// [`ComponentFilter::All`]).
+///
+/// * `LargestConnected`: components of the undirected channel graph.
+/// * `LargestStronglyConnected`: strongly connected components of the directed graph in
+///   which direction `d` of a channel exists iff `balance[d] > reserve[d]` (its side can
+///   send). Every channel between two kept nodes is kept, even one usable one way only.
+///
+/// Ties between equally large components go to the one holding the smallest node id.
+/// Kept nodes and channels are renumbered densely in their original order.
+///
+/// # Complexity
+/// O(|V| + |E|) (Tarjan's algorithm, via petgraph).
+pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
+    let n = topo.node_count();
+    let components: Vec<Vec<NodeIndex>> = match filter {
+        ComponentFilter::All => return topo.clone(),
+        // On an undirected graph the strongly connected components are the connected ones.
+        ComponentFilter::LargestConnected => petgraph::algo::tarjan_scc(&topo.graph),
+        ComponentFilter::LargestStronglyConnected => {
+            let mut g: DiGraph<(), (), u32> = DiGraph::with_capacity(n, 2 * topo.channel_count());
+            for _ in 0..n {
+                g.add_node(());
+            }
+            for (_, c) in topo.channels() {
+                let (a, b) = (
+                    NodeIndex::new(c.nodes[0].idx()),
+                    NodeIndex::new(c.nodes[1].idx()),
+                );
+                if c.balance[0] > c.reserve[0] {
+                    g.add_edge(a, b, ());
+                }
+                if c.balance[1] > c.reserve[1] {
+                    g.add_edge(b, a, ());
+                }
+            }
+            petgraph::algo::tarjan_scc(&g)
+        }
+    };
+    let best = components
+        .iter()
+        .map(|c| {
+            (
+                c.len(),
+                std::cmp::Reverse(c.iter().map(|v| v.index()).min()),
+            )
+        })
+        .enumerate()
+        .max_by_key(|&(_, key)| key)
+        .map(|(i, _)| i);
+    let mut keep = vec![false; n];
+    if let Some(comp) = best.and_then(|i| components.get(i)) {
+        for v in comp {
+            if let Some(k) = keep.get_mut(v.index()) {
+                *k = true;
+            }
+        }
+    }
+    induced(topo, &keep)
+}
+
+/// The sub-topology on the nodes with `keep[i]`, renumbered densely in order.
+fn induced(topo: &Topology, keep: &[bool]) -> Topology {
+    let mut new_id: Vec<Option<NodeId>> = vec![None; topo.node_count()];
+    let mut out = Topology::new();
+    for (i, slot) in new_id.iter_mut().enumerate() {
+        if keep.get(i).copied().unwrap_or(false) {
+            *slot = Some(out.add_node(topo.node(NodeId(i as u32)).name.clone()));
+        }
+    }
+    for (_, c) in topo.channels() {
+        let map = |v: NodeId| new_id.get(v.idx()).copied().flatten();
+        if let (Some(a), Some(b)) = (map(c.nodes[0]), map(c.nodes[1])) {
+            let mut spec = c.clone();
+            spec.nodes = [a, b];
+            out.add_channel(spec);
+        }
+    }
+    out
 }
