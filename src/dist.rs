@@ -273,7 +273,6 @@ impl FeeValue {
             }
             FeeValue::Dist(FeeDist::Choice { values }) => match values.len() {
                 0 => 0,
-                1 => values.first().copied().unwrap_or(0),
                 n => values.get(rng.random_range(0..n)).copied().unwrap_or(0),
             },
         }

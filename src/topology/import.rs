@@ -101,14 +101,37 @@ pub fn import<R: Rng + ?Sized>(
 }
 
 /// Reads a snapshot in `format` (for `cloth`, `path` is the directory).
+///
+/// Also checks that the total capacity is at most 21 million BTC, so that no sum of
+/// capacities or balances (merging, totals) can overflow.
 pub fn read(format: ImportFormat, path: &Path) -> Result<RawGraph, InputError> {
-    match format {
+    let raw = match format {
         ImportFormat::Cloth => read_cloth(path),
         ImportFormat::LndJson => read_lnd_json(path),
         ImportFormat::ClnJson => read_cln_json(path),
         ImportFormat::Edgelist => read_edgelist(path),
+    }?;
+    let mut total = 0u64;
+    for (i, ch) in raw.channels.iter().enumerate() {
+        total = total
+            .checked_add(ch.capacity.0)
+            .filter(|&t| t <= MAX_TOTAL_MSAT)
+            .ok_or_else(|| {
+                InputError::new(
+                    path,
+                    format!(
+                        "total capacity exceeds 21 million BTC at channel #{i} ({}); \
+                         capacities must be in the unit the format expects",
+                        ch.label.as_deref().unwrap_or("no label")
+                    ),
+                )
+            })?;
     }
+    Ok(raw)
 }
+
+/// 21 million BTC in msat: no snapshot can hold more.
+const MAX_TOTAL_MSAT: u64 = crate::dist::MAX_SAT * 1000;
 
 /// Turns a raw graph into a [`Topology`]: per channel, in order, balances (from the file
 /// for `balance = "file"`, else split by `cfg.balance`), reserves from `cfg.reserve_ppm`,
