@@ -201,11 +201,42 @@ impl AmountDist {
 /// ppm = { dist = "uniform", min = 1, max = 500 }    # uniform integer, both ends included
 /// cltv_delta = { dist = "choice", values = [40, 80, 144] }  # uniform pick
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Deserialized by hand (not `#[serde(untagged)]`) so that a malformed table reports what
+/// is wrong in it (say a missing `max`) instead of "did not match any variant".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum FeeValue {
     Fixed(u64),
     Dist(FeeDist),
+}
+
+impl<'de> Deserialize<'de> for FeeValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FeeValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a non-negative integer, { dist = \"uniform\", min, max } or \
+                     { dist = \"choice\", values = [..] }",
+                )
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<FeeValue, E> {
+                Ok(FeeValue::Fixed(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<FeeValue, E> {
+                u64::try_from(v)
+                    .map(FeeValue::Fixed)
+                    .map_err(|_| E::custom(format!("must be >= 0, got {v}")))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<FeeValue, A::Error> {
+                FeeDist::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(FeeValue::Dist)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// The random forms of a [`FeeValue`].
@@ -273,7 +304,6 @@ impl FeeValue {
             }
             FeeValue::Dist(FeeDist::Choice { values }) => match values.len() {
                 0 => 0,
-                1 => values.first().copied().unwrap_or(0),
                 n => values.get(rng.random_range(0..n)).copied().unwrap_or(0),
             },
         }
@@ -450,7 +480,7 @@ mod tests {
 
     #[test]
     fn dist_fee_value_forms() {
-        #[derive(Deserialize)]
+        #[derive(Debug, Deserialize)]
         struct W {
             a: FeeValue,
             b: FeeValue,
@@ -483,5 +513,23 @@ mod tests {
         let bad = FeeValue::Dist(FeeDist::Choice { values: vec![] });
         assert_eq!(bad.validate("f", 10).unwrap_err().field, "f.values");
         assert!(toml::from_str::<W>("a = 1\nb = -3\nc = 1").is_err());
+        // A malformed table says what is wrong in it.
+        let e = toml::from_str::<W>("a = 1\nb = { dist = \"uniform\", min = 1 }\nc = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("max"), "{e}");
+        let e = toml::from_str::<W>("a = 1\nb = { dist = \"gauss\" }\nc = 1")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gauss"), "{e}");
+        // Serialization round-trips.
+        let back: W = toml::from_str(&format!(
+            "a = {}\nb = {}\nc = {}",
+            toml::Value::try_from(&w.a).unwrap(),
+            toml::Value::try_from(&w.b).unwrap(),
+            toml::Value::try_from(&w.c).unwrap()
+        ))
+        .unwrap();
+        assert_eq!((back.a, back.b, back.c), (w.a, w.b, w.c));
     }
 }

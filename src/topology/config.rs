@@ -438,7 +438,7 @@ impl TopologyConfig {
             }
             K::WattsStrogatz => {
                 let k = self.k();
-                if k < 2 || k % 2 != 0 {
+                if k < 2 || !k.is_multiple_of(2) {
                     return fe("k", format!("must be even and at least 2, got {k}"));
                 }
                 if k >= n {

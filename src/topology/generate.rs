@@ -165,7 +165,7 @@ pub fn watts_strogatz<R: Rng + ?Sized>(n: u32, k: u32, beta: f64, rng: &mut R) -
         }
     }
     for e in edges.iter_mut() {
-        if !(rng.random::<f64>() < beta) {
+        if rng.random::<f64>() >= beta {
             continue;
         }
         let (u, old) = *e;

@@ -101,14 +101,37 @@ pub fn import<R: Rng + ?Sized>(
 }
 
 /// Reads a snapshot in `format` (for `cloth`, `path` is the directory).
+///
+/// Also checks that the total capacity is at most 21 million BTC, so that no sum of
+/// capacities or balances (merging, totals) can overflow.
 pub fn read(format: ImportFormat, path: &Path) -> Result<RawGraph, InputError> {
-    match format {
+    let raw = match format {
         ImportFormat::Cloth => read_cloth(path),
         ImportFormat::LndJson => read_lnd_json(path),
         ImportFormat::ClnJson => read_cln_json(path),
         ImportFormat::Edgelist => read_edgelist(path),
+    }?;
+    let mut total = 0u64;
+    for (i, ch) in raw.channels.iter().enumerate() {
+        total = total
+            .checked_add(ch.capacity.0)
+            .filter(|&t| t <= MAX_TOTAL_MSAT)
+            .ok_or_else(|| {
+                InputError::new(
+                    path,
+                    format!(
+                        "total capacity exceeds 21 million BTC at channel #{i} ({}); \
+                         capacities must be in the unit the format expects",
+                        ch.label.as_deref().unwrap_or("no label")
+                    ),
+                )
+            })?;
     }
+    Ok(raw)
 }
+
+/// 21 million BTC in msat: no snapshot can hold more.
+const MAX_TOTAL_MSAT: u64 = crate::dist::MAX_SAT * 1000;
 
 /// Turns a raw graph into a [`Topology`]: per channel, in order, balances (from the file
 /// for `balance = "file"`, else split by `cfg.balance`), reserves from `cfg.reserve_ppm`,
@@ -1428,6 +1451,66 @@ mod tests {
         }
     }
 
+    /// `text` with `len` bytes at `pos` (both taken modulo its length) replaced by `insert`,
+    /// cut at char boundaries.
+    fn mutate(text: &str, pos: usize, len: usize, insert: &str) -> String {
+        let mut a = pos % (text.len() + 1);
+        while !text.is_char_boundary(a) {
+            a -= 1;
+        }
+        let mut b = (a + len % 16).min(text.len());
+        while !text.is_char_boundary(b) {
+            b -= 1;
+        }
+        format!("{}{insert}{}", &text[..a], &text[b.max(a)..])
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Mutated fixtures (and random text) give a graph or an error, never a panic.
+        #[test]
+        fn topology_import_never_panics(
+            which in 0usize..6,
+            pos in 0usize..4000,
+            len in 0usize..64,
+            insert in "(?s).{0,12}|[0-9,{}\\[\\]\":x-]{0,12}",
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mutated = |name: &str| {
+                let text = std::fs::read_to_string(fixture(name)).unwrap();
+                mutate(&text, pos, len, &insert)
+            };
+            let (format, path) = match which {
+                0..=2 => {
+                    let d = dir.path().join("cloth");
+                    std::fs::create_dir(&d).unwrap();
+                    for (i, f) in ["nodes_ln.csv", "channels_ln.csv", "edges_ln.csv"].iter().enumerate() {
+                        let name = format!("cloth/{f}");
+                        let text = if i == which { mutated(&name) } else { std::fs::read_to_string(fixture(&name)).unwrap() };
+                        std::fs::write(d.join(f), text).unwrap();
+                    }
+                    (ImportFormat::Cloth, d)
+                }
+                3 => (ImportFormat::LndJson, dir.path().join("lnd_small.json")),
+                4 => (ImportFormat::ClnJson, dir.path().join("cln_small.json")),
+                _ => (ImportFormat::Edgelist, dir.path().join("spider_small.edgelist")),
+            };
+            if which >= 3 {
+                let name = path.file_name().unwrap().to_str().unwrap().to_string();
+                std::fs::write(&path, mutated(&name)).unwrap();
+            }
+            let mut c = cfg(format, BalanceSplit::Uniform);
+            c.merge_parallel = true;
+            if let Ok(t) = import(&c, &path, &mut SimRng::seed_from_u64(1)) {
+                for (_, ch) in t.channels() {
+                    proptest::prop_assert_eq!(ch.balance[0] + ch.balance[1], ch.capacity);
+                }
+                let _ = crate::topology::largest_component(&t, ComponentFilter::LargestStronglyConnected);
+            }
+            let _ = json_line(&insert, &JPath::default().key("edges").idx(pos % 3).key("capacity"));
+        }
+    }
+
     /// Shared-data tests: run only when `PCNSIM_SHARED_DATA` points at the LN snapshots.
     fn shared(sub: &str) -> Option<PathBuf> {
         match std::env::var_os("PCNSIM_SHARED_DATA") {
@@ -1468,10 +1551,24 @@ mod tests {
         };
         let raw = read_edgelist(&path).unwrap();
         assert_eq!((raw.nodes.len(), raw.channels.len()), (10_529, 38_910));
-        let Some(path) = shared("spider_lnd_data/lnd_july15_2019_reducedsize.edgelist") else {
-            return;
-        };
-        let raw = read_edgelist(&path).unwrap();
-        assert_eq!((raw.nodes.len(), raw.channels.len()), (106, 265));
+        // Spider (NetworkX form, README table): nodes, edges, total capacity in BTC.
+        for (file, nodes, edges, btc) in [
+            ("lnd_july15_2019_reducedsize.edgelist", 106, 265, None),
+            ("clightning_oct5_2020.edgelist", 5_885, 29_067, Some(811.1)),
+        ] {
+            let Some(path) = shared(&format!("spider_lnd_data/{file}")) else {
+                return;
+            };
+            let raw = read_edgelist(&path).unwrap();
+            assert_eq!(
+                (raw.nodes.len(), raw.channels.len()),
+                (nodes, edges),
+                "{file}"
+            );
+            if let Some(btc) = btc {
+                let total: u64 = raw.channels.iter().map(|c| c.capacity.0).sum();
+                assert!((Msat(total).btc_f64() - btc).abs() < 0.1, "{file}: {total}");
+            }
+        }
     }
 }

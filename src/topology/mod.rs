@@ -265,3 +265,89 @@ fn induced(topo: &Topology, keep: &[bool]) -> Topology {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dist::AmountDist;
+    use config::{BalanceSplit, ImportFormat};
+    use rand::SeedableRng;
+
+    fn chan(a: u32, b: u32, balance: [u64; 2]) -> ChannelSpec {
+        ChannelSpec {
+            nodes: [NodeId(a), NodeId(b)],
+            capacity: Msat(balance[0] + balance[1]),
+            balance: balance.map(Msat),
+            reserve: [Msat(10), Msat(10)],
+            policy: [FeePolicy::default(); 2],
+            label: Some(format!("{a}-{b}")),
+        }
+    }
+
+    #[test]
+    fn topology_components_connected_vs_strong() {
+        // n0 <-> n1 both ways; n1 -> n2 only (n2's side holds 5 <= reserve 10);
+        // n3 - n4 apart. n5 isolated.
+        let mut t = Topology::new();
+        for i in 0..6 {
+            t.add_node(format!("n{i}"));
+        }
+        t.add_channel(chan(3, 4, [50, 50]));
+        t.add_channel(chan(0, 1, [50, 50]));
+        t.add_channel(chan(1, 2, [95, 5]));
+        let all = largest_component(&t, ComponentFilter::All);
+        assert_eq!((all.node_count(), all.channel_count()), (6, 3));
+        let cc = largest_component(&t, ComponentFilter::LargestConnected);
+        assert_eq!((cc.node_count(), cc.channel_count()), (3, 2));
+        assert_eq!(cc.node(NodeId(2)).name, "n2");
+        assert_eq!(cc.channel(ChannelId(1)).label.as_deref(), Some("1-2"));
+        assert_eq!(cc.channel(ChannelId(1)).nodes, [NodeId(1), NodeId(2)]);
+        // Strongly connected: {n0, n1} and {n3, n4} tie at 2 nodes; n0 is the lower id.
+        let scc = largest_component(&t, ComponentFilter::LargestStronglyConnected);
+        assert_eq!((scc.node_count(), scc.channel_count()), (2, 1));
+        assert_eq!(scc.node(NodeId(0)).name, "n0");
+        assert_eq!(scc.channel(ChannelId(0)).label.as_deref(), Some("0-1"));
+        // Invariant: edge index j carries the spec with matching endpoints.
+        for topo in [&cc, &scc] {
+            for e in topo.graph.edge_indices() {
+                let (a, b) = topo.graph.edge_endpoints(e).unwrap();
+                let spec = &topo.graph[e];
+                assert_eq!(
+                    spec.nodes,
+                    [NodeId(a.index() as u32), NodeId(b.index() as u32)]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn topology_build_generates_and_imports() {
+        let mut cfg = TopologyConfig::new(TopologyKind::BarabasiAlbert);
+        cfg.nodes = Some(50);
+        cfg.capacity = AmountDist::Fixed { sat: 1000 };
+        let base = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let a = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        assert_eq!(a.channel_count(), 2 * 47 + 3);
+        assert_eq!(a.total_capacity(), Msat(97 * 1_000_000));
+
+        let mut cfg = TopologyConfig::new(TopologyKind::Import);
+        cfg.format = Some(ImportFormat::Cloth);
+        cfg.path = Some("tests/fixtures/topology/cloth".into());
+        cfg.balance = BalanceSplit::File;
+        cfg.component = ComponentFilter::LargestConnected;
+        let t = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        // Node 40 has no channel and is dropped.
+        assert_eq!((t.node_count(), t.channel_count()), (3, 3));
+
+        // A config error comes back as an InputError naming the field.
+        cfg.merge_parallel = true;
+        cfg.m = Some(3);
+        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("topology.m"));
+        // A missing file names the file.
+        cfg.m = None;
+        cfg.path = Some("tests/fixtures/topology/nope".into());
+        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
+        assert!(e.to_string().contains("nope/nodes_ln.csv"), "{e}");
+    }
+}
