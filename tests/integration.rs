@@ -89,9 +89,9 @@ fn bad_scenarios_name_file_line_and_field() {
     let tmp = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[
         // (replace, with, expected fragments)
-        ("rate_per_s = 5.0", "rate_per_s = -1.0", "line 11|:11:|rate_per_s"),
+        ("rate_per_s = 5.0", "rate_per_s = -1.0", ":10: field `workload.rate_per_s`"),
         ("m = 2", "m = 2\nbogus = 1", "bogus"),
-        ("payments = 1500", "payments = \"many\"", ":12"),
+        ("payments = 1500", "payments = \"many\"", ":11: field `payments`"),
         ("share = 0.7", "share = 1.7", "workload.one_way.share"),
     ];
     for (from, to, want) in cases {
