@@ -883,7 +883,6 @@ impl<'t> Engine<'t> {
                 }
                 let cap = ch.capacity;
                 self.net.set_status(chan, ChannelStatus::Closed);
-                self.net.rebuild_adjacency();
                 self.totals.withdrawn += cap;
                 self.totals.channels_closed += 1;
             }

@@ -131,7 +131,8 @@ pub struct InEdge {
     pub fee_ppm: u32,
     pub base_fee: u64,
     pub min_htlc: u64,
-    /// min(max_htlc, capacity): the most the sender believes can pass.
+    /// min(max_htlc, capacity): the most the sender believes can pass; 0 when the channel
+    /// is not open (so the route search needs no second, cache-missing lookup).
     pub max_amount: u64,
 }
 
@@ -146,6 +147,8 @@ pub struct Network {
     /// Channels of each node (both directions), CSR.
     node_chan_start: Vec<u32>,
     node_chans: Vec<u32>,
+    /// Position in `in_edges` of directed edge `chan * 2 + dir`.
+    slot: Vec<u32>,
 }
 
 impl Network {
@@ -158,6 +161,7 @@ impl Network {
             in_edges: Vec::new(),
             node_chan_start: Vec::new(),
             node_chans: Vec::new(),
+            slot: Vec::new(),
         };
         n.rebuild_adjacency();
         n
@@ -193,6 +197,7 @@ impl Network {
             max_amount: 0,
         };
         let mut edges = vec![dummy; total];
+        let mut slot_of = vec![0u32; self.channels.len() * 2];
         for (ci, c) in self.channels.iter().enumerate() {
             for d in 0..2 {
                 // Edge from side d to side 1-d, stored at its destination.
@@ -201,6 +206,7 @@ impl Network {
                 fill[to] += 1;
                 let p = &c.policy[d];
                 chans[slot] = ci as u32;
+                slot_of[ci * 2 + d] = slot as u32;
                 edges[slot] = InEdge {
                     chan: ci as u32,
                     from: c.nodes[d].0,
@@ -209,14 +215,33 @@ impl Network {
                     fee_ppm: p.fee_ppm,
                     base_fee: p.base_fee.0,
                     min_htlc: p.min_htlc.0,
-                    max_amount: p.max_htlc.0.min(c.capacity.0),
+                    max_amount: if c.status == ChannelStatus::Open {
+                        p.max_htlc.0.min(c.capacity.0)
+                    } else {
+                        0
+                    },
                 };
             }
         }
+        self.slot = slot_of;
         self.in_start = start.clone();
         self.in_edges = edges;
         self.node_chan_start = start;
         self.node_chans = chans;
+    }
+
+    /// Position of directed edge (`c`, `dir`) in the flat in-edge array (see
+    /// [`Network::in_edges_from`]).
+    #[inline]
+    pub fn slot(&self, c: ChannelId, dir: u8) -> usize {
+        self.slot[c.idx() * 2 + dir as usize] as usize
+    }
+
+    /// Directed edges arriving at `v` and the flat position of the first one.
+    #[inline]
+    pub fn in_edges_from(&self, v: NodeId) -> (usize, &[InEdge]) {
+        let a = self.in_start[v.idx()] as usize;
+        (a, &self.in_edges[a..self.in_start[v.idx() + 1] as usize])
     }
 
     /// Directed edges arriving at `v`.
@@ -309,9 +334,10 @@ impl Network {
         ChannelId(self.channels.len() as u32 - 1)
     }
 
-    /// Marks a channel closing (no new HTLCs).
+    /// Sets a channel's status (closing or closed: no new HTLCs). Rebuilds the adjacency.
     pub fn set_status(&mut self, c: ChannelId, s: ChannelStatus) {
         self.channels[c.idx()].status = s;
+        self.rebuild_adjacency();
     }
 
     /// Checks conservation on every channel; returns the first violating channel.

@@ -155,7 +155,8 @@ pub struct Router {
     stamp: Vec<u32>,
     epoch: u32,
     heap: BinaryHeap<Reverse<(u64, u32)>>,
-    /// Per directed edge (chan*2+dir): success probability override, or NO_INFO.
+    /// Per directed edge, indexed by its position in the network's flat in-edge array (so the
+    /// search reads it sequentially): success probability override, or NO_INFO.
     edge_prob: Vec<f32>,
     touched: Vec<usize>,
 }
@@ -238,18 +239,18 @@ impl Router {
         // Mission control and exclusions → per-edge probabilities (reset at the end).
         let half_life = p.penalty_half_life.micros().max(1) as f64;
         for e in mc {
-            let idx = e.chan as usize * 2 + e.dir as usize;
-            if idx >= self.edge_prob.len() || req.amount < e.amount {
+            if e.chan as usize >= net.channels.len() || req.amount < e.amount {
                 continue;
             }
+            let idx = net.slot(ChannelId(e.chan), e.dir);
             let age = now.since(e.time).micros() as f64;
             let recovered = 1.0 - 0.5f64.powf(age / half_life);
             self.edge_prob[idx] = (p.apriori * recovered) as f32;
             self.touched.push(idx);
         }
         for &(c, d) in req.exclude {
-            let idx = c.idx() * 2 + d as usize;
-            if idx < self.edge_prob.len() {
+            if c.idx() < net.channels.len() {
+                let idx = net.slot(c, d);
                 self.edge_prob[idx] = 0.0;
                 self.touched.push(idx);
             }
@@ -371,23 +372,21 @@ impl Router {
             if hops_v >= p.max_hops {
                 continue;
             }
-            for e in net.in_edges(NodeId(v as u32)) {
+            let (base, edges) = net.in_edges_from(NodeId(v as u32));
+            for (i, e) in edges.iter().enumerate() {
                 let u = e.from as usize;
                 if Some(NodeId(e.from)) == blocked {
                     continue;
                 }
+                // A closed channel has max_amount 0.
                 if amt_v > e.max_amount || amt_v < e.min_htlc {
                     continue;
                 }
-                let ch = &net.channels[e.chan as usize];
-                if ch.status != super::network::ChannelStatus::Open {
-                    continue;
-                }
-                let eidx = e.chan as usize * 2 + e.dir as usize;
                 let u_is_sender = stop_is_sender && u == stop.idx();
                 // The edge's success probability.
-                let ep = self.edge_prob[eidx];
+                let ep = self.edge_prob[base + i];
                 let hop_prob = if u_is_sender {
+                    let ch = &net.channels[e.chan as usize];
                     if ep == 0.0 || ch.check_offer(e.dir as usize, Msat(amt_v)).is_err() {
                         continue;
                     }
@@ -464,10 +463,18 @@ impl Router {
 
 #[inline]
 fn edge_fee(e: &InEdge, amount: u64) -> u64 {
-    e.base_fee + ((amount as u128 * e.fee_ppm as u128) / 1_000_000) as u64
+    // 64-bit arithmetic when it cannot overflow (every realistic amount): u128 division is
+    // a library call on the hot path.
+    match amount.checked_mul(e.fee_ppm as u64) {
+        Some(x) => e.base_fee + x / 1_000_000,
+        None => e.base_fee + ((amount as u128 * e.fee_ppm as u128) / 1_000_000) as u64,
+    }
 }
 
 #[inline]
 fn risk(amount: u64, cltv: u32, billionths: u64) -> u64 {
-    ((amount as u128 * cltv as u128 * billionths as u128) / 1_000_000_000) as u64
+    match amount.checked_mul(cltv as u64 * billionths) {
+        Some(x) => x / 1_000_000_000,
+        None => ((amount as u128 * cltv as u128 * billionths as u128) / 1_000_000_000) as u64,
+    }
 }
