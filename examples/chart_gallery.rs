@@ -70,6 +70,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &series,
     )?;
 
+    // A fixed range narrower than the data: lines must be clipped at the frame.
+    line_chart(
+        out.join("line_clipped"),
+        &ChartSpec::new(
+            "Zoomed: success ratio",
+            "offered load (payments/s)",
+            "success ratio",
+        )
+        .with_y_range(0.5, 0.8),
+        &series,
+    )?;
+
     // Trade-off: success ratio against rebalancing cost, one point per strategy.
     let points: Vec<LabelledPoint> = STRATEGIES
         .iter()

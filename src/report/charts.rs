@@ -705,10 +705,9 @@ fn frame<'a, DB: DrawingBackend>(
     vertical_grid: bool,
 ) -> Result<Chart<'a, DB>, DrawFail> {
     root.fill(&WHITE)?;
-    let title = ("sans-serif", TITLE_PX)
-        .into_font()
-        .style(FontStyle::Bold)
-        .color(&BLACK);
+    // Not `.into_font().style(Bold)`: plotters keeps the regular glyphs on a restyle.
+    let title =
+        FontDesc::new(FontFamily::SansSerif, f64::from(TITLE_PX), FontStyle::Bold).color(&BLACK);
     // Room for the widest tick label on the vertical axis, plus the rotated axis title.
     let widest = y
         .ticks
@@ -954,6 +953,67 @@ fn draw_legend<'a, DB: DrawingBackend + 'a>(
 }
 
 // ---------------------------------------------------------------------------------------
+// Clipping. Plotters clamps out-of-range coordinates onto the frame (which would draw a
+// false plateau), so everything is clipped to the vertical range in data space first.
+
+/// `pts` with a vertex inserted wherever a segment crosses one of `levels`.
+fn densify(pts: &[(f64, f64)], levels: [f64; 2]) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(pts.len());
+    for (k, &b) in pts.iter().enumerate() {
+        if k > 0 {
+            let a = pts[k - 1];
+            let mut cuts: Vec<f64> = levels
+                .iter()
+                .filter(|&&l| (a.1 - l) * (b.1 - l) < 0.0)
+                .map(|&l| (l - a.1) / (b.1 - a.1))
+                .collect();
+            cuts.sort_by(f64::total_cmp);
+            out.extend(
+                cuts.into_iter()
+                    .map(|t| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))),
+            );
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// The parts of the polyline `pts` inside `lo <= y <= hi`.
+fn clip_polyline(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
+    let tol = 1e-9 * (hi - lo).abs().max(f64::MIN_POSITIVE);
+    let inside = |y: f64| y >= lo - tol && y <= hi + tol;
+    let dense = densify(pts, [lo, hi]);
+    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur: Vec<(f64, f64)> = Vec::new();
+    if dense.len() == 1 && inside(dense[0].1) {
+        return vec![dense];
+    }
+    for w in dense.windows(2) {
+        if inside(0.5 * (w[0].1 + w[1].1)) {
+            if cur.is_empty() {
+                cur.push(w[0]);
+            }
+            cur.push(w[1]);
+        } else if !cur.is_empty() {
+            runs.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        runs.push(cur);
+    }
+    runs
+}
+
+/// `pts` clipped to the slab `lo <= y <= hi` by clamping after inserting the crossings
+/// (exact for the region between two polylines).
+fn clamp_polyline(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
+    densify(pts, [lo, hi])
+        .into_iter()
+        .map(|(x, y)| (x, y.clamp(lo, hi)))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
 // Line charts and error-bar lines
 
 #[derive(Clone, Copy, PartialEq)]
@@ -1021,13 +1081,17 @@ impl Figure for LinesFigure<'_> {
                         if band.len() < 2 {
                             continue;
                         }
-                        let mut poly: Vec<(f64, f64)> = Vec::with_capacity(2 * band.len());
-                        poly.extend(band.iter().filter_map(|p| p.interval().map(|i| (p.x, i.1))));
-                        poly.extend(
-                            band.iter()
-                                .rev()
-                                .filter_map(|p| p.interval().map(|i| (p.x, i.0))),
-                        );
+                        let upper: Vec<(f64, f64)> = band
+                            .iter()
+                            .filter_map(|p| p.interval().map(|i| (p.x, i.1)))
+                            .collect();
+                        let lower: Vec<(f64, f64)> = band
+                            .iter()
+                            .filter_map(|p| p.interval().map(|i| (p.x, i.0)))
+                            .collect();
+                        let (ylo, yhi) = (y.range.start, y.range.end);
+                        let mut poly = clamp_polyline(&upper, ylo, yhi);
+                        poly.extend(clamp_polyline(&lower, ylo, yhi).into_iter().rev());
                         chart.draw_series(std::iter::once(Polygon::new(
                             poly,
                             color.mix(0.18).filled(),
@@ -1045,14 +1109,24 @@ impl Figure for LinesFigure<'_> {
             let marked = self.style == LineStyle::ErrorBars || n_points <= MAX_MARKED_POINTS;
             if self.style == LineStyle::ErrorBars {
                 let whisker = color.stroke_width(2);
+                let (ylo, yhi) = (y.range.start, y.range.end);
                 for p in runs.iter().flatten() {
                     if let Some((lo, hi)) = p.interval() {
                         let xx = p.x + dx;
+                        if hi < ylo || lo > yhi {
+                            continue;
+                        }
+                        // A whisker cut by the frame gets no cap at the cut end.
+                        let caps: Vec<f64> = [lo, hi]
+                            .into_iter()
+                            .filter(|v| (ylo..=yhi).contains(v))
+                            .collect();
+                        let (lo, hi) = (lo.max(ylo), hi.min(yhi));
                         chart.draw_series(std::iter::once(PathElement::new(
                             vec![(xx, lo), (xx, hi)],
                             whisker,
                         )))?;
-                        chart.draw_series([lo, hi].into_iter().map(|v| {
+                        chart.draw_series(caps.into_iter().map(|v| {
                             EmptyElement::at((xx, v))
                                 + PathElement::new(vec![(-9, 0), (9, 0)], whisker)
                         }))?;
@@ -1077,11 +1151,17 @@ impl Figure for LinesFigure<'_> {
             }
             for run in &runs {
                 let pts: Vec<(f64, f64)> = run.iter().map(|p| (p.x + dx, p.y)).collect();
-                occupied.add_path(&chart, &pts);
-                chart.draw_series(LineSeries::new(pts.clone(), color.stroke_width(LINE_WIDTH)))?;
+                for part in clip_polyline(&pts, y.range.start, y.range.end) {
+                    occupied.add_path(&chart, &part);
+                    chart.draw_series(LineSeries::new(part, color.stroke_width(LINE_WIDTH)))?;
+                }
                 if marked {
+                    let shown: Vec<(f64, f64)> = pts
+                        .into_iter()
+                        .filter(|q| y.range.contains(&q.1) || q.1 == y.range.end)
+                        .collect();
                     with_marker!(j, color, marker_line(color, false), |mk| {
-                        chart.draw_series(pts.iter().map(|&q| mk(q)))?;
+                        chart.draw_series(shown.iter().map(|&q| mk(q)))?;
                     });
                 }
             }
@@ -1689,6 +1769,36 @@ mod tests {
         errorbar_lines(dir.path().join("many"), &spec("many"), &series).expect("drawn");
         assert_eq!(series_color(0), series_color(8));
         assert_ne!(series_color(0), series_color(1));
+    }
+
+    #[test]
+    fn embedded_fonts_are_registered_and_bold_differs() {
+        register_fonts().expect("fonts");
+        let text = "Payment success ratio";
+        let normal = ("sans-serif", 40.0)
+            .into_font()
+            .box_size(text)
+            .expect("normal");
+        let bold = FontDesc::new(FontFamily::SansSerif, 40.0, FontStyle::Bold)
+            .box_size(text)
+            .expect("bold");
+        assert!(normal.0 > 100, "text has width: {normal:?}");
+        assert!(
+            bold.0 > normal.0,
+            "bold {bold:?} wider than normal {normal:?}"
+        );
+    }
+
+    #[test]
+    fn clipping_cuts_lines_at_the_frame_instead_of_clamping() {
+        // (0, 0) → (2, 2) clipped to 0.5..=1.5 is the piece (0.5, 0.5) → (1.5, 1.5).
+        let runs = clip_polyline(&[(0.0, 0.0), (2.0, 2.0)], 0.5, 1.5);
+        assert_eq!(runs, vec![vec![(0.5, 0.5), (1.5, 1.5)]]);
+        // A line that leaves and re-enters gives two runs.
+        let runs = clip_polyline(&[(0.0, 1.0), (1.0, 3.0), (2.0, 1.0)], 0.0, 2.0);
+        assert_eq!(runs.len(), 2);
+        let band = clamp_polyline(&[(0.0, 0.0), (2.0, 2.0)], 0.5, 1.5);
+        assert_eq!(band, vec![(0.0, 0.5), (0.5, 0.5), (1.5, 1.5), (2.0, 1.5)]);
     }
 
     #[test]
