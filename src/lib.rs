@@ -6,6 +6,7 @@ pub mod error;
 pub mod experiment;
 pub mod metrics;
 pub mod output;
+pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod strategy;

@@ -1,0 +1,20 @@
+//! Reporting: turns result tables into statistics and charts.
+//!
+//! This layer sits at the end of the pipeline (scenario → network and workload → engine →
+//! metrics → **report**). It takes plain numbers that the metrics layer or a CSV reader
+//! produced and turns them into
+//!
+//! * [`stats`]: summaries across replications (mean, sample standard deviation, 95 %
+//!   confidence interval from Student's t), paired differences between strategies that saw
+//!   the same payments, percentiles, empirical CDFs and the Gini coefficient;
+//! * [`charts`]: PNG and SVG figures for papers (line charts with confidence bands,
+//!   labelled scatter plots, grouped bar charts, CDFs and error-bar plots), drawn with
+//!   plotters and an embedded font so that the output does not depend on the machine.
+//!
+//! **What it must not do:** run simulations, read scenario files or depend on the engine.
+//! It never prints; every failure is returned as a typed error. Its inputs are plain
+//! slices and small structs, so a chart can be redrawn from a CSV file without rerunning
+//! anything.
+
+pub mod charts;
+pub mod stats;
