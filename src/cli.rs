@@ -40,6 +40,11 @@ pub enum Cmd {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Redraw the charts and statistics of a results folder from its CSV/JSON files.
+    Plot {
+        /// A results folder (e.g. results/default).
+        dir: PathBuf,
+    },
     /// Check a scenario file (and the data it references) without running it.
     Validate {
         scenario: PathBuf,
@@ -58,6 +63,12 @@ pub fn main_with(cli: Cli) -> Result<()> {
             if !quiet {
                 eprintln!("results written to {}", dir.display());
             }
+            Ok(())
+        }
+        Cmd::Plot { dir } => {
+            let (runs, sweep) = load_results(&dir)?;
+            write_report(&dir, &runs, &sweep)?;
+            eprintln!("charts written to {}", dir.join("charts").display());
             Ok(())
         }
         Cmd::Validate { scenario } => {
@@ -159,6 +170,7 @@ fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) 
     let s = exp.base();
     output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(runs, &exp.columns())?)?;
     output::write_atomic(&dir.join("timeseries.csv"), &output::timeseries_csv(runs)?)?;
+    write_report(dir, runs, &exp.columns())?;
     let manifest = serde_json::json!({
         "scenario": s.raw.name,
         "description": s.raw.description,
@@ -205,4 +217,36 @@ fn print_table(runs: &[StoredRun]) {
             mean("node_gini_end"),
         );
     }
+}
+
+/// Writes `stats.csv` and the charts of a results folder.
+pub fn write_report(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<()> {
+    use crate::report::experiment as rep;
+    output::write_atomic(&dir.join("stats.csv"), &rep::stats_csv(runs, sweep)?)?;
+    let lat: Vec<(String, Vec<f64>)> = rep::labels(runs)
+        .into_iter()
+        .filter_map(|l| {
+            let r = runs.iter().find(|r| r.point == 0 && r.replication == 0 && r.strategy == l)?;
+            let v = rep::read_latencies(&dir.join("runs").join(&r.name).join("payments.csv"))?;
+            Some((l, v))
+        })
+        .collect();
+    rep::draw_all(dir, runs, sweep, &lat)
+}
+
+/// Loads the runs of a results folder in manifest order, with its sweep columns.
+pub fn load_results(dir: &Path) -> Result<(Vec<StoredRun>, Vec<(String, Vec<String>)>)> {
+    let mpath = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&mpath).with_context(|| format!("{}: cannot read (is this a pcnsim results folder?)", mpath.display()))?;
+    let m: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", mpath.display()))?;
+    let sweep: Vec<(String, Vec<String>)> = serde_json::from_value(m["sweep"].clone()).unwrap_or_default();
+    let names = m["runs"].as_array().with_context(|| format!("{}: field `runs` missing", mpath.display()))?;
+    let mut runs = Vec::new();
+    for n in names {
+        let name = n["name"].as_str().with_context(|| format!("{}: field `runs[].name` missing", mpath.display()))?;
+        let p = dir.join("runs").join(name).join("run.json");
+        let t = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        runs.push(serde_json::from_str::<StoredRun>(&t).with_context(|| format!("{}: not a valid run record", p.display()))?);
+    }
+    Ok((runs, sweep))
 }

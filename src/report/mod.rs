@@ -17,4 +17,5 @@
 //! anything.
 
 pub mod charts;
+pub mod experiment;
 pub mod stats;
