@@ -408,7 +408,7 @@ fn splice_in_takes_effect_after_its_confirmations() {
 fn config_errors_name_the_field() {
     let err = |s: &str| {
         let t: toml::Table = toml::from_str(s).expect("valid toml");
-        parse_one(0, &t).err().expect("an error").field
+        parse_one(0, &t).expect_err("an error").field
     };
     for name in ["circular", "proactive", "jit", "periodic", "topup"] {
         assert_eq!(
