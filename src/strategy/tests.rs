@@ -343,6 +343,40 @@ fn topup_sustains_a_one_way_flow() {
     );
 }
 
+#[test]
+fn loop_out_restores_the_payees_inbound() {
+    // Payer 0 pays payee 1 20 × 60k over 0–1 (500k|500k): none carries 8. Node 2 is the
+    // swap provider, reached as 1 → 0 → 2 (0 holds 5M on 0–2). Payee 1 loops out when its
+    // share passes 0.8: the off-chain leg moves liquidity back to 0's side of 0–1.
+    let t = topo(
+        3,
+        &[(0, 1, 500_000, 500_000), (0, 2, 5_000_000, 0)],
+        policy(0, 0),
+    );
+    let trace: Vec<Arrival> = (0..20).map(|i| pay(10 + i * 10, 0, 1, 60_000)).collect();
+    let mut p = fast_chain();
+    p.swap.provider = Some(NodeId(2));
+    let (base, _, _) = run(&t, trace.clone(), "name = \"none\"", None, p.clone());
+    let (r, _, chans) = run(
+        &t,
+        trace,
+        "name = \"topup\"\nmode = \"loop_out\"\nhigh = 0.8\n",
+        only(3, &[1]),
+        p,
+    );
+    assert_eq!(base.totals.succeeded, 8);
+    assert!(r.totals.swaps > 0);
+    assert!(r.totals.swap_fees > Msat::ZERO);
+    assert_eq!(r.totals.splices, 0);
+    assert!(
+        r.totals.succeeded >= 18,
+        "loop_out: {} of 20 (none: 8)",
+        r.totals.succeeded
+    );
+    // Capacity of 0–1 is unchanged by swaps (they move balance, not capacity).
+    assert_eq!(chans[0].capacity, Msat::from_sat(1_000_000));
+}
+
 /// Wraps a strategy and records `(height, node 0's balance on channel 0)` at every block.
 struct Spy<S> {
     inner: S,

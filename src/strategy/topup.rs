@@ -220,13 +220,16 @@ impl Strategy for TopUp {
     ) {
         match *obs {
             Observation::BalanceChanged { node, chan } => self.check(view, node, chan, out),
-            Observation::ChainDone { tag, .. } => {
+            Observation::ChainDone { tag, success, .. } => {
                 if let Some((node, chan)) = self.tags.remove(&tag) {
                     if self.pending.get(&chan).is_some_and(|&(t, _)| t == tag) {
                         self.pending.remove(&chan);
                     }
-                    // The share may still be out of band (a failed swap, more payments).
-                    if common::part(view.participates, node) {
+                    // After a success the share may still be out of band (more payments
+                    // came meanwhile): check again. After a failure wait for the next
+                    // balance change instead: retrying at once could fail the same way,
+                    // synchronously, without end.
+                    if success && common::part(view.participates, node) {
                         self.check(view, node, chan, out);
                     }
                 }
