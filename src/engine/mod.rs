@@ -94,6 +94,11 @@ struct Pay {
     last_reason: Option<FailureReason>,
     last_hops: u16,
     infeasible: bool,
+    /// Strategy rebalances only: the longest cycle allowed (route hops), `None` for the
+    /// router's limit.
+    max_hops: Option<u8>,
+    /// Strategy rebalances only: participating forwarders waive their fees.
+    fee_free: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -392,6 +397,8 @@ impl<'t> Engine<'t> {
             last_reason: None,
             last_hops: 0,
             infeasible,
+            max_hops: None,
+            fee_free: false,
         };
         let pid = self.new_pay(pay);
         self.start_attempt(now, pid, rec)
@@ -487,14 +494,25 @@ impl<'t> Engine<'t> {
             avoid: None,
         };
         let mc = self.mc.entries(pay.sender);
-        let found = self.router.find_route(
-            &self.net,
-            &req,
-            mc,
-            now,
-            &self.p.router,
-            &mut self.route_buf,
-        );
+        // A strategy rebalance may set its own cycle length, replacing the router's
+        // `max_hops` for this payment only. The router counts the hops searched after the
+        // forced first hop, so a cycle of `h` hops is a search limit of `h - 1`.
+        // `RouterParams` is plain data (no heap): the copy is cheap and only made here.
+        let limited;
+        let rp = match pay.max_hops {
+            Some(h) => {
+                limited = router::RouterParams {
+                    max_hops: h.saturating_sub(1),
+                    ..self.p.router.clone()
+                };
+                &limited
+            }
+            None => &self.p.router,
+        };
+        let found = self.router.find_route(&self.net, &req, mc, now, rp, &mut self.route_buf);
+        if found.is_ok() && pay.fee_free {
+            waive_participant_fees(&self.net, &self.participates, &mut self.route_buf);
+        }
         match found {
             Err(e) => {
                 let pay = self.pay(pid);
@@ -862,6 +880,8 @@ impl<'t> Engine<'t> {
                     last_reason: None,
                     last_hops: 0,
                     infeasible: false,
+                    max_hops: None,
+                    fee_free: false,
                 };
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
@@ -930,16 +950,19 @@ impl<'t> Engine<'t> {
             Action::Timer { node, at, tag } => {
                 self.q.schedule(at.max(now), Ev::Timer { node: node.0, tag });
             }
-            Action::Rebalance { node, out_chan, in_chan, amount, max_fee, max_attempts, deadline, tag } => {
+            Action::Rebalance { node, out_chan, in_chan, amount, max_fee, max_attempts, deadline, max_hops, fee_free, tag } => {
                 if out_chan == in_chan
                     || self.node_side(node, out_chan).is_none()
                     || self.node_side(node, in_chan).is_none()
                     || amount == Msat::ZERO
+                    || max_hops.is_some_and(|h| h < 2)
                 {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
-                let pay = self.rebalance_pay(node, out_chan, in_chan, amount, max_fee, max_attempts, now + deadline, Purpose::Rebalance { tag });
+                let mut pay = self.rebalance_pay(node, out_chan, in_chan, amount, max_fee, max_attempts, now + deadline, Purpose::Rebalance { tag });
+                pay.max_hops = max_hops;
+                pay.fee_free = fee_free;
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }
@@ -1004,6 +1027,8 @@ impl<'t> Engine<'t> {
                     last_reason: None,
                     last_hops: 0,
                     infeasible: false,
+                    max_hops: None,
+                    fee_free: false,
                 };
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
@@ -1071,6 +1096,8 @@ impl<'t> Engine<'t> {
             last_reason: None,
             last_hops: 0,
             infeasible: false,
+            max_hops: None,
+            fee_free: false,
         }
     }
 
@@ -1136,6 +1163,24 @@ impl<'t> Engine<'t> {
             });
         }
         Ok(())
+    }
+}
+
+/// Fee-free rebalancing among participants: recomputes the amounts of a found `route`
+/// backward from its last hop so that every forwarder that participates charges nothing,
+/// and the others their normal fee. The amounts only shrink, so every check the router
+/// made (balance of the first hop, fee limit) still holds. O(route length).
+fn waive_participant_fees(net: &Network, participates: &[bool], route: &mut [Hop]) {
+    for i in (0..route.len().saturating_sub(1)).rev() {
+        let next = route[i + 1];
+        let ch = net.chan(next.chan);
+        let forwarder = ch.nodes[next.dir as usize];
+        let fee = if participates.get(forwarder.idx()).copied().unwrap_or(false) {
+            Msat::ZERO
+        } else {
+            ch.policy[next.dir as usize].fee(next.amount)
+        };
+        route[i].amount = next.amount + fee;
     }
 }
 

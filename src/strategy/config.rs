@@ -180,7 +180,7 @@ impl StrategySpec {
 }
 
 /// The registered strategy names.
-pub const NAMES: &[&str] = &["none"];
+pub const NAMES: &[&str] = &["none", "circular", "proactive", "jit", "periodic", "topup"];
 
 /// Deserialises a strategy's own parameters from its table (common keys removed), mapping
 /// errors to `strategy[i].<key>`.
@@ -227,6 +227,31 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
         "none" => {
             let _: Empty = params(t, &field)?;
             StrategySpec::none().factory
+        }
+        "circular" => {
+            let c: super::circular::CircularConfig = params(t, &field)?;
+            c.validate(&field)?;
+            Arc::new(move |topo: &Topology, _: &[bool]| Box::new(super::circular::Circular::new(c.clone(), topo)) as Box<dyn Strategy>)
+        }
+        "proactive" => {
+            let c: super::proactive::ProactiveConfig = params(t, &field)?;
+            c.validate(&field)?;
+            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::proactive::Proactive::new(c.clone())) as Box<dyn Strategy>)
+        }
+        "jit" => {
+            let c: super::jit::JitConfig = params(t, &field)?;
+            c.validate(&field)?;
+            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::jit::Jit::new(c.clone())) as Box<dyn Strategy>)
+        }
+        "periodic" => {
+            let c: super::periodic::PeriodicConfig = params(t, &field)?;
+            c.validate(&field)?;
+            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::periodic::Periodic::new(c.clone())) as Box<dyn Strategy>)
+        }
+        "topup" => {
+            let c: super::topup::TopUpConfig = params(t, &field)?;
+            c.validate(&field)?;
+            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::topup::TopUp::new(c.clone())) as Box<dyn Strategy>)
         }
         other => {
             return Err(FieldError::new(format!("{field}.name"), format!("unknown strategy `{other}`; expected one of: {}", NAMES.join(", "))))

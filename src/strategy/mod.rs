@@ -9,7 +9,15 @@
 
 use crate::engine::network::Network;
 use crate::rng::SimRng;
+pub mod circular;
+pub mod common;
 pub mod config;
+pub mod jit;
+pub mod periodic;
+pub mod proactive;
+pub mod topup;
+#[cfg(test)]
+mod tests;
 
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -69,6 +77,12 @@ pub enum Action {
     Timer { node: NodeId, at: SimTime, tag: u64 },
     /// A circular self-payment of `amount` by `node`: out over `out_chan`, back in over
     /// `in_chan`, paying at most `max_fee` in routing fees, giving up after `deadline`.
+    ///
+    /// `max_hops` bounds the length of the cycle (counting `out_chan` and `in_chan`; at
+    /// least 2; `None`: the router's `max_hops`), replacing the router's limit for this
+    /// payment. With `fee_free`, forwarders that participate in the strategy charge no fee
+    /// for it (Pickhardt–Nowostawski's fee-free rebalancing among participants);
+    /// non-participants charge their normal fees.
     Rebalance {
         node: NodeId,
         out_chan: ChannelId,
@@ -77,6 +91,8 @@ pub enum Action {
         max_fee: Msat,
         max_attempts: u32,
         deadline: SimDuration,
+        max_hops: Option<u8>,
+        fee_free: bool,
         tag: u64,
     },
     /// Hold the blocked HTLC `hold` while `node` rebalances `amount` into `chan` (the

@@ -1,0 +1,222 @@
+//! Helpers shared by the rebalancing strategies: a node's channels as it sees them,
+//! greedy pairing of channels with surplus and deficit, fee limits, and validation.
+//!
+//! Nothing here acts: these are pure functions of the [`View`](super::View).
+
+use crate::engine::network::{ChannelStatus, Network};
+use crate::error::FieldError;
+use crate::topology::{ChannelId, NodeId};
+use crate::units::{Msat, SimDuration};
+
+/// One open channel of a node, from that node's side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Local {
+    pub chan: ChannelId,
+    /// Balance plus own in-flight (what [`share`](crate::engine::network::ChannelState::share) counts).
+    pub local: u64,
+    pub capacity: u64,
+    /// What the node can send over it now.
+    pub spendable: u64,
+    /// What the peer can send to the node over it now.
+    pub inbound: u64,
+}
+
+impl Local {
+    pub fn share(&self) -> f64 {
+        if self.capacity == 0 {
+            0.0
+        } else {
+            self.local as f64 / self.capacity as f64
+        }
+    }
+}
+
+/// Fills `out` with `node`'s open channels, in channel-id order. O(deg).
+pub fn locals(net: &Network, node: NodeId, out: &mut Vec<Local>) {
+    out.clear();
+    for c in net.channels_of(node) {
+        let ch = net.chan(c);
+        if ch.status != ChannelStatus::Open {
+            continue;
+        }
+        if let Some(d) = ch.side_of(node) {
+            out.push(Local {
+                chan: c,
+                local: ch.balance[d].0 + ch.inflight[d].0,
+                capacity: ch.capacity.0,
+                spendable: ch.spendable(d).0,
+                inbound: ch.spendable(1 - d).0,
+            });
+        }
+    }
+}
+
+/// A planned circular move: out over `out_chan`, in over `in_chan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Move {
+    pub out_chan: ChannelId,
+    pub in_chan: ChannelId,
+    pub amount: Msat,
+}
+
+/// Greedy pairing: channels with a surplus over their wanted local balance send to channels
+/// with a deficit, largest first, each move capped at `max_amount` and skipped below
+/// `min_amount`, at most `max_moves` moves.
+///
+/// Arguments: `chans` (a node's channels), `want[i]` the wanted local balance (msat) of
+/// `chans[i]`, `is_source(i)` / `is_sink(i)` which channels may give / take.
+/// Returns the moves in order. Complexity: O(d log d) for d channels.
+///
+/// Example: two channels of 1,000,000 msat with local 900,000 and 100,000 and want 500,000
+/// each give one move of 400,000 msat from the first to the second.
+pub fn greedy_moves(
+    chans: &[Local],
+    want: &[u64],
+    is_source: impl Fn(usize) -> bool,
+    is_sink: impl Fn(usize) -> bool,
+    min_amount: Msat,
+    max_amount: Msat,
+    max_moves: usize,
+) -> Vec<Move> {
+    // Surplus is limited by what can be sent; deficit by what the peer can push back.
+    let mut src: Vec<(u64, usize)> = (0..chans.len())
+        .filter(|&i| is_source(i))
+        .map(|i| {
+            (
+                chans[i]
+                    .local
+                    .saturating_sub(want[i])
+                    .min(chans[i].spendable),
+                i,
+            )
+        })
+        .filter(|&(x, _)| x > 0)
+        .collect();
+    let mut snk: Vec<(u64, usize)> = (0..chans.len())
+        .filter(|&i| is_sink(i))
+        .map(|i| {
+            (
+                want[i].saturating_sub(chans[i].local).min(chans[i].inbound),
+                i,
+            )
+        })
+        .filter(|&(x, _)| x > 0)
+        .collect();
+    // Largest first; ties by channel order (deterministic).
+    src.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    snk.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut out = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < src.len() && j < snk.len() && out.len() < max_moves {
+        let (si, sj) = (src[i].1, snk[j].1);
+        if si == sj {
+            // Both lists hold the channel only if its surplus and deficit are both zero,
+            // which the filters exclude; guard anyway.
+            j += 1;
+            continue;
+        }
+        let amt = src[i].0.min(snk[j].0).min(max_amount.0);
+        if amt < min_amount.0.max(1) {
+            break; // everything further is smaller still
+        }
+        out.push(Move {
+            out_chan: chans[si].chan,
+            in_chan: chans[sj].chan,
+            amount: Msat(amt),
+        });
+        src[i].0 -= amt;
+        snk[j].0 -= amt;
+        if src[i].0 < min_amount.0.max(1) {
+            i += 1;
+        }
+        if snk[j].0 < min_amount.0.max(1) {
+            j += 1;
+        }
+    }
+    out
+}
+
+/// Fee limit of a rebalance of `amount`: `amount × ppm`, at most `cap`.
+pub fn fee_limit(amount: Msat, ppm: u64, cap: Msat) -> Msat {
+    amount.mul_ppm(ppm).min(cap)
+}
+
+/// Seconds (config) → duration.
+pub fn secs(s: f64) -> SimDuration {
+    SimDuration::from_secs_f64(s)
+}
+
+/// Validation helpers: each names `field.key` in its error.
+pub fn check_share(field: &str, key: &str, x: f64) -> Result<(), FieldError> {
+    if x.is_finite() && (0.0..=1.0).contains(&x) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            format!("{field}.{key}"),
+            "expected a share between 0 and 1",
+        ))
+    }
+}
+
+pub fn check_positive(field: &str, key: &str, x: f64) -> Result<(), FieldError> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            format!("{field}.{key}"),
+            "expected a positive number",
+        ))
+    }
+}
+
+pub fn check_non_negative(field: &str, key: &str, x: f64) -> Result<(), FieldError> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            format!("{field}.{key}"),
+            "expected a non-negative number",
+        ))
+    }
+}
+
+/// `low <= target <= high` (each already a share).
+pub fn check_band(field: &str, low: f64, target: f64, high: f64) -> Result<(), FieldError> {
+    check_share(field, "low", low)?;
+    check_share(field, "high", high)?;
+    check_share(field, "target", target)?;
+    if low > high {
+        return Err(FieldError::new(
+            format!("{field}.low"),
+            format!("expected low ({low}) <= high ({high})"),
+        ));
+    }
+    if !(low..=high).contains(&target) {
+        return Err(FieldError::new(
+            format!("{field}.target"),
+            format!("expected low ({low}) <= target ({target}) <= high ({high})"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn check_cycle_len(field: &str, key: &str, n: u8) -> Result<(), FieldError> {
+    if n >= 2 {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            format!("{field}.{key}"),
+            "expected at least 2 hops (out over one channel, back over another)",
+        ))
+    }
+}
+
+/// Sat (config) → msat, saturating.
+pub fn sat(s: u64) -> Msat {
+    Msat(s.saturating_mul(1000))
+}
+
+/// Has node `v` a true entry in `p`.
+pub fn part(p: &[bool], v: NodeId) -> bool {
+    p.get(v.idx()).copied().unwrap_or(false)
+}

@@ -1,0 +1,481 @@
+//! Strategy scenarios: each strategy against `none` on the same topology, seed and trace,
+//! run through the real [`Engine`]. Topologies are built by hand.
+
+use super::config::{parse_one, StrategySpec};
+use super::{Action, Observation, Strategy, View};
+use crate::engine::network::ChannelState;
+use crate::engine::params::LatencyDist;
+use crate::engine::tests::{line, pay, policy, trace_workload};
+use crate::engine::{Engine, EngineParams, RunResult};
+use crate::metrics::{MemRecorder, PaymentKind};
+use crate::rng::SimRng;
+use crate::topology::{ChannelSpec, FeePolicy, NodeId, Topology};
+use crate::units::{Msat, SimDuration, SimTime};
+use crate::workload::Arrival;
+use std::sync::{Arc, Mutex};
+
+fn spec(s: &str) -> StrategySpec {
+    let t: toml::Table = toml::from_str(s).expect("valid toml");
+    parse_one(0, &t).expect("valid strategy")
+}
+
+fn params() -> EngineParams {
+    EngineParams {
+        hop_latency: LatencyDist::Fixed { ms: 50.0 },
+        ..EngineParams::default()
+    }
+}
+
+/// Payments may take at most 2 hops (a short-path regime): liquidity reachable only over a
+/// longer cycle must be moved by rebalancing. Rebalances set their own cycle length.
+fn two_hop_params() -> EngineParams {
+    let mut p = params();
+    p.router.max_hops = 2;
+    p
+}
+
+fn chan(t: &mut Topology, a: u32, b: u32, ba: u64, bb: u64, pol: FeePolicy) {
+    t.add_channel(ChannelSpec {
+        nodes: [NodeId(a), NodeId(b)],
+        capacity: Msat::from_sat(ba + bb),
+        balance: [Msat::from_sat(ba), Msat::from_sat(bb)],
+        reserve: [Msat::ZERO; 2],
+        policy: [pol; 2],
+        label: None,
+    });
+}
+
+fn topo(n: usize, chans: &[(u32, u32, u64, u64)], pol: FeePolicy) -> Topology {
+    let mut t = Topology::new();
+    for i in 0..n {
+        t.add_node(format!("n{i}"));
+    }
+    for &(a, b, x, y) in chans {
+        chan(&mut t, a, b, x, y, pol);
+    }
+    t
+}
+
+/// Runs `strategy` with the given participants (all when `None`), seed 7.
+fn run_with(
+    t: &Topology,
+    trace: Vec<Arrival>,
+    strategy: Box<dyn Strategy + '_>,
+    participates: Option<Vec<bool>>,
+    p: EngineParams,
+) -> (RunResult, MemRecorder, Vec<ChannelState>) {
+    let w = trace_workload(t, trace);
+    let part = participates.unwrap_or_else(|| vec![true; t.node_count()]);
+    let e = Engine::new(t, p, w, strategy, part, vec![(SimTime::ZERO, 1000)], 7);
+    let mut rec = MemRecorder::default();
+    let (r, chans) = e
+        .run_with_network(&mut rec)
+        .expect("no invariant violation");
+    (r, rec, chans)
+}
+
+fn run(
+    t: &Topology,
+    trace: Vec<Arrival>,
+    s: &str,
+    part: Option<Vec<bool>>,
+    p: EngineParams,
+) -> (RunResult, MemRecorder, Vec<ChannelState>) {
+    let sp = spec(s);
+    let part2 = part.clone().unwrap_or_else(|| vec![true; t.node_count()]);
+    run_with(t, trace, sp.build(t, &part2), part, p)
+}
+
+/// Sum of successful rebalancing fees paid by each node, from the payment records.
+fn rebalance_fees_by_node(rec: &MemRecorder, n: usize) -> Vec<Msat> {
+    let mut f = vec![Msat::ZERO; n];
+    for p in rec
+        .payments
+        .iter()
+        .filter(|p| p.kind == PaymentKind::Rebalance && p.success)
+    {
+        f[p.sender.idx()] += p.fee;
+    }
+    f
+}
+
+fn only(n: usize, v: &[usize]) -> Option<Vec<bool>> {
+    let mut p = vec![false; n];
+    for &i in v {
+        p[i] = true;
+    }
+    Some(p)
+}
+
+// ---------------------------------------------------------------- hub scenario
+
+/// S=0 pays R=2 through hub A=1; A–R holds only 200k on A's side. A also reaches R over
+/// A–B–R (B=3) with plenty of liquidity, but payments take at most 2 hops, so without
+/// rebalancing only S→A→R works: 10 payments of 20k succeed, then A–R is dry.
+fn hub(pol: FeePolicy) -> Topology {
+    topo(
+        4,
+        &[
+            (0, 1, 2_000_000, 0), // S–A
+            (1, 2, 200_000, 0),   // A–R
+            (1, 3, 2_000_000, 0), // A–B
+            (3, 2, 2_000_000, 0), // B–R
+        ],
+        pol,
+    )
+}
+
+fn hub_trace() -> Vec<Arrival> {
+    (0..30).map(|i| pay(10 + i * 10, 0, 2, 20_000)).collect()
+}
+
+const CIRCULAR: &str = "name = \"circular\"\nlow = 0.2\nhigh = 0.8\ntarget = 0.5\nmax_cycle_len = 3\ncooldown_s = 1\ninterval_s = 0\nmax_fee_ppm = 5000\nbudget_sat = 1000000\n";
+
+#[test]
+fn circular_refills_the_hub_and_raises_success() {
+    let t = hub(policy(0, 0));
+    let (base, _, _) = run(&t, hub_trace(), "name = \"none\"", None, two_hop_params());
+    let (r, rec, _) = run(&t, hub_trace(), CIRCULAR, only(4, &[1]), two_hop_params());
+    assert_eq!(base.totals.succeeded, 10, "none: A–R's 200k carry 10 × 20k");
+    assert!(r.totals.rebalances_succeeded > 0);
+    // Every rebalance is A's own, over A–B–R–A.
+    assert!(rec
+        .payments
+        .iter()
+        .filter(|p| p.kind == PaymentKind::Rebalance)
+        .all(|p| p.sender == NodeId(1) && (!p.success || p.hops == 3)));
+    assert!(
+        r.totals.succeeded >= 25,
+        "circular: {} of 30 succeed (none: 10)",
+        r.totals.succeeded
+    );
+}
+
+#[test]
+fn circular_honours_the_cycle_length() {
+    // The only cycle is A→B→R→A (3 hops): with max_cycle_len = 2 every rebalance fails.
+    let t = hub(policy(0, 0));
+    let s = CIRCULAR.replace("max_cycle_len = 3", "max_cycle_len = 2");
+    let (r, _, _) = run(&t, hub_trace(), &s, only(4, &[1]), two_hop_params());
+    assert!(r.totals.rebalances > 0);
+    assert_eq!(r.totals.rebalances_succeeded, 0);
+    assert_eq!(r.totals.succeeded, 10);
+}
+
+#[test]
+fn circular_never_exceeds_its_budget() {
+    // Forwarders B and R charge 1 sat + 1000 ppm: a rebalance of ~100k sat costs ~202 sat.
+    let t = hub(policy(1000, 1000));
+    let (free, rec_free, _) = run(&t, hub_trace(), CIRCULAR, only(4, &[1]), two_hop_params());
+    let spent_free = rebalance_fees_by_node(&rec_free, 4)[1];
+    let s = CIRCULAR.replace("budget_sat = 1000000", "budget_sat = 500");
+    let (r, rec, _) = run(&t, hub_trace(), &s, only(4, &[1]), two_hop_params());
+    let spent = rebalance_fees_by_node(&rec, 4)[1];
+    assert!(
+        spent <= Msat::from_sat(500),
+        "spent {spent} > budget 500 sat"
+    );
+    assert!(spent > Msat::ZERO);
+    // The budget binds: the unlimited run spent more and rebalanced more.
+    assert!(
+        spent_free > Msat::from_sat(500),
+        "unbudgeted run spent {spent_free}"
+    );
+    assert!(r.totals.rebalances_succeeded < free.totals.rebalances_succeeded);
+    assert!(r.totals.succeeded < free.totals.succeeded);
+}
+
+#[test]
+fn jit_forwards_what_none_fails() {
+    let t = hub(policy(0, 0));
+    let (base, _, _) = run(&t, hub_trace(), "name = \"none\"", None, two_hop_params());
+    let (r, _, _) = run(
+        &t,
+        hub_trace(),
+        "name = \"jit\"\nmargin = 2.0\n",
+        only(4, &[1]),
+        two_hop_params(),
+    );
+    assert!(r.totals.jit_holds > 0);
+    assert!(r.totals.jit_forwarded > 0);
+    assert_eq!(base.totals.succeeded, 10);
+    assert!(
+        r.totals.succeeded >= 25,
+        "jit: {} of 30 (none: 10)",
+        r.totals.succeeded
+    );
+}
+
+// ---------------------------------------------------------------- skewed ring
+
+/// Ring 0→1→2→3→0 where each node holds 980k of its channel to the next and 20k of the
+/// channel from the previous: every node's shares are [0.98, 0.02], ν = 0.5, half of all
+/// directions are depleted. One small payment at t = 1300 s keeps the run going past the
+/// strategies' first rounds.
+fn skewed_ring(pol: FeePolicy) -> Topology {
+    topo(
+        4,
+        &[
+            (0, 1, 980_000, 20_000),
+            (1, 2, 980_000, 20_000),
+            (2, 3, 980_000, 20_000),
+            (3, 0, 980_000, 20_000),
+        ],
+        pol,
+    )
+}
+
+fn late_trace() -> Vec<Arrival> {
+    vec![pay(1300, 0, 2, 1000)]
+}
+
+#[test]
+fn proactive_lowers_node_gini() {
+    let t = skewed_ring(policy(0, 0));
+    let (base, _, _) = run(&t, late_trace(), "name = \"none\"", None, params());
+    let (r, _, _) = run(
+        &t,
+        late_trace(),
+        "name = \"proactive\"\ninterval_s = 600\n",
+        None,
+        params(),
+    );
+    assert!(
+        base.final_imbalance.node_gini > 0.4,
+        "none: {}",
+        base.final_imbalance.node_gini
+    );
+    assert!(r.totals.rebalances_succeeded > 0);
+    assert!(
+        r.final_imbalance.node_gini < 0.1,
+        "proactive: {} (none {})",
+        r.final_imbalance.node_gini,
+        base.final_imbalance.node_gini
+    );
+}
+
+#[test]
+fn proactive_fee_free_among_participants() {
+    // Every forwarder charges 1 sat + 1000 ppm. All nodes participate: with the flag the
+    // rebalances pay nothing, without it they pay.
+    let t = skewed_ring(policy(1000, 1000));
+    let s = "name = \"proactive\"\ninterval_s = 600\nmax_fee_ppm = 10000\n";
+    let (paid, _, _) = run(&t, late_trace(), s, None, params());
+    let (free, _, _) = run(
+        &t,
+        late_trace(),
+        &format!("{s}fee_free_among_participants = true\n"),
+        None,
+        params(),
+    );
+    assert!(paid.totals.rebalances_succeeded > 0 && free.totals.rebalances_succeeded > 0);
+    assert!(paid.totals.rebalance_fees > Msat::ZERO);
+    assert_eq!(free.totals.rebalance_fees, Msat::ZERO);
+    assert!(free.final_imbalance.node_gini < 0.1);
+}
+
+#[test]
+fn periodic_lowers_gini_and_depleted_share() {
+    let t = skewed_ring(policy(0, 0));
+    let (base, _, _) = run(&t, late_trace(), "name = \"none\"", None, params());
+    let (r, _, _) = run(
+        &t,
+        late_trace(),
+        "name = \"periodic\"\ninterval_s = 600\n",
+        None,
+        params(),
+    );
+    assert_eq!(base.final_imbalance.depleted_share, 0.5);
+    assert!(r.totals.rebalances_succeeded > 0);
+    assert_eq!(r.final_imbalance.depleted_share, 0.0);
+    assert!(
+        r.final_imbalance.node_gini < 0.1,
+        "periodic: {} (none {})",
+        r.final_imbalance.node_gini,
+        base.final_imbalance.node_gini
+    );
+}
+
+#[test]
+fn periodic_respects_its_period_budget() {
+    // Fees 1 sat + 1000 ppm; the period budget (10 sat) is below any move's fee limit
+    // (≥ 460k × 1000 ppm = 460 sat), so nothing is attempted.
+    let t = skewed_ring(policy(1000, 1000));
+    let (r, _, _) = run(
+        &t,
+        late_trace(),
+        "name = \"periodic\"\ninterval_s = 600\nbudget_sat_per_period = 10\n",
+        None,
+        params(),
+    );
+    assert_eq!(r.totals.rebalances, 0);
+}
+
+// ---------------------------------------------------------------- top-up
+
+fn fast_chain() -> EngineParams {
+    let mut p = params();
+    p.block_interval = SimDuration::from_secs(1);
+    p.confirmations = 2;
+    p
+}
+
+#[test]
+fn topup_sustains_a_one_way_flow() {
+    // 0 pays 1 20 × 60k every 10 s over 500k|500k: none carries 8 (see engine tests).
+    let t = line(&[(500_000, 500_000)], policy(0, 0));
+    let trace: Vec<Arrival> = (0..20).map(|i| pay(10 + i * 10, 0, 1, 60_000)).collect();
+    let (base, _, _) = run(&t, trace.clone(), "name = \"none\"", None, fast_chain());
+    let (r, _, _) = run(
+        &t,
+        trace,
+        "name = \"topup\"\nmode = \"splice\"\nlow = 0.2\n",
+        only(2, &[0]),
+        fast_chain(),
+    );
+    assert_eq!(base.totals.succeeded, 8);
+    assert!(r.totals.topped_up > Msat::ZERO);
+    assert!(r.totals.splices > 0);
+    assert!(
+        r.totals.succeeded >= 18,
+        "topup: {} of 20 (none: 8)",
+        r.totals.succeeded
+    );
+}
+
+#[test]
+fn loop_out_restores_the_payees_inbound() {
+    // Payer 0 pays payee 1 20 × 60k over 0–1 (500k|500k): none carries 8. Node 2 is the
+    // swap provider, reached as 1 → 0 → 2 (0 holds 5M on 0–2). Payee 1 loops out when its
+    // share passes 0.8: the off-chain leg moves liquidity back to 0's side of 0–1.
+    let t = topo(
+        3,
+        &[(0, 1, 500_000, 500_000), (0, 2, 5_000_000, 0)],
+        policy(0, 0),
+    );
+    let trace: Vec<Arrival> = (0..20).map(|i| pay(10 + i * 10, 0, 1, 60_000)).collect();
+    let mut p = fast_chain();
+    p.swap.provider = Some(NodeId(2));
+    let (base, _, _) = run(&t, trace.clone(), "name = \"none\"", None, p.clone());
+    let (r, _, chans) = run(
+        &t,
+        trace,
+        "name = \"topup\"\nmode = \"loop_out\"\nhigh = 0.8\n",
+        only(3, &[1]),
+        p,
+    );
+    assert_eq!(base.totals.succeeded, 8);
+    assert!(r.totals.swaps > 0);
+    assert!(r.totals.swap_fees > Msat::ZERO);
+    assert_eq!(r.totals.splices, 0);
+    assert!(
+        r.totals.succeeded >= 18,
+        "loop_out: {} of 20 (none: 8)",
+        r.totals.succeeded
+    );
+    // Capacity of 0–1 is unchanged by swaps (they move balance, not capacity).
+    assert_eq!(chans[0].capacity, Msat::from_sat(1_000_000));
+}
+
+/// Wraps a strategy and records `(height, node 0's balance on channel 0)` at every block.
+struct Spy<S> {
+    inner: S,
+    log: Arc<Mutex<Vec<(u64, Msat)>>>,
+}
+
+impl<S: Strategy> Strategy for Spy<S> {
+    fn name(&self) -> &str {
+        "spy"
+    }
+    fn wants_balance_changes(&self) -> bool {
+        self.inner.wants_balance_changes()
+    }
+    fn observe(
+        &mut self,
+        view: &View<'_>,
+        obs: &Observation,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) {
+        if let Observation::Block { height } = obs {
+            let b = view.net.chan(crate::topology::ChannelId(0)).balance[0];
+            self.log.lock().expect("unpoisoned").push((*height, b));
+        }
+        self.inner.observe(view, obs, rng, out);
+    }
+}
+
+#[test]
+fn splice_in_takes_effect_after_its_confirmations() {
+    // 0 pays 1 450k at t = 1 s: node 0's share drops to 0.05 < low, so it splices in
+    // (0.5 × 1,000k − 50k) / 0.5 = 900k. With 3 confirmations the splice is included in the
+    // next block h0 and takes effect at block h0 + 2: the balance is unchanged before.
+    let t = line(&[(500_000, 500_000)], policy(0, 0));
+    let trace = vec![pay(1, 0, 1, 450_000), pay(60, 1, 0, 1000)];
+    let mut p = fast_chain();
+    p.confirmations = 3;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let inner = super::topup::TopUp::new(Default::default());
+    let spy = Spy {
+        inner,
+        log: log.clone(),
+    };
+    let (r, _, _) = run_with(&t, trace, Box::new(spy), only(2, &[0]), p);
+    assert_eq!(r.totals.splices, 1);
+    assert_eq!(r.totals.topped_up, Msat::from_sat(900_000));
+    let log = log.lock().expect("unpoisoned").clone();
+    let after = Msat::from_sat(50_000 + 900_000);
+    let first = log
+        .iter()
+        .position(|&(_, b)| b == after)
+        .expect("the splice confirmed");
+    // The splice was submitted after the payment settled (t ≈ 1.1 s); blocks are ~1 s apart.
+    assert!(first >= 2, "log {log:?}");
+    // Two blocks before the confirming one, the balance was the drained one.
+    assert_eq!(log[first - 1].1, Msat::from_sat(50_000));
+    assert_eq!(log[first - 2].1, Msat::from_sat(50_000));
+}
+
+// ---------------------------------------------------------------- config
+
+#[test]
+fn config_errors_name_the_field() {
+    let err = |s: &str| {
+        let t: toml::Table = toml::from_str(s).expect("valid toml");
+        parse_one(0, &t).expect_err("an error").field
+    };
+    for name in ["circular", "proactive", "jit", "periodic", "topup"] {
+        assert_eq!(
+            err(&format!("name = \"{name}\"\nbogus = 1\n")),
+            "strategy[0].bogus",
+            "{name}"
+        );
+        // Defaults are valid.
+        let t: toml::Table = toml::from_str(&format!("name = \"{name}\"")).expect("toml");
+        assert!(parse_one(0, &t).is_ok(), "{name} defaults");
+    }
+    assert_eq!(
+        err("name = \"circular\"\nlow = 0.9\nhigh = 0.1\n"),
+        "strategy[0].low"
+    );
+    assert_eq!(
+        err("name = \"periodic\"\nlow = 0.6\nhigh = 0.7\n"),
+        "strategy[0].target"
+    );
+    assert_eq!(err("name = \"topup\"\nhigh = 1.5\n"), "strategy[0].high");
+    assert_eq!(
+        err("name = \"topup\"\nmode = \"teleport\"\n"),
+        "strategy[0]"
+    );
+    assert_eq!(
+        err("name = \"circular\"\nmax_cycle_len = 1\n"),
+        "strategy[0].max_cycle_len"
+    );
+    assert_eq!(err("name = \"jit\"\nmargin = 0.5\n"), "strategy[0].margin");
+    assert_eq!(
+        err("name = \"proactive\"\ninterval_s = -1\n"),
+        "strategy[0].interval_s"
+    );
+    assert_eq!(err("name = \"circular\"\nlow = \"x\"\n"), "strategy[0]");
+    assert_eq!(err("name = \"nope\"\n"), "strategy[0].name");
+}

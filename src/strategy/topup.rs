@@ -1,0 +1,240 @@
+//! **topup**: external top-up and withdrawal through the chain (splices, submarine swaps).
+//!
+//! Takes: the local share of each channel of a participating node (checked on
+//! `BalanceChanged`, in O(1), and when a previous action on the channel completed).
+//!
+//! Does: when the share falls below `low`, adds funds so the share reaches `target`:
+//! `SpliceIn` (mode `splice`) of `(target·C − L) / (1 − target)` (capacity grows with
+//! it), or `SwapIn` (modes `loop`, `loop_in`) of `target·C − L`. When the share rises above
+//! `high`, removes funds: `SpliceOut` (mode `splice`) of `(L − target·C) / (1 − target)`,
+//! or `SwapOut` (modes `loop`, `loop_out`, regains inbound) of `L − target·C`.
+//! `loop_in` only tops up and `loop_out` only drains. Amounts below `min_amount_sat` are
+//! skipped. One pending action per channel: the next waits for its `ChainDone` (or
+//! `max_pending_s`, in case the engine rejected the action and no `ChainDone` comes).
+//! On-chain fees come from the chain model, swap fees from `[swap] fee_ppm`; both are paid
+//! by the engine.
+//!
+//! Cost: O(1) per `BalanceChanged`, O(log P) bookkeeping per action (P pending actions).
+//!
+//! Example:
+//! ```toml
+//! [[strategy]]
+//! name = "topup"
+//! mode = "splice"        # "splice" (default) | "loop" | "loop_in" | "loop_out"
+//! low = 0.1              # default 0.1
+//! high = 0.9             # default 0.9
+//! target = 0.5           # default 0.5
+//! min_amount_sat = 10000 # default 10,000
+//! max_pending_s = 86400  # default 86,400
+//! ```
+
+use super::common;
+use super::{Action, Observation, Strategy, View};
+use crate::engine::network::ChannelStatus;
+use crate::error::FieldError;
+use crate::rng::SimRng;
+use crate::topology::{ChannelId, NodeId};
+use crate::units::{Msat, SimTime};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// How funds come in and go out.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TopUpMode {
+    /// Splice in below `low`, splice out above `high`.
+    #[default]
+    Splice,
+    /// Loop in below `low`, loop out above `high`.
+    Loop,
+    /// Loop in below `low` only.
+    LoopIn,
+    /// Loop out above `high` only.
+    LoopOut,
+}
+
+/// Parameters of `topup` (see the module docs for defaults).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TopUpConfig {
+    pub mode: TopUpMode,
+    pub low: f64,
+    pub high: f64,
+    pub target: f64,
+    pub min_amount_sat: u64,
+    pub max_pending_s: f64,
+}
+
+impl Default for TopUpConfig {
+    fn default() -> Self {
+        TopUpConfig {
+            mode: TopUpMode::Splice,
+            low: 0.1,
+            high: 0.9,
+            target: 0.5,
+            min_amount_sat: 10_000,
+            max_pending_s: 86_400.0,
+        }
+    }
+}
+
+impl TopUpConfig {
+    pub fn validate(&self, field: &str) -> Result<(), FieldError> {
+        common::check_band(field, self.low, self.target, self.high)?;
+        if self.target >= 1.0 {
+            return Err(FieldError::new(
+                format!("{field}.target"),
+                "expected a target share below 1",
+            ));
+        }
+        common::check_positive(field, "max_pending_s", self.max_pending_s)
+    }
+}
+
+/// The `topup` strategy.
+pub struct TopUp {
+    cfg: TopUpConfig,
+    /// Channels with an action pending → (tag, since).
+    pending: BTreeMap<ChannelId, (u64, SimTime)>,
+    /// Tag → (node, channel), to clear `pending` on `ChainDone`.
+    tags: BTreeMap<u64, (NodeId, ChannelId)>,
+    next_tag: u64,
+}
+
+impl TopUp {
+    pub fn new(cfg: TopUpConfig) -> Self {
+        TopUp {
+            cfg,
+            pending: BTreeMap::new(),
+            tags: BTreeMap::new(),
+            next_tag: 1,
+        }
+    }
+
+    fn check(&mut self, view: &View<'_>, node: NodeId, chan: ChannelId, out: &mut Vec<Action>) {
+        let c = &self.cfg;
+        let ch = view.net.chan(chan);
+        if ch.status != ChannelStatus::Open {
+            return;
+        }
+        let Some(d) = ch.side_of(node) else { return };
+        let s = ch.share(d);
+        if (c.low..=c.high).contains(&s) {
+            return;
+        }
+        if let Some(&(tag, since)) = self.pending.get(&chan) {
+            if view.now.since(since) < common::secs(c.max_pending_s) {
+                return;
+            }
+            self.tags.remove(&tag);
+        }
+        let cap = ch.capacity.0 as f64;
+        let local = (ch.balance[d].0 + ch.inflight[d].0) as f64;
+        let splice = |x: f64| Msat((x / (1.0 - c.target)).max(0.0) as u64);
+        let tag = self.next_tag;
+        let action = if s < c.low {
+            let gap = c.target * cap - local;
+            match c.mode {
+                TopUpMode::Splice => Some((
+                    splice(gap),
+                    Action::SpliceIn {
+                        node,
+                        chan,
+                        amount: splice(gap),
+                        tag,
+                    },
+                )),
+                TopUpMode::Loop | TopUpMode::LoopIn => {
+                    // The provider pushes the amount to us: at most what the peer holds.
+                    let a = Msat(gap.max(0.0) as u64).min(ch.spendable(1 - d));
+                    Some((
+                        a,
+                        Action::SwapIn {
+                            node,
+                            chan,
+                            amount: a,
+                            tag,
+                        },
+                    ))
+                }
+                TopUpMode::LoopOut => None,
+            }
+        } else {
+            let gap = local - c.target * cap;
+            match c.mode {
+                TopUpMode::Splice => {
+                    let a = splice(gap).min(ch.spendable(d));
+                    Some((
+                        a,
+                        Action::SpliceOut {
+                            node,
+                            chan,
+                            amount: a,
+                            tag,
+                        },
+                    ))
+                }
+                TopUpMode::Loop | TopUpMode::LoopOut => {
+                    let a = Msat(gap.max(0.0) as u64).min(ch.spendable(d));
+                    Some((
+                        a,
+                        Action::SwapOut {
+                            node,
+                            chan,
+                            amount: a,
+                            tag,
+                        },
+                    ))
+                }
+                TopUpMode::LoopIn => None,
+            }
+        };
+        let Some((amount, action)) = action else {
+            return;
+        };
+        if amount < common::sat(c.min_amount_sat).max(Msat::from_sat(1)) {
+            return;
+        }
+        self.next_tag += 1;
+        self.pending.insert(chan, (tag, view.now));
+        self.tags.insert(tag, (node, chan));
+        out.push(action);
+    }
+}
+
+impl Strategy for TopUp {
+    fn name(&self) -> &str {
+        "topup"
+    }
+
+    fn wants_balance_changes(&self) -> bool {
+        true
+    }
+
+    fn observe(
+        &mut self,
+        view: &View<'_>,
+        obs: &Observation,
+        _: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) {
+        match *obs {
+            Observation::BalanceChanged { node, chan } => self.check(view, node, chan, out),
+            Observation::ChainDone { tag, success, .. } => {
+                if let Some((node, chan)) = self.tags.remove(&tag) {
+                    if self.pending.get(&chan).is_some_and(|&(t, _)| t == tag) {
+                        self.pending.remove(&chan);
+                    }
+                    // After a success the share may still be out of band (more payments
+                    // came meanwhile): check again. After a failure wait for the next
+                    // balance change instead: retrying at once could fail the same way,
+                    // synchronously, without end.
+                    if success && common::part(view.participates, node) {
+                        self.check(view, node, chan, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
