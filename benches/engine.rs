@@ -28,7 +28,8 @@ fn scenario_text(payments: u64) -> String {
 }
 
 fn load(payments: u64) -> Scenario {
-    scenario::parse(&scenario_text(payments), "<bench>", Path::new("."), None).expect("bench scenario")
+    scenario::parse(&scenario_text(payments), "<bench>", Path::new("."), None)
+        .expect("bench scenario")
 }
 
 fn route(c: &mut Criterion) {

@@ -15,7 +15,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 #[derive(Parser, Debug)]
-#[command(name = "pcnsim", version, about = "Discrete-event simulator of payment channel networks and their rebalancing strategies")]
+#[command(
+    name = "pcnsim",
+    version,
+    about = "Discrete-event simulator of payment channel networks and their rebalancing strategies"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub cmd: Cmd,
@@ -46,15 +50,19 @@ pub enum Cmd {
         dir: PathBuf,
     },
     /// Check a scenario file (and the data it references) without running it.
-    Validate {
-        scenario: PathBuf,
-    },
+    Validate { scenario: PathBuf },
 }
 
 /// Entry point used by `main`.
 pub fn main_with(cli: Cli) -> Result<()> {
     match cli.cmd {
-        Cmd::Run { scenario, out, seed, jobs, quiet } => {
+        Cmd::Run {
+            scenario,
+            out,
+            seed,
+            jobs,
+            quiet,
+        } => {
             if jobs == Some(0) {
                 bail!("--jobs: expected at least 1");
             }
@@ -93,7 +101,12 @@ pub fn main_with(cli: Cli) -> Result<()> {
 /// can be reused on resume.
 pub fn fingerprint(s: &Scenario) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.text.bytes().chain(s.raw.seed.to_le_bytes()).chain(env!("CARGO_PKG_VERSION").bytes()) {
+    for b in s
+        .text
+        .bytes()
+        .chain(s.raw.seed.to_le_bytes())
+        .chain(env!("CARGO_PKG_VERSION").bytes())
+    {
         h ^= b as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01B3);
     }
@@ -102,21 +115,35 @@ pub fn fingerprint(s: &Scenario) -> String {
 
 /// Runs every planned run of `s` not already complete in the results folder, in parallel,
 /// then writes the aggregate files. Returns the results folder.
-pub fn run_experiment(exp: &Experiment, out: &Path, jobs: Option<usize>, quiet: bool) -> Result<PathBuf> {
+pub fn run_experiment(
+    exp: &Experiment,
+    out: &Path,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Result<PathBuf> {
     let s = exp.base();
     let dir = out.join(&s.raw.name);
-    std::fs::create_dir_all(dir.join("runs")).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir.join("runs"))
+        .with_context(|| format!("cannot create {}", dir.display()))?;
     let fp = fingerprint(s);
     let mut plan = Vec::new();
     for (i, p) in exp.points.iter().enumerate() {
         let more = experiment::plan_point(&p.scenario, i, plan.len());
         plan.extend(more);
     }
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs.unwrap_or(0)).build()?;
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(plan.len() as u64 * 1000) };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or(0))
+        .build()?;
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(plan.len() as u64 * 1000)
+    };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% ETA {eta} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {percent}% ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message(format!("{} runs", plan.len()));
     let results: Vec<Result<StoredRun>> = pool.install(|| {
@@ -139,7 +166,13 @@ pub fn run_experiment(exp: &Experiment, out: &Path, jobs: Option<usize>, quiet: 
     Ok(dir)
 }
 
-fn run_one(s: &Scenario, dir: &Path, p: &RunPlan, fp: &str, bar: &ProgressBar) -> Result<StoredRun> {
+fn run_one(
+    s: &Scenario,
+    dir: &Path,
+    p: &RunPlan,
+    fp: &str,
+    bar: &ProgressBar,
+) -> Result<StoredRun> {
     let final_dir = output::run_dir(dir, p);
     let tmp = final_dir.with_extension("tmp");
     if tmp.exists() {
@@ -159,7 +192,8 @@ fn run_one(s: &Scenario, dir: &Path, p: &RunPlan, fp: &str, bar: &ProgressBar) -
         }
     });
     let mut rec = CsvRecorder::new(payments.as_deref(), Some(progress))?;
-    let result = experiment::execute(s, p, &mut rec).map_err(|e| anyhow::anyhow!("simulator bug in run {}: {e}", p.name))?;
+    let result = experiment::execute(s, p, &mut rec)
+        .map_err(|e| anyhow::anyhow!("simulator bug in run {}: {e}", p.name))?;
     let windows = rec.finish()?;
     let stored = StoredRun::new(p, fp, &result, &windows);
     output::commit_run_dir(&tmp, &final_dir, &stored)?;
@@ -168,7 +202,10 @@ fn run_one(s: &Scenario, dir: &Path, p: &RunPlan, fp: &str, bar: &ProgressBar) -
 
 fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) -> Result<()> {
     let s = exp.base();
-    output::write_atomic(&dir.join("summary.csv"), &output::summary_csv(runs, &exp.columns())?)?;
+    output::write_atomic(
+        &dir.join("summary.csv"),
+        &output::summary_csv(runs, &exp.columns())?,
+    )?;
     output::write_atomic(&dir.join("timeseries.csv"), &output::timeseries_csv(runs)?)?;
     write_report(dir, runs, &exp.columns())?;
     let manifest = serde_json::json!({
@@ -186,7 +223,10 @@ fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) 
         "channels": s.topology.channel_count(),
         "scenario_text": s.text,
     });
-    output::write_atomic(&dir.join("manifest.json"), serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+    output::write_atomic(
+        &dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -226,7 +266,9 @@ pub fn write_report(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String
     let lat: Vec<(String, Vec<f64>)> = rep::labels(runs)
         .into_iter()
         .filter_map(|l| {
-            let r = runs.iter().find(|r| r.point == 0 && r.replication == 0 && r.strategy == l)?;
+            let r = runs
+                .iter()
+                .find(|r| r.point == 0 && r.replication == 0 && r.strategy == l)?;
             let v = rep::read_latencies(&dir.join("runs").join(&r.name).join("payments.csv"))?;
             Some((l, v))
         })
@@ -234,19 +276,37 @@ pub fn write_report(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String
     rep::draw_all(dir, runs, sweep, &lat)
 }
 
+/// Sweep columns: (swept key, value per point).
+pub type SweepColumns = Vec<(String, Vec<String>)>;
+
 /// Loads the runs of a results folder in manifest order, with its sweep columns.
-pub fn load_results(dir: &Path) -> Result<(Vec<StoredRun>, Vec<(String, Vec<String>)>)> {
+pub fn load_results(dir: &Path) -> Result<(Vec<StoredRun>, SweepColumns)> {
     let mpath = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&mpath).with_context(|| format!("{}: cannot read (is this a pcnsim results folder?)", mpath.display()))?;
-    let m: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", mpath.display()))?;
-    let sweep: Vec<(String, Vec<String>)> = serde_json::from_value(m["sweep"].clone()).unwrap_or_default();
-    let names = m["runs"].as_array().with_context(|| format!("{}: field `runs` missing", mpath.display()))?;
+    let text = std::fs::read_to_string(&mpath).with_context(|| {
+        format!(
+            "{}: cannot read (is this a pcnsim results folder?)",
+            mpath.display()
+        )
+    })?;
+    let m: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", mpath.display()))?;
+    let sweep: Vec<(String, Vec<String>)> =
+        serde_json::from_value(m["sweep"].clone()).unwrap_or_default();
+    let names = m["runs"]
+        .as_array()
+        .with_context(|| format!("{}: field `runs` missing", mpath.display()))?;
     let mut runs = Vec::new();
     for n in names {
-        let name = n["name"].as_str().with_context(|| format!("{}: field `runs[].name` missing", mpath.display()))?;
+        let name = n["name"]
+            .as_str()
+            .with_context(|| format!("{}: field `runs[].name` missing", mpath.display()))?;
         let p = dir.join("runs").join(name).join("run.json");
-        let t = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
-        runs.push(serde_json::from_str::<StoredRun>(&t).with_context(|| format!("{}: not a valid run record", p.display()))?);
+        let t =
+            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        runs.push(
+            serde_json::from_str::<StoredRun>(&t)
+                .with_context(|| format!("{}: not a valid run record", p.display()))?,
+        );
     }
     Ok((runs, sweep))
 }

@@ -51,12 +51,31 @@ pub fn plan_point(s: &Scenario, point: usize, first_index: usize) -> Vec<RunPlan
 }
 
 /// Runs one planned run of `s`, streaming records to `rec`. Pure computation: no I/O.
-pub fn execute(s: &Scenario, run: &RunPlan, rec: &mut dyn Recorder) -> Result<RunResult, InvariantViolation> {
+pub fn execute(
+    s: &Scenario,
+    run: &RunPlan,
+    rec: &mut dyn Recorder,
+) -> Result<RunResult, InvariantViolation> {
     let topo = &*s.topology;
     let mut prng = rng::stream(run.seed, "participation");
     let spec = &s.strategies[run.strategy];
     let participates = spec.participation.resolve(topo, &mut prng);
     let strategy = spec.build(topo, &participates);
-    let workload = Workload::new(&s.raw.workload, topo, s.amounts.clone(), s.trace.clone(), rng::stream(run.seed, "workload"));
-    Engine::new(topo, s.params.clone(), workload, strategy, participates, s.feerates.clone(), run.seed).run(rec)
+    let workload = Workload::new(
+        &s.raw.workload,
+        topo,
+        s.amounts.clone(),
+        s.trace.clone(),
+        rng::stream(run.seed, "workload"),
+    );
+    Engine::new(
+        topo,
+        s.params.clone(),
+        workload,
+        strategy,
+        participates,
+        s.feerates.clone(),
+        run.seed,
+    )
+    .run(rec)
 }

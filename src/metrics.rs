@@ -206,9 +206,17 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
         }
     }
     Imbalance {
-        depleted_share: if dirs > 0 { depleted as f64 / dirs as f64 } else { 0.0 },
+        depleted_share: if dirs > 0 {
+            depleted as f64 / dirs as f64
+        } else {
+            0.0
+        },
         mean_abs_skew: if open > 0 { skew / open as f64 } else { 0.0 },
-        node_gini: if gini_nodes > 0 { gini_sum / gini_nodes as f64 } else { 0.0 },
+        node_gini: if gini_nodes > 0 {
+            gini_sum / gini_nodes as f64
+        } else {
+            0.0
+        },
     }
 }
 

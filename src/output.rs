@@ -23,20 +23,50 @@ use std::path::{Path, PathBuf};
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+    let tmp = dir.join(format!(
+        ".{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+    ));
     fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    fs::rename(&tmp, path)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }
 
 /// Header of `payments.csv`.
 pub const PAYMENT_COLUMNS: &[&str] = &[
-    "id", "kind", "created_s", "finished_s", "sender", "receiver", "amount_msat", "success", "reason", "failed_hop", "attempts", "hops", "fee_msat", "infeasible",
+    "id",
+    "kind",
+    "created_s",
+    "finished_s",
+    "sender",
+    "receiver",
+    "amount_msat",
+    "success",
+    "reason",
+    "failed_hop",
+    "attempts",
+    "hops",
+    "fee_msat",
+    "infeasible",
 ];
 
 /// Header of `timeseries.csv`.
 pub const WINDOW_COLUMNS: &[&str] = &[
-    "run", "point", "strategy", "replication", "t_s", "attempted", "succeeded", "success_ratio", "volume_success_ratio", "depleted_share", "mean_abs_skew", "node_gini", "rebalance_fees_sat", "pending_topup_sat",
+    "run",
+    "point",
+    "strategy",
+    "replication",
+    "t_s",
+    "attempted",
+    "succeeded",
+    "success_ratio",
+    "volume_success_ratio",
+    "depleted_share",
+    "mean_abs_skew",
+    "node_gini",
+    "rebalance_fees_sat",
+    "pending_topup_sat",
 ];
 
 /// A recorder that streams payments to a CSV file and keeps the windows.
@@ -48,17 +78,26 @@ pub struct CsvRecorder {
 }
 
 impl CsvRecorder {
-    pub fn new(payments_path: Option<&Path>, progress: Option<Box<dyn FnMut(f64) + Send>>) -> Result<Self> {
+    pub fn new(
+        payments_path: Option<&Path>,
+        progress: Option<Box<dyn FnMut(f64) + Send>>,
+    ) -> Result<Self> {
         let payments = match payments_path {
             Some(p) => {
-                let f = fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?;
+                let f = fs::File::create(p)
+                    .with_context(|| format!("cannot create {}", p.display()))?;
                 let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
                 w.write_record(PAYMENT_COLUMNS)?;
                 Some(w)
             }
             None => None,
         };
-        Ok(CsvRecorder { payments, windows: Vec::new(), error: None, progress })
+        Ok(CsvRecorder {
+            payments,
+            windows: Vec::new(),
+            error: None,
+            progress,
+        })
     }
 
     pub fn finish(mut self) -> Result<Vec<WindowSample>> {
@@ -95,7 +134,10 @@ impl Recorder for CsvRecorder {
             r.amount.0.to_string(),
             (r.success as u8).to_string(),
             r.reason.map(|x| x.name().to_string()).unwrap_or_default(),
-            r.reason.and_then(|x| x.hop()).map(|h| h.to_string()).unwrap_or_default(),
+            r.reason
+                .and_then(|x| x.hop())
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
             r.attempts.to_string(),
             r.hops.to_string(),
             r.fee.0.to_string(),
@@ -146,7 +188,12 @@ pub struct StoredRun {
 }
 
 impl StoredRun {
-    pub fn new(plan: &RunPlan, fingerprint: &str, result: &RunResult, windows: &[WindowSample]) -> Self {
+    pub fn new(
+        plan: &RunPlan,
+        fingerprint: &str,
+        result: &RunResult,
+        windows: &[WindowSample],
+    ) -> Self {
         StoredRun {
             name: plan.name.clone(),
             point: plan.point,
@@ -154,7 +201,11 @@ impl StoredRun {
             replication: plan.replication,
             seed: plan.seed,
             fingerprint: fingerprint.to_string(),
-            metrics: result.metrics().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            metrics: result
+                .metrics()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             windows: windows
                 .iter()
                 .map(|w| StoredWindow {
@@ -174,7 +225,10 @@ impl StoredRun {
     }
 
     pub fn metric(&self, name: &str) -> f64 {
-        self.metrics.iter().find(|(k, _)| k == name).map_or(f64::NAN, |(_, v)| *v)
+        self.metrics
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(f64::NAN, |(_, v)| *v)
     }
 }
 
@@ -202,7 +256,10 @@ pub fn fmt_f(v: f64) -> String {
 /// `summary.csv`: one row per run.
 pub fn summary_csv(runs: &[StoredRun], sweep_cols: &[(String, Vec<String>)]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let names: Vec<String> = runs.first().map(|r| r.metrics.iter().map(|(k, _)| k.clone()).collect()).unwrap_or_default();
+    let names: Vec<String> = runs
+        .first()
+        .map(|r| r.metrics.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
     let mut header = vec!["run".to_string(), "point".into()];
     header.extend(sweep_cols.iter().map(|(k, _)| k.clone()));
     header.extend(["strategy".to_string(), "replication".into(), "seed".into()]);
@@ -210,12 +267,20 @@ pub fn summary_csv(runs: &[StoredRun], sweep_cols: &[(String, Vec<String>)]) -> 
     w.write_record(&header)?;
     for r in runs {
         let mut row = vec![r.name.clone(), r.point.to_string()];
-        row.extend(sweep_cols.iter().map(|(_, vals)| vals.get(r.point).cloned().unwrap_or_default()));
-        row.extend([r.strategy.clone(), r.replication.to_string(), r.seed.to_string()]);
+        row.extend(
+            sweep_cols
+                .iter()
+                .map(|(_, vals)| vals.get(r.point).cloned().unwrap_or_default()),
+        );
+        row.extend([
+            r.strategy.clone(),
+            r.replication.to_string(),
+            r.seed.to_string(),
+        ]);
         row.extend(names.iter().map(|n| fmt_f(r.metric(n))));
         w.write_record(&row)?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// `timeseries.csv`: one row per run and window.
@@ -224,7 +289,13 @@ pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>> {
     w.write_record(WINDOW_COLUMNS)?;
     for r in runs {
         for x in &r.windows {
-            let ratio = |a: u64, b: u64| if b > 0 { fmt_f(a as f64 / b as f64) } else { String::new() };
+            let ratio = |a: u64, b: u64| {
+                if b > 0 {
+                    fmt_f(a as f64 / b as f64)
+                } else {
+                    String::new()
+                }
+            };
             w.write_record([
                 r.name.clone(),
                 r.point.to_string(),
@@ -243,7 +314,7 @@ pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>> {
             ])?;
         }
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Writes a run folder atomically: into `<name>.tmp`, then renamed.
@@ -253,8 +324,10 @@ pub fn commit_run_dir(tmp: &Path, final_dir: &Path, stored: &StoredRun) -> Resul
     f.write_all(&json)?;
     f.sync_all().ok();
     if final_dir.exists() {
-        fs::remove_dir_all(final_dir).with_context(|| format!("cannot replace {}", final_dir.display()))?;
+        fs::remove_dir_all(final_dir)
+            .with_context(|| format!("cannot replace {}", final_dir.display()))?;
     }
-    fs::rename(tmp, final_dir).with_context(|| format!("cannot rename {} to {}", tmp.display(), final_dir.display()))?;
+    fs::rename(tmp, final_dir)
+        .with_context(|| format!("cannot rename {} to {}", tmp.display(), final_dir.display()))?;
     Ok(())
 }

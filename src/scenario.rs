@@ -63,20 +63,35 @@ impl RoutingConfig {
             return Err(FieldError::new(f("max_attempts"), "expected at least 1"));
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
-            return Err(FieldError::new(f("timeout_s"), "expected a positive number of seconds"));
+            return Err(FieldError::new(
+                f("timeout_s"),
+                "expected a positive number of seconds",
+            ));
         }
         self.hop_latency.validate("routing.hop_latency")?;
         if !(0.0..=1.0).contains(&self.offline_probability) {
-            return Err(FieldError::new(f("offline_probability"), "expected a probability between 0 and 1"));
+            return Err(FieldError::new(
+                f("offline_probability"),
+                "expected a probability between 0 and 1",
+            ));
         }
         if !(self.apriori > 0.0 && self.apriori <= 1.0) {
-            return Err(FieldError::new(f("apriori"), "expected a probability in (0, 1]"));
+            return Err(FieldError::new(
+                f("apriori"),
+                "expected a probability in (0, 1]",
+            ));
         }
         if !(self.penalty_half_life_s.is_finite() && self.penalty_half_life_s > 0.0) {
-            return Err(FieldError::new(f("penalty_half_life_s"), "expected a positive number of seconds"));
+            return Err(FieldError::new(
+                f("penalty_half_life_s"),
+                "expected a positive number of seconds",
+            ));
         }
         if self.max_hops == 0 || self.max_hops > 27 {
-            return Err(FieldError::new(f("max_hops"), "expected 1..=27 (the onion limit)"));
+            return Err(FieldError::new(
+                f("max_hops"),
+                "expected 1..=27 (the onion limit)",
+            ));
         }
         if self.memory == 0 {
             return Err(FieldError::new(f("memory"), "expected at least 1 entry"));
@@ -99,7 +114,11 @@ pub struct MetricsConfig {
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { window_s: 60.0, depleted_share: 0.05, payments_csv: true }
+        MetricsConfig {
+            window_s: 60.0,
+            depleted_share: 0.05,
+            payments_csv: true,
+        }
     }
 }
 
@@ -113,7 +132,10 @@ pub struct SwapConfig {
 }
 impl Default for SwapConfig {
     fn default() -> Self {
-        SwapConfig { fee_ppm: 1000, provider: None }
+        SwapConfig {
+            fee_ppm: 1000,
+            provider: None,
+        }
     }
 }
 
@@ -174,7 +196,10 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
     let parts: Vec<(String, Option<usize>)> = field
         .split('.')
         .map(|p| match p.find('[') {
-            Some(i) => (p[..i].to_string(), p[i + 1..].trim_end_matches(']').parse().ok()),
+            Some(i) => (
+                p[..i].to_string(),
+                p[i + 1..].trim_end_matches(']').parse().ok(),
+            ),
             None => (p.to_string(), None),
         })
         .collect();
@@ -211,9 +236,13 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
         }
         // A header that matches a prefix of the path is a fallback location.
         let matches_prefix = table.len() <= parts.len()
-            && table.iter().zip(&parts).enumerate().all(|(i, (a, (b, idx)))| {
-                a == b && (i + 1 < table.len() || idx.is_none() || *idx == table_idx)
-            });
+            && table
+                .iter()
+                .zip(&parts)
+                .enumerate()
+                .all(|(i, (a, (b, idx)))| {
+                    a == b && (i + 1 < table.len() || idx.is_none() || *idx == table_idx)
+                });
         if matches_prefix && best.is_none_or(|_| table.len() == parts.len()) {
             best = Some(ln + 1);
         }
@@ -221,9 +250,20 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
     best
 }
 
-fn continue_key(t: &str, ln: usize, table: &[String], table_idx: Option<usize>, parts: &[(String, Option<usize>)], best: &mut Option<usize>) {
+fn continue_key(
+    t: &str,
+    ln: usize,
+    table: &[String],
+    table_idx: Option<usize>,
+    parts: &[(String, Option<usize>)],
+    best: &mut Option<usize>,
+) {
     let Some(eq) = t.find('=') else { return };
-    let key: Vec<&str> = t[..eq].trim().split('.').map(|s| s.trim().trim_matches('"')).collect();
+    let key: Vec<&str> = t[..eq]
+        .trim()
+        .split('.')
+        .map(|s| s.trim().trim_matches('"'))
+        .collect();
     let mut path: Vec<&str> = table.iter().map(|s| s.as_str()).collect();
     path.extend(key);
     if path.len() > parts.len() {
@@ -241,32 +281,35 @@ fn continue_key(t: &str, ln: usize, table: &[String], table_idx: Option<usize>, 
         *best = Some(ln + 1);
         return;
     }
-    // Inline table: `capacity = { dist = "x", sigma = 1 }` for `...capacity.sigma`.
+    // Inline table: `capacity = { dist = "x", sigma = 1 }` for `...capacity.sigma`: the
+    // key's own line is the best we can name (exact when the inner key is written there).
     let rest = &t[eq + 1..];
-    if rest.trim_start().starts_with('{') {
-        let want = &parts[path.len()].0;
-        if rest.contains(&format!("{want} =")) || rest.contains(&format!("{want}=")) {
-            *best = Some(ln + 1);
-        } else if best.is_none() {
-            *best = Some(ln + 1);
-        }
-    } else if best.is_none() {
+    let want = &parts[path.len()].0;
+    let inline_has_key = rest.trim_start().starts_with('{')
+        && (rest.contains(&format!("{want} =")) || rest.contains(&format!("{want}=")));
+    if inline_has_key || best.is_none() {
         *best = Some(ln + 1);
     }
 }
 
 fn field_err(source: &str, text: &str, e: FieldError) -> InputError {
     let line = locate(text, &e.field);
-    InputError::new(source, e.message).line_opt(line).field(e.field)
+    InputError::new(source, e.message)
+        .line_opt(line)
+        .field(e.field)
 }
 
 /// Converts a TOML parse error (with its byte span) to an [`InputError`].
 pub fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
-    let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    let line = e
+        .span()
+        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
     let msg = e.message().trim().to_string();
     // Name the key under the span where possible.
     let field = e.span().and_then(|s| {
-        let start = text[..s.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1);
+        let start = text[..s.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
         let l = text[start..].lines().next().unwrap_or("");
         let k = l.split('=').next()?.trim();
         (l.contains('=') && !k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
@@ -283,19 +326,30 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 
 /// Loads and validates a scenario file.
 pub fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InputError::new(path, format!("cannot read scenario: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::new(path, format!("cannot read scenario: {e}")))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&text, &path.display().to_string(), &base, seed)
 }
 
 /// Loads the embedded default scenario.
 pub fn load_default(seed: Option<u64>) -> Result<Scenario, InputError> {
-    parse(DEFAULT_SCENARIO, "<embedded default scenario>", Path::new("."), seed)
+    parse(
+        DEFAULT_SCENARIO,
+        "<embedded default scenario>",
+        Path::new("."),
+        seed,
+    )
 }
 
 /// Parses and validates scenario text. `source` names it in errors; relative paths inside
 /// resolve against `base_dir`; `seed` overrides the file's master seed.
-pub fn parse(text: &str, source: &str, base_dir: &Path, seed: Option<u64>) -> Result<Scenario, InputError> {
+pub fn parse(
+    text: &str,
+    source: &str,
+    base_dir: &Path,
+    seed: Option<u64>,
+) -> Result<Scenario, InputError> {
     let mut raw: RawScenario = toml::from_str(text).map_err(|e| toml_err(source, text, e))?;
     if let Some(s) = seed {
         raw.seed = s;
@@ -304,14 +358,30 @@ pub fn parse(text: &str, source: &str, base_dir: &Path, seed: Option<u64>) -> Re
 }
 
 /// Validates a parsed scenario and builds everything it references.
-pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> Result<Scenario, InputError> {
+pub fn resolve(
+    raw: RawScenario,
+    text: &str,
+    source: &str,
+    base_dir: &Path,
+) -> Result<Scenario, InputError> {
     resolve_with(raw, text, source, base_dir, None)
 }
 
 /// Like [`resolve`], reusing an already built topology (sweep points that do not change it).
-pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path, topology: Option<Arc<Topology>>) -> Result<Scenario, InputError> {
+pub fn resolve_with(
+    raw: RawScenario,
+    text: &str,
+    source: &str,
+    base_dir: &Path,
+    topology: Option<Arc<Topology>>,
+) -> Result<Scenario, InputError> {
     let fe = |e: FieldError| field_err(source, text, e);
-    if raw.name.is_empty() || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err(fe(FieldError::new("name", "expected a non-empty name of letters, digits, `-` and `_` (it names the results folder)")));
     }
     if raw.replications == 0 {
@@ -323,10 +393,16 @@ pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path,
     raw.chain.validate().map_err(fe)?;
     let m = &raw.metrics;
     if !(m.window_s.is_finite() && m.window_s > 0.0) {
-        return Err(fe(FieldError::new("metrics.window_s", "expected a positive number of seconds")));
+        return Err(fe(FieldError::new(
+            "metrics.window_s",
+            "expected a positive number of seconds",
+        )));
     }
     if !(0.0..=1.0).contains(&m.depleted_share) {
-        return Err(fe(FieldError::new("metrics.depleted_share", "expected a share between 0 and 1")));
+        return Err(fe(FieldError::new(
+            "metrics.depleted_share",
+            "expected a share between 0 and 1",
+        )));
     }
     let strategies = crate::strategy::config::parse_all(&raw.strategy).map_err(fe)?;
 
@@ -335,16 +411,21 @@ pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path,
         Some(t) => t,
         None => {
             let mut trng: SimRng = rng::stream(raw.seed, "topology");
-            Arc::new(topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
-                if e.file.is_empty() {
-                    e.file = source.to_string();
-                }
-                e
-            })?)
+            Arc::new(
+                topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
+                    if e.file.is_empty() {
+                        e.file = source.to_string();
+                    }
+                    e
+                })?,
+            )
         }
     };
     if topology.node_count() < 2 {
-        return Err(fe(FieldError::new("topology", "the topology has fewer than 2 nodes")));
+        return Err(fe(FieldError::new(
+            "topology",
+            "the topology has fewer than 2 nodes",
+        )));
     }
     let amounts = match &raw.workload.amounts_csv {
         Some(p) => workload::load_amounts(&base_dir.join(p))?,
@@ -357,7 +438,12 @@ pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path,
     let feerates = raw.chain.load_feerates(base_dir)?;
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
-        Some(_) => return Err(fe(FieldError::new("swap.provider", format!("expected a node index below {}", topology.node_count())))),
+        Some(_) => {
+            return Err(fe(FieldError::new(
+                "swap.provider",
+                format!("expected a node index below {}", topology.node_count()),
+            )))
+        }
         None => largest_node(&topology),
     };
     let r = &raw.routing;
@@ -383,7 +469,10 @@ pub fn resolve_with(raw: RawScenario, text: &str, source: &str, base_dir: &Path,
         block_interval: SimDuration::from_secs_f64(raw.chain.block_interval_s),
         confirmations: raw.chain.confirmations,
         tx_sizes: raw.chain.tx_vbytes.clone(),
-        swap: SwapParams { fee_ppm: raw.swap.fee_ppm, provider },
+        swap: SwapParams {
+            fee_ppm: raw.swap.fee_ppm,
+            provider,
+        },
         horizon: None,
     };
     Ok(Scenario {
@@ -407,7 +496,9 @@ pub fn largest_node(t: &Topology) -> Option<NodeId> {
         caps[c.nodes[0].idx()] += c.capacity.0;
         caps[c.nodes[1].idx()] += c.capacity.0;
     }
-    (0..caps.len()).max_by(|&a, &b| caps[a].cmp(&caps[b]).then(b.cmp(&a))).map(|i| NodeId(i as u32))
+    (0..caps.len())
+        .max_by(|&a, &b| caps[a].cmp(&caps[b]).then(b.cmp(&a)))
+        .map(|i| NodeId(i as u32))
 }
 
 #[cfg(test)]

@@ -38,7 +38,12 @@ impl Experiment {
         self.keys
             .iter()
             .enumerate()
-            .map(|(i, k)| (k.clone(), self.points.iter().map(|p| p.values[i].1.clone()).collect()))
+            .map(|(i, k)| {
+                (
+                    k.clone(),
+                    self.points.iter().map(|p| p.values[i].1.clone()).collect(),
+                )
+            })
             .collect()
     }
 }
@@ -46,24 +51,35 @@ impl Experiment {
 fn expand(key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, FieldError> {
     let field = format!("sweep.{key}");
     match v {
-        toml::Value::Array(a) if a.is_empty() => Err(FieldError::new(field, "expected at least one value")),
+        toml::Value::Array(a) if a.is_empty() => {
+            Err(FieldError::new(field, "expected at least one value"))
+        }
         toml::Value::Array(a) => Ok(a.clone()),
         toml::Value::Table(t) if t.contains_key("from") => {
             let num = |k: &str| -> Result<f64, FieldError> {
                 match t.get(k) {
                     Some(toml::Value::Float(f)) => Ok(*f),
                     Some(toml::Value::Integer(i)) => Ok(*i as f64),
-                    _ => Err(FieldError::new(format!("{field}.{k}"), "expected a number (a range is { from, to, step })")),
+                    _ => Err(FieldError::new(
+                        format!("{field}.{k}"),
+                        "expected a number (a range is { from, to, step })",
+                    )),
                 }
             };
             let (from, to, step) = (num("from")?, num("to")?, num("step")?);
-            if !(step > 0.0) || to < from {
-                return Err(FieldError::new(format!("{field}.step"), "expected step > 0 and from <= to"));
+            if step.is_nan() || step <= 0.0 || to < from {
+                return Err(FieldError::new(
+                    format!("{field}.step"),
+                    "expected step > 0 and from <= to",
+                ));
             }
             let ints = t.values().all(|x| matches!(x, toml::Value::Integer(_)));
             let n = ((to - from) / step + 1e-9).floor() as usize + 1;
             if n > 10_000 {
-                return Err(FieldError::new(field, "the range has more than 10,000 values"));
+                return Err(FieldError::new(
+                    field,
+                    "the range has more than 10,000 values",
+                ));
             }
             Ok((0..n)
                 .map(|i| {
@@ -87,7 +103,10 @@ fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), 
     let field = format!("sweep.{key}");
     let parts: Vec<&str> = key.split('.').collect();
     if parts.is_empty() || parts.iter().any(|p| p.is_empty()) {
-        return Err(FieldError::new(field, "expected a dotted key path like `workload.rate_per_s`"));
+        return Err(FieldError::new(
+            field,
+            "expected a dotted key path like `workload.rate_per_s`",
+        ));
     }
     let mut cur: &mut toml::Table = doc;
     let mut rest: &[&str] = &parts;
@@ -98,21 +117,36 @@ fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), 
         let label = parts[1];
         let arr = match cur.get_mut("strategy") {
             Some(toml::Value::Array(a)) => a,
-            _ => return Err(FieldError::new(field, "the scenario has no [[strategy]] tables")),
+            _ => {
+                return Err(FieldError::new(
+                    field,
+                    "the scenario has no [[strategy]] tables",
+                ))
+            }
         };
         let found = arr.iter_mut().find_map(|v| match v {
             toml::Value::Table(t) => {
-                let l = t.get("label").or_else(|| t.get("name")).and_then(|x| x.as_str()).unwrap_or("");
+                let l = t
+                    .get("label")
+                    .or_else(|| t.get("name"))
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("");
                 (l == label).then_some(t)
             }
             _ => None,
         });
-        cur = found.ok_or_else(|| FieldError::new(field.clone(), format!("no [[strategy]] labelled `{label}`")))?;
+        cur = found.ok_or_else(|| {
+            FieldError::new(field.clone(), format!("no [[strategy]] labelled `{label}`"))
+        })?;
         rest = &parts[2..];
     }
-    let (last, dirs) = rest.split_last().ok_or_else(|| FieldError::new(field.clone(), "empty key"))?;
+    let (last, dirs) = rest
+        .split_last()
+        .ok_or_else(|| FieldError::new(field.clone(), "empty key"))?;
     for d in dirs {
-        let next = cur.entry(d.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let next = cur
+            .entry(d.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         cur = match next {
             toml::Value::Table(t) => t,
             _ => return Err(FieldError::new(field, format!("`{d}` is not a table"))),
@@ -133,17 +167,25 @@ fn show(v: &toml::Value) -> String {
 pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputError> {
     let (text, source, base) = match path {
         Some(p) => (
-            std::fs::read_to_string(p).map_err(|e| InputError::new(p, format!("cannot read scenario: {e}")))?,
+            std::fs::read_to_string(p)
+                .map_err(|e| InputError::new(p, format!("cannot read scenario: {e}")))?,
             p.display().to_string(),
             p.parent().map(Path::to_path_buf).unwrap_or_default(),
         ),
-        None => (scenario::DEFAULT_SCENARIO.to_string(), "<embedded default scenario>".to_string(), Default::default()),
+        None => (
+            scenario::DEFAULT_SCENARIO.to_string(),
+            "<embedded default scenario>".to_string(),
+            Default::default(),
+        ),
     };
     let fe = |e: FieldError| {
         let line = scenario::locate(&text, &e.field);
-        InputError::new(&source, e.message).line_opt(line).field(e.field)
+        InputError::new(&source, e.message)
+            .line_opt(line)
+            .field(e.field)
     };
-    let mut doc: toml::Table = toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
+    let mut doc: toml::Table =
+        toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
     let sweep = match doc.remove("sweep") {
         Some(toml::Value::Table(t)) => t,
         Some(_) => return Err(fe(FieldError::new("sweep", "expected a table"))),
@@ -160,16 +202,26 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
     }
     let total: usize = values.iter().map(Vec::len).product();
     if total > 100_000 {
-        return Err(fe(FieldError::new("sweep", format!("{total} points: too many"))));
+        return Err(fe(FieldError::new(
+            "sweep",
+            format!("{total} points: too many"),
+        )));
     }
     // The base scenario (no sweep values) validates the file as written, with exact spans.
-    let mut base_raw: RawScenario = toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
+    let mut base_raw: RawScenario =
+        toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
     if let Some(s) = seed {
         base_raw.seed = s;
     }
     let base_scn = scenario::resolve(base_raw, &text, &source, &base)?;
     if keys.is_empty() {
-        return Ok(Experiment { points: vec![Point { values: vec![], scenario: base_scn }], keys });
+        return Ok(Experiment {
+            points: vec![Point {
+                values: vec![],
+                scenario: base_scn,
+            }],
+            keys,
+        });
     }
     let mut points = Vec::with_capacity(total);
     for idx in 0..total {
@@ -187,26 +239,45 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
             vals.push((k.clone(), show(&v)));
             set_path(&mut d, k, v).map_err(fe)?;
         }
-        let raw: RawScenario = RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
-            let msg = format!("at sweep point {}: {}", describe(&vals), e.message());
-            InputError::new(&source, msg).line_opt(scenario::locate(&text, "sweep")).field("sweep")
-        })?;
+        let raw: RawScenario =
+            RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
+                let msg = format!("at sweep point {}: {}", describe(&vals), e.message());
+                InputError::new(&source, msg)
+                    .line_opt(scenario::locate(&text, "sweep"))
+                    .field("sweep")
+            })?;
         let same_topology = raw.topology == base_scn.raw.topology && raw.seed == base_scn.raw.seed;
-        let mut s = scenario::resolve_with(raw, &text, &source, &base, same_topology.then(|| base_scn.topology.clone())).map_err(|mut e| {
+        let mut s = scenario::resolve_with(
+            raw,
+            &text,
+            &source,
+            &base,
+            same_topology.then(|| base_scn.topology.clone()),
+        )
+        .map_err(|mut e| {
             e.message = format!("at sweep point {}: {}", describe(&vals), e.message);
-            if e.field.as_deref().is_some_and(|f| keys.iter().any(|k| k == f)) {
+            if e.field
+                .as_deref()
+                .is_some_and(|f| keys.iter().any(|k| k == f))
+            {
                 e.line = scenario::locate(&text, "sweep");
             }
             e
         })?;
         s.text = text.clone();
-        points.push(Point { values: vals, scenario: s });
+        points.push(Point {
+            values: vals,
+            scenario: s,
+        });
     }
     Ok(Experiment { points, keys })
 }
 
 fn describe(vals: &[(String, String)]) -> String {
-    vals.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+    vals.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -215,16 +286,31 @@ mod tests {
 
     #[test]
     fn ranges_expand_inclusively_without_float_noise() {
-        let v: toml::Value = toml::from_str::<toml::Table>("r = { from = 0.0, to = 0.9, step = 0.3 }").unwrap()["r"].clone();
+        let v: toml::Value =
+            toml::from_str::<toml::Table>("r = { from = 0.0, to = 0.9, step = 0.3 }").unwrap()["r"]
+                .clone();
         let e = expand("r", &v).unwrap();
-        assert_eq!(e, vec![toml::Value::Float(0.0), toml::Value::Float(0.3), toml::Value::Float(0.6), toml::Value::Float(0.9)]);
-        let v: toml::Value = toml::from_str::<toml::Table>("r = { from = 1, to = 7, step = 3 }").unwrap()["r"].clone();
+        assert_eq!(
+            e,
+            vec![
+                toml::Value::Float(0.0),
+                toml::Value::Float(0.3),
+                toml::Value::Float(0.6),
+                toml::Value::Float(0.9)
+            ]
+        );
+        let v: toml::Value = toml::from_str::<toml::Table>("r = { from = 1, to = 7, step = 3 }")
+            .unwrap()["r"]
+            .clone();
         assert_eq!(expand("r", &v).unwrap().len(), 3);
     }
 
     #[test]
     fn set_path_addresses_strategies_by_label() {
-        let mut d: toml::Table = toml::from_str("[[strategy]]\nname = \"circular\"\nlow = 0.1\n[workload]\nrate_per_s = 1\n").unwrap();
+        let mut d: toml::Table = toml::from_str(
+            "[[strategy]]\nname = \"circular\"\nlow = 0.1\n[workload]\nrate_per_s = 1\n",
+        )
+        .unwrap();
         set_path(&mut d, "strategy.circular.low", toml::Value::Float(0.2)).unwrap();
         set_path(&mut d, "workload.one_way.share", toml::Value::Float(0.5)).unwrap();
         assert_eq!(d["strategy"][0]["low"].as_float(), Some(0.2));

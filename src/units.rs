@@ -178,7 +178,10 @@ mod tests {
         // 999 msat at 1000 ppm = 0.999 msat -> 0.
         assert_eq!(Msat(999).mul_ppm(1000), Msat(0));
         // No overflow at the 21M BTC scale.
-        assert_eq!(Msat(2_100_000_000_000_000_000).mul_ppm(1_000_000).0, 2_100_000_000_000_000_000);
+        assert_eq!(
+            Msat(2_100_000_000_000_000_000).mul_ppm(1_000_000).0,
+            2_100_000_000_000_000_000
+        );
     }
 
     #[test]

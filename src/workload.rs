@@ -91,40 +91,68 @@ fn default_rate() -> f64 {
 impl WorkloadConfig {
     pub fn validate(&self) -> Result<(), FieldError> {
         if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
-            return Err(FieldError::new("workload.rate_per_s", "expected a positive rate (payments per second)"));
+            return Err(FieldError::new(
+                "workload.rate_per_s",
+                "expected a positive rate (payments per second)",
+            ));
         }
         if self.trace.is_none() && self.duration_s.is_none() && self.payments.is_none() {
-            return Err(FieldError::new("workload.duration_s", "set `duration_s` or `payments` (or a `trace`) so the run ends"));
+            return Err(FieldError::new(
+                "workload.duration_s",
+                "set `duration_s` or `payments` (or a `trace`) so the run ends",
+            ));
         }
         if let Some(d) = self.duration_s {
             if !(d.is_finite() && d > 0.0) {
-                return Err(FieldError::new("workload.duration_s", "expected a positive number of seconds"));
+                return Err(FieldError::new(
+                    "workload.duration_s",
+                    "expected a positive number of seconds",
+                ));
             }
         }
         if self.payments == Some(0) {
-            return Err(FieldError::new("workload.payments", "expected at least 1 payment"));
+            return Err(FieldError::new(
+                "workload.payments",
+                "expected at least 1 payment",
+            ));
         }
         if let Some(a) = &self.amount {
             a.validate("workload.amount")?;
         }
         if self.amount.is_some() && self.amounts_csv.is_some() {
-            return Err(FieldError::new("workload.amounts_csv", "give either `amount` or `amounts_csv`, not both"));
+            return Err(FieldError::new(
+                "workload.amounts_csv",
+                "give either `amount` or `amounts_csv`, not both",
+            ));
         }
         for (name, e) in [("senders", &self.senders), ("receivers", &self.receivers)] {
             if let EndpointConfig::Zipf { zipf } = e {
                 if !(zipf.is_finite() && *zipf > 0.0) {
-                    return Err(FieldError::new(format!("workload.{name}.zipf"), "expected a positive exponent"));
+                    return Err(FieldError::new(
+                        format!("workload.{name}.zipf"),
+                        "expected a positive exponent",
+                    ));
                 }
             }
         }
         if let Some(o) = &self.one_way {
-            for (k, v) in [("share", o.share), ("payers", o.payers), ("payees", o.payees)] {
+            for (k, v) in [
+                ("share", o.share),
+                ("payers", o.payers),
+                ("payees", o.payees),
+            ] {
                 if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-                    return Err(FieldError::new(format!("workload.one_way.{k}"), "expected a share between 0 and 1"));
+                    return Err(FieldError::new(
+                        format!("workload.one_way.{k}"),
+                        "expected a share between 0 and 1",
+                    ));
                 }
             }
             if o.payers + o.payees > 1.0 {
-                return Err(FieldError::new("workload.one_way.payees", "payers + payees must not exceed 1 (the sets are disjoint)"));
+                return Err(FieldError::new(
+                    "workload.one_way.payees",
+                    "payers + payees must not exceed 1 (the sets are disjoint)",
+                ));
             }
         }
         Ok(())
@@ -150,12 +178,17 @@ impl Picker {
     fn new(cfg: &EndpointConfig, topo: &Topology, caps: &[u64], order: &[NodeId]) -> Self {
         let _ = topo;
         match cfg {
-            EndpointConfig::Named(EndpointKind::Capacity) => match WeightedIndex::new(caps.iter().map(|&c| c.max(1))) {
-                Ok(w) => Picker::Weighted(w),
-                Err(_) => Picker::Uniform,
-            },
+            EndpointConfig::Named(EndpointKind::Capacity) => {
+                match WeightedIndex::new(caps.iter().map(|&c| c.max(1))) {
+                    Ok(w) => Picker::Weighted(w),
+                    Err(_) => Picker::Uniform,
+                }
+            }
             EndpointConfig::Zipf { zipf } => match Zipf::new(order.len().max(1) as f64, *zipf) {
-                Ok(dist) => Picker::Zipf { dist, order: order.to_vec() },
+                Ok(dist) => Picker::Zipf {
+                    dist,
+                    order: order.to_vec(),
+                },
                 Err(_) => Picker::Uniform,
             },
             _ => Picker::Uniform,
@@ -173,6 +206,7 @@ impl Picker {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per run, never moved on the hot path
 enum Source {
     Generated {
         exp: Exp<f64>,
@@ -201,13 +235,22 @@ pub struct Workload {
 
 /// Default amount when none is configured: log-normal, median 10,000 sat, σ = 1.
 fn default_amount() -> AmountDist {
-    AmountDist::Lognormal { median_sat: 10_000.0, sigma: 1.0 }
+    AmountDist::Lognormal {
+        median_sat: 10_000.0,
+        sigma: 1.0,
+    }
 }
 
 impl Workload {
     /// Builds the generator. `amounts` and `trace` are pre-loaded data (see [`load_amounts`]
     /// and [`load_trace`]).
-    pub fn new(cfg: &WorkloadConfig, topo: &Topology, amounts: Vec<Msat>, trace: Option<Vec<Arrival>>, mut rng: SimRng) -> Self {
+    pub fn new(
+        cfg: &WorkloadConfig,
+        topo: &Topology,
+        amounts: Vec<Msat>,
+        trace: Option<Vec<Arrival>>,
+        mut rng: SimRng,
+    ) -> Self {
         let n = topo.node_count();
         let src = match trace {
             Some(t) => Source::Trace(t),
@@ -224,27 +267,43 @@ impl Workload {
                 if let Some(o) = &cfg.one_way {
                     let mut perm: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
                     perm.shuffle(&mut rng);
-                    let np = ((o.payers * n as f64).round() as usize).clamp(1, n.saturating_sub(1).max(1));
-                    let nq = ((o.payees * n as f64).round() as usize).clamp(1, n.saturating_sub(np).max(1));
+                    let np = ((o.payers * n as f64).round() as usize)
+                        .clamp(1, n.saturating_sub(1).max(1));
+                    let nq = ((o.payees * n as f64).round() as usize)
+                        .clamp(1, n.saturating_sub(np).max(1));
                     payers = perm[..np.min(n)].to_vec();
                     payees = perm[np.min(n)..(np + nq).min(n)].to_vec();
                     share = o.share;
                 }
                 Source::Generated {
-                    exp: Exp::new(cfg.rate_per_s).unwrap_or_else(|_| Exp::new(1.0).expect("rate 1 is valid")),
-                    amount: if amounts.is_empty() { Some(cfg.amount.clone().unwrap_or_else(default_amount)) } else { None },
+                    exp: Exp::new(cfg.rate_per_s)
+                        .unwrap_or_else(|_| Exp::new(1.0).expect("rate 1 is valid")),
+                    amount: if amounts.is_empty() {
+                        Some(cfg.amount.clone().unwrap_or_else(default_amount))
+                    } else {
+                        None
+                    },
                     amounts,
                     senders: Picker::new(&cfg.senders, topo, &caps, &order),
                     receivers: Picker::new(&cfg.receivers, topo, &caps, &order),
                     payers,
                     payees,
                     one_way_share: share,
-                    end: cfg.duration_s.map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
+                    end: cfg
+                        .duration_s
+                        .map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
                     max: cfg.payments,
                 }
             }
         };
-        let mut w = Workload { rng, n, src, next: None, emitted: 0, now: SimTime::ZERO };
+        let mut w = Workload {
+            rng,
+            n,
+            src,
+            next: None,
+            emitted: 0,
+            now: SimTime::ZERO,
+        };
         if let Source::Trace(t) = &mut w.src {
             t.reverse(); // pop from the back in time order
         }
@@ -258,7 +317,18 @@ impl Workload {
         }
         match &mut self.src {
             Source::Trace(t) => t.pop(),
-            Source::Generated { exp, amount, amounts, senders, receivers, payers, payees, one_way_share, end, max } => {
+            Source::Generated {
+                exp,
+                amount,
+                amounts,
+                senders,
+                receivers,
+                payers,
+                payees,
+                one_way_share,
+                end,
+                max,
+            } => {
                 if max.is_some_and(|m| self.emitted + u64::from(self.next.is_some()) >= m) {
                     return None;
                 }
@@ -292,7 +362,12 @@ impl Workload {
                     Some(d) => d.sample(rng),
                     None => amounts[rng.random_range(0..amounts.len())],
                 };
-                Some(Arrival { time, sender: s, receiver: r, amount })
+                Some(Arrival {
+                    time,
+                    sender: s,
+                    receiver: r,
+                    amount,
+                })
             }
         }
     }
@@ -306,8 +381,12 @@ impl Workload {
     pub fn progress(&self) -> Option<f64> {
         match &self.src {
             Source::Generated { max: Some(m), .. } => Some(self.emitted as f64 / *m as f64),
-            Source::Generated { end: Some(e), .. } => Some(self.now.micros() as f64 / e.micros().max(1) as f64),
-            Source::Trace(t) => Some(self.emitted as f64 / (self.emitted + t.len() as u64 + 1) as f64),
+            Source::Generated { end: Some(e), .. } => {
+                Some(self.now.micros() as f64 / e.micros().max(1) as f64)
+            }
+            Source::Trace(t) => {
+                Some(self.emitted as f64 / (self.emitted + t.len() as u64 + 1) as f64)
+            }
             _ => None,
         }
     }
@@ -330,14 +409,22 @@ impl Iterator for Workload {
 
 /// Loads a CSV of amounts (column `amount_msat` or `amount_sat`).
 pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| InputError::new(path, format!("cannot read amounts: {e}")))?;
-    let headers = rdr.headers().map_err(|e| InputError::new(path, e.to_string()).at_line(1))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| InputError::new(path, format!("cannot read amounts: {e}")))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| InputError::new(path, e.to_string()).at_line(1))?
+        .clone();
     let (col, scale, name) = if let Some(i) = headers.iter().position(|h| h == "amount_msat") {
         (i, 1u64, "amount_msat")
     } else if let Some(i) = headers.iter().position(|h| h == "amount_sat") {
         (i, 1000u64, "amount_sat")
     } else {
-        return Err(InputError::new(path, "expected a column `amount_msat` or `amount_sat`").at_line(1));
+        return Err(
+            InputError::new(path, "expected a column `amount_msat` or `amount_sat`").at_line(1),
+        );
     };
     let mut out = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
@@ -349,8 +436,16 @@ pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
             .parse()
             .ok()
             .filter(|v| *v > 0)
-            .ok_or_else(|| InputError::new(path, "expected a positive whole number").at_line(line).field(name))?;
-        out.push(Msat(v.checked_mul(scale).ok_or_else(|| InputError::new(path, "amount too large").at_line(line).field(name))?));
+            .ok_or_else(|| {
+                InputError::new(path, "expected a positive whole number")
+                    .at_line(line)
+                    .field(name)
+            })?;
+        out.push(Msat(v.checked_mul(scale).ok_or_else(|| {
+            InputError::new(path, "amount too large")
+                .at_line(line)
+                .field(name)
+        })?));
     }
     if out.is_empty() {
         return Err(InputError::new(path, "no amounts in file"));
@@ -361,16 +456,28 @@ pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
 /// Loads a payment trace CSV: `time_s,sender,receiver,amount_msat` (senders and receivers by
 /// node index or node name). Rows must be in non-decreasing time order.
 pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| InputError::new(path, format!("cannot read trace: {e}")))?;
-    let headers = rdr.headers().map_err(|e| InputError::new(path, e.to_string()).at_line(1))?.clone();
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| InputError::new(path, format!("cannot read trace: {e}")))?;
+    let headers = rdr
+        .headers()
+        .map_err(|e| InputError::new(path, e.to_string()).at_line(1))?
+        .clone();
     let want = ["time_s", "sender", "receiver", "amount_msat"];
     let mut cols = [0usize; 4];
     for (k, w) in want.iter().enumerate() {
         cols[k] = headers.iter().position(|h| h == *w).ok_or_else(|| {
-            InputError::new(path, format!("expected header `time_s,sender,receiver,amount_msat` (missing `{w}`)")).at_line(1)
+            InputError::new(
+                path,
+                format!("expected header `time_s,sender,receiver,amount_msat` (missing `{w}`)"),
+            )
+            .at_line(1)
         })?;
     }
-    let mut by_name: Vec<(&str, u32)> = (0..topo.node_count()).map(|i| (topo.node(NodeId(i as u32)).name.as_str(), i as u32)).collect();
+    let mut by_name: Vec<(&str, u32)> = (0..topo.node_count())
+        .map(|i| (topo.node(NodeId(i as u32)).name.as_str(), i as u32))
+        .collect();
     by_name.sort();
     let node = |s: &str, line: usize, field: &str| -> Result<NodeId, InputError> {
         if let Ok(i) = by_name.binary_search_by(|(n, _)| (*n).cmp(s)) {
@@ -378,7 +485,15 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
         }
         match s.parse::<u32>() {
             Ok(i) if (i as usize) < topo.node_count() => Ok(NodeId(i)),
-            _ => Err(InputError::new(path, format!("unknown node `{s}` (expected a node name or an index below {})", topo.node_count())).at_line(line).field(field)),
+            _ => Err(InputError::new(
+                path,
+                format!(
+                    "unknown node `{s}` (expected a node name or an index below {})",
+                    topo.node_count()
+                ),
+            )
+            .at_line(line)
+            .field(field)),
         }
     };
     let mut out: Vec<Arrival> = Vec::new();
@@ -386,18 +501,43 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
         let line = i + 2;
         let rec = rec.map_err(|e| InputError::new(path, e.to_string()).at_line(line))?;
         let get = |k: usize| rec.get(cols[k]).unwrap_or("");
-        let t: f64 = get(0).parse().ok().filter(|t: &f64| t.is_finite() && *t >= 0.0).ok_or_else(|| InputError::new(path, "expected a non-negative number of seconds").at_line(line).field("time_s"))?;
+        let t: f64 = get(0)
+            .parse()
+            .ok()
+            .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+            .ok_or_else(|| {
+                InputError::new(path, "expected a non-negative number of seconds")
+                    .at_line(line)
+                    .field("time_s")
+            })?;
         let s = node(get(1), line, "sender")?;
         let r = node(get(2), line, "receiver")?;
         if s == r {
-            return Err(InputError::new(path, "sender and receiver are the same node").at_line(line).field("receiver"));
+            return Err(
+                InputError::new(path, "sender and receiver are the same node")
+                    .at_line(line)
+                    .field("receiver"),
+            );
         }
-        let a: u64 = get(3).parse().ok().filter(|a| *a > 0).ok_or_else(|| InputError::new(path, "expected a positive whole number of msat").at_line(line).field("amount_msat"))?;
+        let a: u64 = get(3).parse().ok().filter(|a| *a > 0).ok_or_else(|| {
+            InputError::new(path, "expected a positive whole number of msat")
+                .at_line(line)
+                .field("amount_msat")
+        })?;
         let time = SimTime(SimDuration::from_secs_f64(t).micros());
         if out.last().is_some_and(|l| l.time > time) {
-            return Err(InputError::new(path, "rows must be in non-decreasing time order").at_line(line).field("time_s"));
+            return Err(
+                InputError::new(path, "rows must be in non-decreasing time order")
+                    .at_line(line)
+                    .field("time_s"),
+            );
         }
-        out.push(Arrival { time, sender: s, receiver: r, amount: Msat(a) });
+        out.push(Arrival {
+            time,
+            sender: s,
+            receiver: r,
+            amount: Msat(a),
+        });
     }
     Ok(out)
 }

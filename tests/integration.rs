@@ -8,7 +8,9 @@ fn bin() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scenarios").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/scenarios")
+        .join(name)
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -43,8 +45,16 @@ window_s = 30
 #[test]
 fn default_scenario_runs_end_to_end() {
     let out = tempfile::tempdir().unwrap();
-    let o = bin().args(["run", "--quiet", "--out"]).arg(out.path()).output().unwrap();
-    assert!(o.status.success(), "stderr: {}", String::from_utf8_lossy(&o.stderr));
+    let o = bin()
+        .args(["run", "--quiet", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let dir = out.path().join("default");
     for f in ["summary.csv", "timeseries.csv", "manifest.json"] {
         assert!(dir.join(f).is_file(), "missing {f}");
@@ -53,7 +63,11 @@ fn default_scenario_runs_end_to_end() {
     let mut lines = summary.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let row: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |n: &str| row[header.iter().position(|h| *h == n).unwrap()].parse::<f64>().unwrap();
+    let col = |n: &str| {
+        row[header.iter().position(|h| *h == n).unwrap()]
+            .parse::<f64>()
+            .unwrap()
+    };
     // The default scenario is built so that one-way demand drains channels: many payments
     // but a visible share of failures.
     assert!(col("payments") > 10_000.0);
@@ -62,7 +76,9 @@ fn default_scenario_runs_end_to_end() {
     assert!(col("depleted_share_end") > col("depleted_share_start"));
     let payments = dir.join("runs/p000-none-r000/payments.csv");
     let p = String::from_utf8(read(&payments)).unwrap();
-    assert!(p.starts_with("id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason"));
+    assert!(
+        p.starts_with("id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason")
+    );
     assert_eq!(p.lines().count() as f64 - 1.0, col("payments"));
 }
 
@@ -71,10 +87,21 @@ fn same_seed_same_bytes_other_seed_other_bytes_any_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), "s.toml", SMALL);
     let run = |out: &str, extra: &[&str]| {
-        let o = bin().args(["run", "--quiet"]).arg(&sc).arg("--out").arg(tmp.path().join(out)).args(extra).output().unwrap();
+        let o = bin()
+            .args(["run", "--quiet"])
+            .arg(&sc)
+            .arg("--out")
+            .arg(tmp.path().join(out))
+            .args(extra)
+            .output()
+            .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let d = tmp.path().join(out).join("small");
-        (read(&d.join("summary.csv")), read(&d.join("timeseries.csv")), read(&d.join("runs/p000-none-r000/payments.csv")))
+        (
+            read(&d.join("summary.csv")),
+            read(&d.join("timeseries.csv")),
+            read(&d.join("runs/p000-none-r000/payments.csv")),
+        )
     };
     let a = run("a", &["--jobs", "1"]);
     let b = run("b", &["--jobs", "2"]);
@@ -89,21 +116,41 @@ fn bad_scenarios_name_file_line_and_field() {
     let tmp = tempfile::tempdir().unwrap();
     let cases: &[(&str, &str, &str)] = &[
         // (replace, with, expected fragments)
-        ("rate_per_s = 5.0", "rate_per_s = -1.0", ":10: field `workload.rate_per_s`"),
+        (
+            "rate_per_s = 5.0",
+            "rate_per_s = -1.0",
+            ":10: field `workload.rate_per_s`",
+        ),
         ("m = 2", "m = 2\nbogus = 1", "bogus"),
-        ("payments = 1500", "payments = \"many\"", ":11: field `payments`"),
+        (
+            "payments = 1500",
+            "payments = \"many\"",
+            ":11: field `payments`",
+        ),
         ("share = 0.7", "share = 1.7", "workload.one_way.share"),
     ];
     for (from, to, want) in cases {
         let text = SMALL.replace(from, to);
         let sc = scenario(tmp.path(), "bad.toml", &text);
         let out = tmp.path().join("out");
-        let o = bin().args(["run", "--quiet"]).arg(&sc).arg("--out").arg(&out).output().unwrap();
+        let o = bin()
+            .args(["run", "--quiet"])
+            .arg(&sc)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
         assert!(!o.status.success(), "{to} should fail");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("bad.toml"), "{err}");
-        assert!(want.split('|').any(|w| err.contains(w)), "expected one of {want} in: {err}");
-        assert!(!out.join("small").join("summary.csv").exists(), "no results on bad input");
+        assert!(
+            want.split('|').any(|w| err.contains(w)),
+            "expected one of {want} in: {err}"
+        );
+        assert!(
+            !out.join("small").join("summary.csv").exists(),
+            "no results on bad input"
+        );
     }
 }
 
@@ -114,7 +161,11 @@ fn validate_reports_ok_and_errors() {
     let o = bin().arg("validate").arg(&sc).output().unwrap();
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("60 nodes"));
-    let o = bin().arg("validate").arg(tmp.path().join("missing.toml")).output().unwrap();
+    let o = bin()
+        .arg("validate")
+        .arg(tmp.path().join("missing.toml"))
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("missing.toml"));
     let o = bin().args(["run", "--jobs", "0"]).output().unwrap();
@@ -129,11 +180,18 @@ fn example_scenarios_validate() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
             let text = std::fs::read_to_string(&p).unwrap();
-            if text.contains("$PCNSIM_SHARED_DATA") && std::env::var_os("PCNSIM_SHARED_DATA").is_none() {
+            if text.contains("$PCNSIM_SHARED_DATA")
+                && std::env::var_os("PCNSIM_SHARED_DATA").is_none()
+            {
                 continue;
             }
             let o = bin().arg("validate").arg(&p).output().unwrap();
-            assert!(o.status.success(), "{}: {}", p.display(), String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                p.display(),
+                String::from_utf8_lossy(&o.stderr)
+            );
             n += 1;
         }
     }

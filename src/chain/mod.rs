@@ -80,7 +80,10 @@ impl ChainConfig {
             ));
         }
         if self.confirmations == 0 || self.confirmations > 1000 {
-            return Err(FieldError::new("chain.confirmations", "expected 1..=1000 blocks"));
+            return Err(FieldError::new(
+                "chain.confirmations",
+                "expected 1..=1000 blocks",
+            ));
         }
         Ok(())
     }
@@ -88,7 +91,10 @@ impl ChainConfig {
     /// Loads the fee-rate series, if any: `(time, msat per vbyte)` sorted by time.
     pub fn load_feerates(&self, base_dir: &Path) -> Result<Vec<(SimTime, u64)>, InputError> {
         let Some(rel) = &self.feerate_csv else {
-            return Ok(vec![(SimTime::ZERO, (self.feerate_sat_vb * 1000.0).round() as u64)]);
+            return Ok(vec![(
+                SimTime::ZERO,
+                (self.feerate_sat_vb * 1000.0).round() as u64,
+            )]);
         };
         let path = base_dir.join(rel);
         let mut rdr = csv::ReaderBuilder::new()
@@ -118,9 +124,11 @@ impl ChainConfig {
                     .field("sat_per_vb")
             })?;
             if !(t.is_finite() && t >= 0.0) {
-                return Err(InputError::new(&path, "expected a non-negative number of seconds")
-                    .at_line(line)
-                    .field("time_s"));
+                return Err(
+                    InputError::new(&path, "expected a non-negative number of seconds")
+                        .at_line(line)
+                        .field("time_s"),
+                );
             }
             if !(f.is_finite() && f >= 0.0) {
                 return Err(InputError::new(&path, "expected a non-negative fee rate")

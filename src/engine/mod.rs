@@ -281,7 +281,10 @@ impl<'t> Engine<'t> {
     }
 
     /// Like [`Engine::run`], also returning the final channel states.
-    pub fn run_with_network(mut self, rec: &mut dyn Recorder) -> Result<(RunResult, Vec<network::ChannelState>), InvariantViolation> {
+    pub fn run_with_network(
+        mut self,
+        rec: &mut dyn Recorder,
+    ) -> Result<(RunResult, Vec<network::ChannelState>), InvariantViolation> {
         let initial_imbalance = imbalance(&self.net, self.p.depleted_share, &mut self.scratch);
         self.schedule_next_arrival();
         self.q.schedule(SimTime::ZERO + self.p.window, Ev::Sample);
@@ -321,7 +324,12 @@ impl<'t> Engine<'t> {
         Ok((result, self.net.channels))
     }
 
-    fn handle(&mut self, now: SimTime, ev: Ev, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn handle(
+        &mut self,
+        now: SimTime,
+        ev: Ev,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         match ev {
             Ev::Arrival => self.on_arrival(now, rec)?,
             Ev::Arrive { att, hop } => self.on_arrive(now, att, hop, rec)?,
@@ -333,9 +341,13 @@ impl<'t> Engine<'t> {
                 self.q.schedule(now + self.p.window, Ev::Sample);
             }
             Ev::Block => self.on_block(now, rec)?,
-            Ev::Timer { node, tag } => {
-                self.notify(Observation::Timer { node: NodeId(node), tag }, rec)?
-            }
+            Ev::Timer { node, tag } => self.notify(
+                Observation::Timer {
+                    node: NodeId(node),
+                    tag,
+                },
+                rec,
+            )?,
             Ev::HoldExpire { hold } => {
                 if self.holds[hold as usize].active {
                     self.release_hold(now, hold, rec)?;
@@ -347,7 +359,9 @@ impl<'t> Engine<'t> {
 
     fn block_delay(&mut self) -> SimDuration {
         let mean = self.p.block_interval.secs_f64().max(1e-6);
-        let s = Exp::new(1.0 / mean).map(|d| d.sample(&mut self.rng_chain)).unwrap_or(mean);
+        let s = Exp::new(1.0 / mean)
+            .map(|d| d.sample(&mut self.rng_chain))
+            .unwrap_or(mean);
         SimDuration::from_secs_f64(s).max(SimDuration(1))
     }
 
@@ -367,14 +381,18 @@ impl<'t> Engine<'t> {
         }
     }
 
-    fn on_arrival(&mut self, now: SimTime, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn on_arrival(
+        &mut self,
+        now: SimTime,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let Some(a) = self.workload.next() else {
             self.arrivals_done = true;
             return Ok(());
         };
         self.schedule_next_arrival();
         if let Some(f) = self.workload.progress() {
-            if self.workload.emitted() % 512 == 0 {
+            if self.workload.emitted().is_multiple_of(512) {
                 rec.progress(f);
             }
         }
@@ -472,11 +490,20 @@ impl<'t> Engine<'t> {
     }
 
     /// Starts (or retries) payment `pid` now.
-    fn start_attempt(&mut self, now: SimTime, pid: u32, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn start_attempt(
+        &mut self,
+        now: SimTime,
+        pid: u32,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let pay = self.pays[pid as usize].as_ref().expect("live payment");
         if now > pay.deadline {
             let reason = pay.last_reason.unwrap_or(FailureReason::Timeout);
-            let reason = if pay.attempts > 0 { FailureReason::Timeout } else { reason };
+            let reason = if pay.attempts > 0 {
+                FailureReason::Timeout
+            } else {
+                reason
+            };
             return self.finish(now, pid, false, Some(reason), Msat::ZERO, rec);
         }
         if pay.attempts >= pay.max_attempts {
@@ -509,7 +536,9 @@ impl<'t> Engine<'t> {
             }
             None => &self.p.router,
         };
-        let found = self.router.find_route(&self.net, &req, mc, now, rp, &mut self.route_buf);
+        let found = self
+            .router
+            .find_route(&self.net, &req, mc, now, rp, &mut self.route_buf);
         if found.is_ok() && pay.fee_free {
             waive_participant_fees(&self.net, &self.participates, &mut self.route_buf);
         }
@@ -531,7 +560,11 @@ impl<'t> Engine<'t> {
                     pay.last_hops = hops;
                 }
                 self.totals.attempts += 1;
-                if self.net.lock(first.chan, first.dir as usize, first.amount).is_err() {
+                if self
+                    .net
+                    .lock(first.chan, first.dir as usize, first.amount)
+                    .is_err()
+                {
                     // The router checked the sender's own balance; this cannot happen.
                     return Err(InvariantViolation {
                         time: now,
@@ -551,7 +584,13 @@ impl<'t> Engine<'t> {
         self.net.chan(h.chan).nodes[1 - h.dir as usize]
     }
 
-    fn on_arrive(&mut self, now: SimTime, att: u32, hop: u16, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn on_arrive(
+        &mut self,
+        now: SimTime,
+        att: u32,
+        hop: u16,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let a = &self.attempts[att as usize];
         let k = hop as usize;
         if k + 1 == a.route.len() {
@@ -569,7 +608,13 @@ impl<'t> Engine<'t> {
     }
 
     /// The node at the end of hop `hop` forwards over hop `hop + 1`.
-    fn try_forward(&mut self, now: SimTime, att: u32, hop: u16, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn try_forward(
+        &mut self,
+        now: SimTime,
+        att: u32,
+        hop: u16,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let a = &self.attempts[att as usize];
         let next = a.route[hop as usize + 1];
         let node = self.to_node(&a.route[hop as usize]);
@@ -577,7 +622,13 @@ impl<'t> Engine<'t> {
         if self.p.offline_probability > 0.0
             && self.rng_faults.random::<f64>() < self.p.offline_probability
         {
-            return self.start_fail_back(now, att, hop, FailureReason::OfflineNode { hop: hop + 1 }, hop + 1);
+            return self.start_fail_back(
+                now,
+                att,
+                hop,
+                FailureReason::OfflineNode { hop: hop + 1 },
+                hop + 1,
+            );
         }
         match self.net.lock(next.chan, next.dir as usize, next.amount) {
             Ok(()) => {
@@ -622,14 +673,27 @@ impl<'t> Engine<'t> {
     }
 
     /// The node at the end of hop `hop` fails the HTLC back; `failed_hop` is the edge blamed.
-    fn start_fail_back(&mut self, now: SimTime, att: u32, hop: u16, reason: FailureReason, failed_hop: u16) -> Result<(), InvariantViolation> {
+    fn start_fail_back(
+        &mut self,
+        now: SimTime,
+        att: u32,
+        hop: u16,
+        reason: FailureReason,
+        failed_hop: u16,
+    ) -> Result<(), InvariantViolation> {
         self.attempts[att as usize].failure = Some((reason, failed_hop));
         let d = self.latency();
         self.q.schedule(now + d, Ev::FailBack { att, hop });
         Ok(())
     }
 
-    fn on_fail_back(&mut self, now: SimTime, att: u32, hop: u16, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn on_fail_back(
+        &mut self,
+        now: SimTime,
+        att: u32,
+        hop: u16,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let h = self.attempts[att as usize].route[hop as usize];
         self.net.fail(h.chan, h.dir as usize, h.amount);
         if hop > 0 {
@@ -665,7 +729,13 @@ impl<'t> Engine<'t> {
         self.start_attempt(now, pid, rec)
     }
 
-    fn on_settle(&mut self, now: SimTime, att: u32, hop: u16, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn on_settle(
+        &mut self,
+        now: SimTime,
+        att: u32,
+        hop: u16,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let a = &self.attempts[att as usize];
         let h = a.route[hop as usize];
         let pid = a.pay;
@@ -681,7 +751,13 @@ impl<'t> Engine<'t> {
             let to = self.net.chan(h.chan).nodes[1 - h.dir as usize];
             for v in [from, to] {
                 if self.participates[v.idx()] {
-                    self.notify(Observation::BalanceChanged { node: v, chan: h.chan }, rec)?;
+                    self.notify(
+                        Observation::BalanceChanged {
+                            node: v,
+                            chan: h.chan,
+                        },
+                        rec,
+                    )?;
                 }
             }
         }
@@ -699,7 +775,15 @@ impl<'t> Engine<'t> {
     }
 
     /// A payment is final: record it and, for strategy payments, report back.
-    fn finish(&mut self, now: SimTime, pid: u32, success: bool, reason: Option<FailureReason>, fee: Msat, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn finish(
+        &mut self,
+        now: SimTime,
+        pid: u32,
+        success: bool,
+        reason: Option<FailureReason>,
+        fee: Msat,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let pay = self.pays[pid as usize].take().expect("live payment");
         self.free_pays.push(pid);
         let kind = if pay.purpose == Purpose::Workload {
@@ -777,17 +861,40 @@ impl<'t> Engine<'t> {
                     self.node_cost[pay.sender.idx()] += swap_fee + fee;
                     self.totals.swaps += 1;
                     let provider = pay.receiver;
-                    self.submit_tx(now, pay.sender, TxKind::SwapOut { chan, amount: pay.amount }, chain_fee, tag);
+                    self.submit_tx(
+                        now,
+                        pay.sender,
+                        TxKind::SwapOut {
+                            chan,
+                            amount: pay.amount,
+                        },
+                        chain_fee,
+                        tag,
+                    );
                     let _ = provider;
                 } else {
-                    self.notify(Observation::ChainDone { node: pay.sender, tag, success: false }, rec)?;
+                    self.notify(
+                        Observation::ChainDone {
+                            node: pay.sender,
+                            tag,
+                            success: false,
+                        },
+                        rec,
+                    )?;
                 }
             }
             Purpose::SwapIn { tag, user } => {
                 if success {
                     self.totals.swaps += 1;
                 }
-                self.notify(Observation::ChainDone { node: user, tag, success }, rec)?;
+                self.notify(
+                    Observation::ChainDone {
+                        node: user,
+                        tag,
+                        success,
+                    },
+                    rec,
+                )?;
             }
         }
         Ok(())
@@ -805,7 +912,12 @@ impl<'t> Engine<'t> {
     }
 
     /// A held HTLC is released: forward it if the balance now allows, else fail it back.
-    fn release_hold(&mut self, now: SimTime, hold: u32, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn release_hold(
+        &mut self,
+        now: SimTime,
+        hold: u32,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let h = self.holds[hold as usize].clone();
         self.holds[hold as usize].active = false;
         let next = self.attempts[h.att as usize].route[h.hop as usize + 1];
@@ -813,11 +925,23 @@ impl<'t> Engine<'t> {
             Ok(()) => {
                 self.totals.jit_forwarded += 1;
                 let d = self.latency();
-                self.q.schedule(now + d, Ev::Arrive { att: h.att, hop: h.hop + 1 });
+                self.q.schedule(
+                    now + d,
+                    Ev::Arrive {
+                        att: h.att,
+                        hop: h.hop + 1,
+                    },
+                );
                 let _ = rec;
                 Ok(())
             }
-            Err(_) => self.start_fail_back(now, h.att, h.hop, FailureReason::NoBalance { hop: h.hop + 1 }, h.hop + 1),
+            Err(_) => self.start_fail_back(
+                now,
+                h.att,
+                h.hop,
+                FailureReason::NoBalance { hop: h.hop + 1 },
+                h.hop + 1,
+            ),
         }
     }
 
@@ -842,7 +966,12 @@ impl<'t> Engine<'t> {
         Ok(())
     }
 
-    fn apply_tx(&mut self, now: SimTime, tx: PendingTx, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn apply_tx(
+        &mut self,
+        now: SimTime,
+        tx: PendingTx,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let mut ok = true;
         match tx.kind {
             TxKind::SpliceIn { chan, amount } => {
@@ -865,7 +994,10 @@ impl<'t> Engine<'t> {
                 let provider = self.p.swap.provider.unwrap_or(NodeId(0));
                 let pay = Pay {
                     id: 0,
-                    purpose: Purpose::SwapIn { tag: tx.tag, user: tx.node },
+                    purpose: Purpose::SwapIn {
+                        tag: tx.tag,
+                        user: tx.node,
+                    },
                     sender: provider,
                     receiver: tx.node,
                     amount,
@@ -898,7 +1030,8 @@ impl<'t> Engine<'t> {
                 if ch.inflight[0].0 + ch.inflight[1].0 > 0 {
                     // HTLCs still in flight: resolve at a later block.
                     let fee = Msat::ZERO;
-                    self.chain.submit(tx.node, tx.kind.clone(), fee, now, tx.tag);
+                    self.chain
+                        .submit(tx.node, tx.kind.clone(), fee, now, tx.tag);
                     return Ok(());
                 }
                 let cap = ch.capacity;
@@ -908,13 +1041,24 @@ impl<'t> Engine<'t> {
             }
             TxKind::Dispute { .. } => {}
         }
-        self.notify(Observation::ChainDone { node: tx.node, tag: tx.tag, success: ok }, rec)
+        self.notify(
+            Observation::ChainDone {
+                node: tx.node,
+                tag: tx.tag,
+                success: ok,
+            },
+            rec,
+        )
     }
 
     // ----- strategies -----
 
     /// Tells the strategy about `obs` and carries out what it asks.
-    fn notify(&mut self, obs: Observation, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn notify(
+        &mut self,
+        obs: Observation,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let mut actions = std::mem::take(&mut self.actions);
         actions.clear();
         {
@@ -926,7 +1070,8 @@ impl<'t> Engine<'t> {
                 feerate_sat_vb: self.chain.feerate_msat_vb(now) as f64 / 1000.0,
                 participates: &self.participates,
             };
-            self.strategy.observe(&view, &obs, &mut self.rng_strategy, &mut actions);
+            self.strategy
+                .observe(&view, &obs, &mut self.rng_strategy, &mut actions);
         }
         let now = self.q.now();
         for a in actions.drain(..) {
@@ -945,12 +1090,29 @@ impl<'t> Engine<'t> {
     }
 
     /// Validates and carries out one action. An invalid action is counted and dropped.
-    fn apply_action(&mut self, now: SimTime, a: Action, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn apply_action(
+        &mut self,
+        now: SimTime,
+        a: Action,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         match a {
             Action::Timer { node, at, tag } => {
-                self.q.schedule(at.max(now), Ev::Timer { node: node.0, tag });
+                self.q
+                    .schedule(at.max(now), Ev::Timer { node: node.0, tag });
             }
-            Action::Rebalance { node, out_chan, in_chan, amount, max_fee, max_attempts, deadline, max_hops, fee_free, tag } => {
+            Action::Rebalance {
+                node,
+                out_chan,
+                in_chan,
+                amount,
+                max_fee,
+                max_attempts,
+                deadline,
+                max_hops,
+                fee_free,
+                tag,
+            } => {
                 if out_chan == in_chan
                     || self.node_side(node, out_chan).is_none()
                     || self.node_side(node, in_chan).is_none()
@@ -960,13 +1122,28 @@ impl<'t> Engine<'t> {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
-                let mut pay = self.rebalance_pay(node, out_chan, in_chan, amount, max_fee, max_attempts, now + deadline, Purpose::Rebalance { tag });
+                let mut pay = self.rebalance_pay(
+                    node,
+                    out_chan,
+                    in_chan,
+                    amount,
+                    max_fee,
+                    max_attempts,
+                    now + deadline,
+                    Purpose::Rebalance { tag },
+                );
                 pay.max_hops = max_hops;
                 pay.fee_free = fee_free;
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }
-            Action::HoldForRebalance { hold, out_chan, amount, max_fee, deadline } => {
+            Action::HoldForRebalance {
+                hold,
+                out_chan,
+                amount,
+                max_fee,
+                deadline,
+            } => {
                 let Some(h) = self.holds.get(hold as usize).cloned() else {
                     self.totals.rejected_actions += 1;
                     return Ok(());
@@ -978,12 +1155,27 @@ impl<'t> Engine<'t> {
                 }
                 self.holds[hold as usize].active = true;
                 self.totals.jit_holds += 1;
-                self.q.schedule(now + deadline, Ev::HoldExpire { hold: hold as u32 });
-                let pay = self.rebalance_pay(h.node, out_chan, blocked, amount, max_fee, 3, now + deadline, Purpose::JustInTime { hold: hold as u32 });
+                self.q
+                    .schedule(now + deadline, Ev::HoldExpire { hold: hold as u32 });
+                let pay = self.rebalance_pay(
+                    h.node,
+                    out_chan,
+                    blocked,
+                    amount,
+                    max_fee,
+                    3,
+                    now + deadline,
+                    Purpose::JustInTime { hold: hold as u32 },
+                );
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }
-            Action::SpliceIn { node, chan, amount, tag } => {
+            Action::SpliceIn {
+                node,
+                chan,
+                amount,
+                tag,
+            } => {
                 if self.node_side(node, chan).is_none() || amount == Msat::ZERO {
                     self.totals.rejected_actions += 1;
                     return Ok(());
@@ -991,7 +1183,12 @@ impl<'t> Engine<'t> {
                 let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
                 self.submit_tx(now, node, TxKind::SpliceIn { chan, amount }, fee, tag);
             }
-            Action::SpliceOut { node, chan, amount, tag } => {
+            Action::SpliceOut {
+                node,
+                chan,
+                amount,
+                tag,
+            } => {
                 let Some(d) = self.node_side(node, chan) else {
                     self.totals.rejected_actions += 1;
                     return Ok(());
@@ -1004,9 +1201,17 @@ impl<'t> Engine<'t> {
                 let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
                 self.submit_tx(now, node, TxKind::SpliceOut { chan, amount }, fee, tag);
             }
-            Action::SwapOut { node, chan, amount, tag } => {
+            Action::SwapOut {
+                node,
+                chan,
+                amount,
+                tag,
+            } => {
                 let provider = self.p.swap.provider;
-                if self.node_side(node, chan).is_none() || provider.is_none() || provider == Some(node) {
+                if self.node_side(node, chan).is_none()
+                    || provider.is_none()
+                    || provider == Some(node)
+                {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
@@ -1033,8 +1238,16 @@ impl<'t> Engine<'t> {
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }
-            Action::SwapIn { node, chan, amount, tag } => {
-                if self.node_side(node, chan).is_none() || self.p.swap.provider.is_none() || self.p.swap.provider == Some(node) {
+            Action::SwapIn {
+                node,
+                chan,
+                amount,
+                tag,
+            } => {
+                if self.node_side(node, chan).is_none()
+                    || self.p.swap.provider.is_none()
+                    || self.p.swap.provider == Some(node)
+                {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
@@ -1044,8 +1257,17 @@ impl<'t> Engine<'t> {
                 self.node_cost[node.idx()] += swap_fee;
                 self.submit_tx(now, node, TxKind::SwapIn { chan, amount }, fee, tag);
             }
-            Action::OpenChannel { node, peer, amount, tag } => {
-                if node == peer || peer.idx() >= self.net.node_count() || node.idx() >= self.net.node_count() || amount == Msat::ZERO {
+            Action::OpenChannel {
+                node,
+                peer,
+                amount,
+                tag,
+            } => {
+                if node == peer
+                    || peer.idx() >= self.net.node_count()
+                    || node.idx() >= self.net.node_count()
+                    || amount == Msat::ZERO
+                {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
@@ -1063,13 +1285,22 @@ impl<'t> Engine<'t> {
                 let idx = self.pending_opens.len() - 1;
                 self.submit_tx(now, node, TxKind::Open { pending_open: idx }, fee, tag);
             }
-            Action::CloseChannel { node, chan, cooperative, tag } => {
+            Action::CloseChannel {
+                node,
+                chan,
+                cooperative,
+                tag,
+            } => {
                 if self.node_side(node, chan).is_none() {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
                 self.net.set_status(chan, ChannelStatus::Closing);
-                let size = if cooperative { self.p.tx_sizes.cooperative_close } else { self.p.tx_sizes.unilateral_close };
+                let size = if cooperative {
+                    self.p.tx_sizes.cooperative_close
+                } else {
+                    self.p.tx_sizes.unilateral_close
+                };
                 let fee = self.chain.fee_for(size, now);
                 self.submit_tx(now, node, TxKind::Close { chan, cooperative }, fee, tag);
             }
@@ -1078,7 +1309,17 @@ impl<'t> Engine<'t> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn rebalance_pay(&self, node: NodeId, out_chan: ChannelId, in_chan: ChannelId, amount: Msat, max_fee: Msat, max_attempts: u32, deadline: SimTime, purpose: Purpose) -> Pay {
+    fn rebalance_pay(
+        &self,
+        node: NodeId,
+        out_chan: ChannelId,
+        in_chan: ChannelId,
+        amount: Msat,
+        max_fee: Msat,
+        max_attempts: u32,
+        deadline: SimTime,
+        purpose: Purpose,
+    ) -> Pay {
         Pay {
             id: 0,
             purpose,
@@ -1103,7 +1344,11 @@ impl<'t> Engine<'t> {
 
     // ----- metrics and invariants -----
 
-    fn emit_window(&mut self, now: SimTime, rec: &mut dyn Recorder) -> Result<(), InvariantViolation> {
+    fn emit_window(
+        &mut self,
+        now: SimTime,
+        rec: &mut dyn Recorder,
+    ) -> Result<(), InvariantViolation> {
         let imb = imbalance(&self.net, self.p.depleted_share, &mut self.scratch);
         rec.window(&WindowSample {
             time: now,
@@ -1144,7 +1389,11 @@ impl<'t> Engine<'t> {
                 what: format!(
                     "channel {} ({}): balances {:?} + in-flight {:?} != capacity {}",
                     c.0,
-                    self.topo.channels().nth(c.idx()).and_then(|(_, s)| s.label.clone()).unwrap_or_default(),
+                    self.topo
+                        .channels()
+                        .nth(c.idx())
+                        .and_then(|(_, s)| s.label.clone())
+                        .unwrap_or_default(),
                     ch.balance,
                     ch.inflight,
                     ch.capacity
@@ -1152,13 +1401,18 @@ impl<'t> Engine<'t> {
             });
         }
         let live: Msat = self.net.total_capacity();
-        let expected = (self.initial_total + self.totals.topped_up).checked_sub(self.totals.withdrawn);
+        let expected =
+            (self.initial_total + self.totals.topped_up).checked_sub(self.totals.withdrawn);
         if expected != Some(live) {
             return Err(InvariantViolation {
                 time: now,
                 what: format!(
                     "funds: channels hold {} but initial {} + topped up {} - withdrawn {} = {:?}",
-                    live, self.initial_total, self.totals.topped_up, self.totals.withdrawn, expected
+                    live,
+                    self.initial_total,
+                    self.totals.topped_up,
+                    self.totals.withdrawn,
+                    expected
                 ),
             });
         }
@@ -1198,10 +1452,16 @@ impl RunResult {
             ("payments", t.payments as f64),
             ("succeeded", t.succeeded as f64),
             ("success_ratio", ratio(t.succeeded, t.payments)),
-            ("volume_success_ratio", ratio(t.volume_succeeded.0, t.volume.0)),
+            (
+                "volume_success_ratio",
+                ratio(t.volume_succeeded.0, t.volume.0),
+            ),
             ("volume_sat", sat(t.volume)),
             ("fees_paid_sat", sat(t.fees_paid)),
-            ("fee_ppm", ratio(t.fees_paid.0 * 1_000_000, t.volume_succeeded.0)),
+            (
+                "fee_ppm",
+                ratio(t.fees_paid.0 * 1_000_000, t.volume_succeeded.0),
+            ),
             ("fail_no_route", t.failures[0] as f64),
             ("fail_no_balance", t.failures[1] as f64),
             ("fail_offline_node", t.failures[2] as f64),
@@ -1211,8 +1471,18 @@ impl RunResult {
             ("latency_p50_ms", self.latency_ms[0]),
             ("latency_p90_ms", self.latency_ms[1]),
             ("latency_p99_ms", self.latency_ms[2]),
-            ("throughput_per_s", if end_s > 0.0 { t.succeeded as f64 / end_s } else { f64::NAN }),
-            ("depleted_share_start", self.initial_imbalance.depleted_share),
+            (
+                "throughput_per_s",
+                if end_s > 0.0 {
+                    t.succeeded as f64 / end_s
+                } else {
+                    f64::NAN
+                },
+            ),
+            (
+                "depleted_share_start",
+                self.initial_imbalance.depleted_share,
+            ),
             ("depleted_share_end", self.final_imbalance.depleted_share),
             ("mean_abs_skew_end", self.final_imbalance.mean_abs_skew),
             ("node_gini_start", self.initial_imbalance.node_gini),

@@ -153,7 +153,10 @@ pub struct Network {
 
 impl Network {
     pub fn new(t: &Topology) -> Self {
-        let channels = t.channels().map(|(_, s)| ChannelState::from_spec(s)).collect();
+        let channels = t
+            .channels()
+            .map(|(_, s)| ChannelState::from_spec(s))
+            .collect();
         let mut n = Network {
             channels,
             node_count: t.node_count(),

@@ -34,7 +34,9 @@ impl LatencyDist {
         let bad = |k: &str, m: &str| Err(FieldError::new(format!("{field}.{k}"), m.to_string()));
         match *self {
             LatencyDist::Fixed { ms } if !ok(ms) => bad("ms", "expected a non-negative number"),
-            LatencyDist::Uniform { min_ms, max_ms } if !(ok(min_ms) && ok(max_ms) && min_ms <= max_ms) => {
+            LatencyDist::Uniform { min_ms, max_ms }
+                if !(ok(min_ms) && ok(max_ms) && min_ms <= max_ms) =>
+            {
                 bad("max_ms", "expected 0 <= min_ms <= max_ms")
             }
             LatencyDist::Exponential { mean_ms } if !(ok(mean_ms) && mean_ms > 0.0) => {

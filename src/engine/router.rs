@@ -313,7 +313,12 @@ impl Router {
     /// (for the target: the payment), `weight[v]` = fees + time-lock risk from `v` to the
     /// target, `prob[v]` = estimated success probability of that suffix,
     /// `dist[v] = weight[v] + attempt_cost / prob[v]`.
-    fn search(&mut self, net: &Network, req: &RouteRequest<'_>, p: &RouterParams) -> Result<Msat, NoRoute> {
+    fn search(
+        &mut self,
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+    ) -> Result<Msat, NoRoute> {
         let attempt_cost = (p.attempt_cost + req.amount.mul_ppm(p.attempt_cost_ppm)).0 as f64;
         // Where the search starts (backward) and where it stops.
         let (start, start_amt, start_cltv, start_weight, start_hops) = match req.last_hop {
@@ -330,7 +335,11 @@ impl Router {
                 }
                 let fee = pol.fee(req.amount).0;
                 let cltv = p.final_cltv + pol.cltv_delta as u32;
-                let risk = risk(req.amount.0, pol.cltv_delta as u32, p.risk_factor_billionths);
+                let risk = risk(
+                    req.amount.0,
+                    pol.cltv_delta as u32,
+                    p.risk_factor_billionths,
+                );
                 (ch.nodes[dc], req.amount.0 + fee, cltv, fee + risk, 1u8)
             }
         };

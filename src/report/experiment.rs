@@ -43,7 +43,10 @@ fn points(runs: &[StoredRun]) -> usize {
 }
 
 fn values(runs: &[StoredRun], point: usize, label: &str, metric: &str) -> Vec<(u32, f64)> {
-    runs.iter().filter(|r| r.point == point && r.strategy == label).map(|r| (r.replication, r.metric(metric))).collect()
+    runs.iter()
+        .filter(|r| r.point == point && r.strategy == label)
+        .map(|r| (r.replication, r.metric(metric)))
+        .collect()
 }
 
 /// `stats.csv` in long format: one row per (point, strategy, metric), with the mean, sd and
@@ -54,12 +57,29 @@ pub fn stats_csv(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(sweep.iter().map(|(k, _)| k.clone()));
     header.extend(
-        ["strategy", "metric", "n", "mean", "sd", "ci95_lo", "ci95_hi", "baseline", "diff_mean", "diff_ci95_lo", "diff_ci95_hi"]
-            .map(String::from),
+        [
+            "strategy",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_lo",
+            "ci95_hi",
+            "baseline",
+            "diff_mean",
+            "diff_ci95_lo",
+            "diff_ci95_hi",
+        ]
+        .map(String::from),
     );
     w.write_record(&header)?;
     let labels = labels(runs);
-    let baseline = labels.iter().find(|l| *l == "none").cloned().or_else(|| labels.first().cloned()).unwrap_or_default();
+    let baseline = labels
+        .iter()
+        .find(|l| *l == "none")
+        .cloned()
+        .or_else(|| labels.first().cloned())
+        .unwrap_or_default();
     for p in 0..points(runs) {
         for l in &labels {
             for m in HEADLINE {
@@ -80,7 +100,11 @@ pub fn stats_csv(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<
                 }
                 let d = paired_difference(&a, &b).ok().filter(|_| *l != baseline);
                 let mut row = vec![p.to_string()];
-                row.extend(sweep.iter().map(|(_, vals)| vals.get(p).cloned().unwrap_or_default()));
+                row.extend(
+                    sweep
+                        .iter()
+                        .map(|(_, vals)| vals.get(p).cloned().unwrap_or_default()),
+                );
                 row.extend([
                     l.clone(),
                     m.to_string(),
@@ -111,11 +135,18 @@ fn summary_point(xs: &[f64], x: f64) -> Point {
 }
 
 /// A window time series per strategy at `point`, mean ± CI across replications.
-fn window_series(runs: &[StoredRun], point: usize, f: &dyn Fn(&crate::output::StoredWindow) -> Option<f64>) -> Vec<Series> {
+fn window_series(
+    runs: &[StoredRun],
+    point: usize,
+    f: &dyn Fn(&crate::output::StoredWindow) -> Option<f64>,
+) -> Vec<Series> {
     labels(runs)
         .into_iter()
         .map(|l| {
-            let rs: Vec<&StoredRun> = runs.iter().filter(|r| r.point == point && r.strategy == l).collect();
+            let rs: Vec<&StoredRun> = runs
+                .iter()
+                .filter(|r| r.point == point && r.strategy == l)
+                .collect();
             let n = rs.iter().map(|r| r.windows.len()).min().unwrap_or(0);
             let points = (0..n)
                 .filter_map(|i| {
@@ -130,62 +161,167 @@ fn window_series(runs: &[StoredRun], point: usize, f: &dyn Fn(&crate::output::St
 
 /// Draws every chart into `dir/charts/`. `payments` gives, per strategy, the latencies (ms)
 /// of successful payments of replication 0 at point 0, when the per-payment CSV exists.
-pub fn draw_all(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String>)], latencies: &[(String, Vec<f64>)]) -> Result<()> {
+pub fn draw_all(
+    dir: &Path,
+    runs: &[StoredRun],
+    sweep: &[(String, Vec<String>)],
+    latencies: &[(String, Vec<f64>)],
+) -> Result<()> {
     let cd = dir.join("charts");
     std::fs::create_dir_all(&cd).with_context(|| format!("cannot create {}", cd.display()))?;
     let labels = labels(runs);
-    let at = |p: usize| if sweep.is_empty() { String::new() } else { format!(" ({})", point_name(sweep, p)) };
-    let s = window_series(runs, 0, &|w| (w.attempted > 0).then(|| w.succeeded as f64 / w.attempted as f64));
-    charts::line_chart(cd.join("success_over_time"), &ChartSpec::new(&format!("Payment success ratio over time{}", at(0)), "simulated time (h)", "success ratio per window").with_y_range(0.0, 1.0), &s)?;
+    let at = |p: usize| {
+        if sweep.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", point_name(sweep, p))
+        }
+    };
+    let s = window_series(runs, 0, &|w| {
+        (w.attempted > 0).then(|| w.succeeded as f64 / w.attempted as f64)
+    });
+    charts::line_chart(
+        cd.join("success_over_time"),
+        &ChartSpec::new(
+            &format!("Payment success ratio over time{}", at(0)),
+            "simulated time (h)",
+            "success ratio per window",
+        )
+        .with_y_range(0.0, 1.0),
+        &s,
+    )?;
     let s = window_series(runs, 0, &|w| Some(w.depleted_share));
-    charts::line_chart(cd.join("imbalance_over_time"), &ChartSpec::new(&format!("Depleted channel directions{}", at(0)), "simulated time (h)", "share of directions depleted"), &s)?;
+    charts::line_chart(
+        cd.join("imbalance_over_time"),
+        &ChartSpec::new(
+            &format!("Depleted channel directions{}", at(0)),
+            "simulated time (h)",
+            "share of directions depleted",
+        ),
+        &s,
+    )?;
     let s = window_series(runs, 0, &|w| Some(w.node_gini));
-    charts::line_chart(cd.join("gini_over_time"), &ChartSpec::new(&format!("Node imbalance (Gini of balance shares){}", at(0)), "simulated time (h)", "mean node Gini coefficient"), &s)?;
+    charts::line_chart(
+        cd.join("gini_over_time"),
+        &ChartSpec::new(
+            &format!("Node imbalance (Gini of balance shares){}", at(0)),
+            "simulated time (h)",
+            "mean node Gini coefficient",
+        ),
+        &s,
+    )?;
     // Trade-off: success vs cost.
     let pts: Vec<LabelledPoint> = labels
         .iter()
         .map(|l| {
-            let c: Vec<f64> = values(runs, 0, l, "total_cost_sat").iter().map(|x| x.1).collect();
-            let sr: Vec<f64> = values(runs, 0, l, "success_ratio").iter().map(|x| x.1).collect();
+            let c: Vec<f64> = values(runs, 0, l, "total_cost_sat")
+                .iter()
+                .map(|x| x.1)
+                .collect();
+            let sr: Vec<f64> = values(runs, 0, l, "success_ratio")
+                .iter()
+                .map(|x| x.1)
+                .collect();
             let (cs, ss) = (Summary::from_slice(&c), Summary::from_slice(&sr));
             let iv = |s: &Summary| s.ci95_lo.is_finite().then_some((s.ci95_lo, s.ci95_hi));
-            LabelledPoint { label: l.clone(), x: cs.mean, y: ss.mean, x_interval: iv(&cs), y_interval: iv(&ss) }
+            LabelledPoint {
+                label: l.clone(),
+                x: cs.mean,
+                y: ss.mean,
+                x_interval: iv(&cs),
+                y_interval: iv(&ss),
+            }
         })
         .collect();
-    charts::scatter_chart(cd.join("success_vs_cost"), &ChartSpec::new(&format!("Success ratio vs rebalancing cost{}", at(0)), "total rebalancing cost (sat: routing + swap + on-chain fees)", "payment success ratio"), &pts)?;
+    charts::scatter_chart(
+        cd.join("success_vs_cost"),
+        &ChartSpec::new(
+            &format!("Success ratio vs rebalancing cost{}", at(0)),
+            "total rebalancing cost (sat: routing + swap + on-chain fees)",
+            "payment success ratio",
+        ),
+        &pts,
+    )?;
     // On-chain activity.
-    for (metric, title, unit) in [("onchain_txs", "On-chain transactions", "transactions per run"), ("onchain_fees_sat", "On-chain fees", "fees per run (sat)")] {
+    for (metric, title, unit) in [
+        (
+            "onchain_txs",
+            "On-chain transactions",
+            "transactions per run",
+        ),
+        ("onchain_fees_sat", "On-chain fees", "fees per run (sat)"),
+    ] {
         let (mut v, mut e) = (Vec::new(), Vec::new());
         for l in &labels {
             let xs: Vec<f64> = values(runs, 0, l, metric).iter().map(|x| x.1).collect();
             let s = Summary::from_slice(&xs);
             v.push(s.mean);
-            e.push(if s.ci95_lo.is_finite() { s.ci95_hi - s.mean } else { 0.0 });
+            e.push(if s.ci95_lo.is_finite() {
+                s.ci95_hi - s.mean
+            } else {
+                0.0
+            });
         }
-        charts::bar_chart(cd.join(metric), &ChartSpec::new(&format!("{title} per strategy{}", at(0)), "strategy", unit), &labels, &[BarGroup { name: title.to_string(), values: v, err: Some(e) }])?;
+        charts::bar_chart(
+            cd.join(metric),
+            &ChartSpec::new(&format!("{title} per strategy{}", at(0)), "strategy", unit),
+            &labels,
+            &[BarGroup {
+                name: title.to_string(),
+                values: v,
+                err: Some(e),
+            }],
+        )?;
     }
     if !latencies.is_empty() {
-        let series: Vec<CdfSeries> = latencies.iter().map(|(l, v)| CdfSeries { name: l.clone(), values: v.clone() }).collect();
-        charts::cdf_chart(cd.join("latency_cdf"), &ChartSpec::new("Latency of successful payments (replication 0)", "latency (ms)", "cumulative share of payments"), &series, true)?;
+        let series: Vec<CdfSeries> = latencies
+            .iter()
+            .map(|(l, v)| CdfSeries {
+                name: l.clone(),
+                values: v.clone(),
+            })
+            .collect();
+        charts::cdf_chart(
+            cd.join("latency_cdf"),
+            &ChartSpec::new(
+                "Latency of successful payments (replication 0)",
+                "latency (ms)",
+                "cumulative share of payments",
+            ),
+            &series,
+            true,
+        )?;
     }
     // Sweeps: each headline metric against the first swept key (when numeric).
     if let Some((key, vals)) = sweep.first() {
         let xs: Option<Vec<f64>> = vals.iter().map(|v| v.parse::<f64>().ok()).collect();
         if let Some(xs) = xs {
-            for m in ["success_ratio", "volume_success_ratio", "total_cost_sat", "depleted_share_end", "node_gini_end", "onchain_fees_sat"] {
+            for m in [
+                "success_ratio",
+                "volume_success_ratio",
+                "total_cost_sat",
+                "depleted_share_end",
+                "node_gini_end",
+                "onchain_fees_sat",
+            ] {
                 let series: Vec<Series> = labels
                     .iter()
                     .map(|l| Series {
                         name: l.clone(),
                         points: (0..xs.len())
                             .map(|p| {
-                                let v: Vec<f64> = values(runs, p, l, m).iter().map(|x| x.1).collect();
+                                let v: Vec<f64> =
+                                    values(runs, p, l, m).iter().map(|x| x.1).collect();
                                 summary_point(&v, xs[p])
                             })
                             .collect(),
                     })
                     .collect();
-                charts::errorbar_lines(cd.join(format!("sweep_{m}")), &ChartSpec::new(&format!("{m} vs {key}"), key, m), &series)?;
+                charts::errorbar_lines(
+                    cd.join(format!("sweep_{m}")),
+                    &ChartSpec::new(&format!("{m} vs {key}"), key, m),
+                    &series,
+                )?;
             }
         }
     }
@@ -193,7 +329,11 @@ pub fn draw_all(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String>)],
 }
 
 fn point_name(sweep: &[(String, Vec<String>)], p: usize) -> String {
-    sweep.iter().map(|(k, v)| format!("{k}={}", v.get(p).map(String::as_str).unwrap_or(""))).collect::<Vec<_>>().join(", ")
+    sweep
+        .iter()
+        .map(|(k, v)| format!("{k}={}", v.get(p).map(String::as_str).unwrap_or("")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads the latencies (ms) of successful workload payments from a `payments.csv`.

@@ -65,10 +65,13 @@ impl Default for Participation {
 impl Participation {
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
         match self {
-            Participation::Share { share, .. } if !(0.0..=1.0).contains(share) => {
-                Err(FieldError::new(format!("{field}.share"), "expected a share between 0 and 1"))
-            }
-            Participation::Top { top: 0, .. } => Err(FieldError::new(format!("{field}.top"), "expected at least 1 node")),
+            Participation::Share { share, .. } if !(0.0..=1.0).contains(share) => Err(
+                FieldError::new(format!("{field}.share"), "expected a share between 0 and 1"),
+            ),
+            Participation::Top { top: 0, .. } => Err(FieldError::new(
+                format!("{field}.top"),
+                "expected at least 1 node",
+            )),
             _ => Ok(()),
         }
     }
@@ -159,7 +162,10 @@ pub struct StrategySpec {
 
 impl fmt::Debug for StrategySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StrategySpec").field("label", &self.label).field("kind", &self.kind).finish()
+        f.debug_struct("StrategySpec")
+            .field("label", &self.label)
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -194,7 +200,9 @@ pub fn params<T: DeserializeOwned>(table: &toml::Table, field: &str) -> Result<T
         // serde names the offending key in backticks.
         let key = msg.split('`').nth(1).map(str::to_string);
         match key {
-            Some(k) if msg.starts_with("unknown field") => FieldError::new(format!("{field}.{k}"), msg),
+            Some(k) if msg.starts_with("unknown field") => {
+                FieldError::new(format!("{field}.{k}"), msg)
+            }
             _ => FieldError::new(field.to_string(), msg),
         }
     })
@@ -205,12 +213,27 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
     let field = format!("strategy[{i}]");
     let kind = match t.get("name") {
         Some(toml::Value::String(s)) => s.clone(),
-        Some(_) => return Err(FieldError::new(format!("{field}.name"), "expected a string")),
-        None => return Err(FieldError::new(format!("{field}.name"), format!("missing; expected one of: {}", NAMES.join(", ")))),
+        Some(_) => {
+            return Err(FieldError::new(
+                format!("{field}.name"),
+                "expected a string",
+            ))
+        }
+        None => {
+            return Err(FieldError::new(
+                format!("{field}.name"),
+                format!("missing; expected one of: {}", NAMES.join(", ")),
+            ))
+        }
     };
     let label = match t.get("label") {
         Some(toml::Value::String(s)) => s.clone(),
-        Some(_) => return Err(FieldError::new(format!("{field}.label"), "expected a string")),
+        Some(_) => {
+            return Err(FieldError::new(
+                format!("{field}.label"),
+                "expected a string",
+            ))
+        }
         None => kind.clone(),
     };
     let participation = match t.get("participation") {
@@ -231,33 +254,55 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
         "circular" => {
             let c: super::circular::CircularConfig = params(t, &field)?;
             c.validate(&field)?;
-            Arc::new(move |topo: &Topology, _: &[bool]| Box::new(super::circular::Circular::new(c.clone(), topo)) as Box<dyn Strategy>)
+            Arc::new(move |topo: &Topology, _: &[bool]| {
+                Box::new(super::circular::Circular::new(c.clone(), topo)) as Box<dyn Strategy>
+            })
         }
         "proactive" => {
             let c: super::proactive::ProactiveConfig = params(t, &field)?;
             c.validate(&field)?;
-            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::proactive::Proactive::new(c.clone())) as Box<dyn Strategy>)
+            Arc::new(move |_: &Topology, _: &[bool]| {
+                Box::new(super::proactive::Proactive::new(c.clone())) as Box<dyn Strategy>
+            })
         }
         "jit" => {
             let c: super::jit::JitConfig = params(t, &field)?;
             c.validate(&field)?;
-            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::jit::Jit::new(c.clone())) as Box<dyn Strategy>)
+            Arc::new(move |_: &Topology, _: &[bool]| {
+                Box::new(super::jit::Jit::new(c.clone())) as Box<dyn Strategy>
+            })
         }
         "periodic" => {
             let c: super::periodic::PeriodicConfig = params(t, &field)?;
             c.validate(&field)?;
-            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::periodic::Periodic::new(c.clone())) as Box<dyn Strategy>)
+            Arc::new(move |_: &Topology, _: &[bool]| {
+                Box::new(super::periodic::Periodic::new(c.clone())) as Box<dyn Strategy>
+            })
         }
         "topup" => {
             let c: super::topup::TopUpConfig = params(t, &field)?;
             c.validate(&field)?;
-            Arc::new(move |_: &Topology, _: &[bool]| Box::new(super::topup::TopUp::new(c.clone())) as Box<dyn Strategy>)
+            Arc::new(move |_: &Topology, _: &[bool]| {
+                Box::new(super::topup::TopUp::new(c.clone())) as Box<dyn Strategy>
+            })
         }
         other => {
-            return Err(FieldError::new(format!("{field}.name"), format!("unknown strategy `{other}`; expected one of: {}", NAMES.join(", "))))
+            return Err(FieldError::new(
+                format!("{field}.name"),
+                format!(
+                    "unknown strategy `{other}`; expected one of: {}",
+                    NAMES.join(", ")
+                ),
+            ))
         }
     };
-    Ok(StrategySpec { label, kind, participation, table: t.clone(), factory })
+    Ok(StrategySpec {
+        label,
+        kind,
+        participation,
+        table: t.clone(),
+        factory,
+    })
 }
 
 #[derive(Deserialize)]
@@ -274,7 +319,13 @@ pub fn parse_all(tables: &[toml::Table]) -> Result<Vec<StrategySpec>, FieldError
     for (i, t) in tables.iter().enumerate() {
         let s = parse_one(i, t)?;
         if out.iter().any(|o| o.label == s.label) {
-            return Err(FieldError::new(format!("strategy[{i}].label"), format!("duplicate strategy label `{}`; give each a distinct `label`", s.label)));
+            return Err(FieldError::new(
+                format!("strategy[{i}].label"),
+                format!(
+                    "duplicate strategy label `{}`; give each a distinct `label`",
+                    s.label
+                ),
+            ));
         }
         out.push(s);
     }

@@ -15,9 +15,9 @@ pub mod config;
 pub mod jit;
 pub mod periodic;
 pub mod proactive;
-pub mod topup;
 #[cfg(test)]
 mod tests;
+pub mod topup;
 
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -106,19 +106,49 @@ pub enum Action {
         deadline: SimDuration,
     },
     /// Splice `amount` of on-chain funds into `node`'s side of `chan`.
-    SpliceIn { node: NodeId, chan: ChannelId, amount: Msat, tag: u64 },
+    SpliceIn {
+        node: NodeId,
+        chan: ChannelId,
+        amount: Msat,
+        tag: u64,
+    },
     /// Splice `amount` out of `node`'s side of `chan` to the chain.
-    SpliceOut { node: NodeId, chan: ChannelId, amount: Msat, tag: u64 },
+    SpliceOut {
+        node: NodeId,
+        chan: ChannelId,
+        amount: Msat,
+        tag: u64,
+    },
     /// Loop-out style submarine swap: `node` pays `amount` off-chain out over `chan` to the
     /// swap provider and receives it back on chain, minus fees: regains inbound on `chan`.
-    SwapOut { node: NodeId, chan: ChannelId, amount: Msat, tag: u64 },
+    SwapOut {
+        node: NodeId,
+        chan: ChannelId,
+        amount: Msat,
+        tag: u64,
+    },
     /// Loop-in style submarine swap: `node` pays on chain and the provider pays `amount`
     /// off-chain in over `chan`: regains outbound on `chan`.
-    SwapIn { node: NodeId, chan: ChannelId, amount: Msat, tag: u64 },
+    SwapIn {
+        node: NodeId,
+        chan: ChannelId,
+        amount: Msat,
+        tag: u64,
+    },
     /// Opens a channel from `node` to `peer` funded with `amount` on `node`'s side.
-    OpenChannel { node: NodeId, peer: NodeId, amount: Msat, tag: u64 },
+    OpenChannel {
+        node: NodeId,
+        peer: NodeId,
+        amount: Msat,
+        tag: u64,
+    },
     /// Closes `chan` (cooperatively, or unilaterally by `node`).
-    CloseChannel { node: NodeId, chan: ChannelId, cooperative: bool, tag: u64 },
+    CloseChannel {
+        node: NodeId,
+        chan: ChannelId,
+        cooperative: bool,
+        tag: u64,
+    },
 }
 
 /// A rebalancing strategy. Implementations live one per file in this folder.
@@ -127,7 +157,13 @@ pub trait Strategy: Send {
     fn name(&self) -> &str;
     /// Reacts to `obs`, pushing actions into `out`. Must be cheap for observations that do
     /// not concern it: it is called on the hot path.
-    fn observe(&mut self, view: &View<'_>, obs: &Observation, rng: &mut SimRng, out: &mut Vec<Action>);
+    fn observe(
+        &mut self,
+        view: &View<'_>,
+        obs: &Observation,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    );
     /// Whether the engine should send `BalanceChanged` observations (cost per settle).
     fn wants_balance_changes(&self) -> bool {
         false
