@@ -114,7 +114,10 @@ struct Hold {
     /// The HTLC arrived over hop `hop`; the node wants to forward over `hop + 1`.
     hop: u16,
     node: NodeId,
+    /// The HTLC is parked, waiting for its rebalance.
     active: bool,
+    /// A strategy took the hold (even if it was already released again).
+    taken: bool,
 }
 
 /// Counters of one run (see [`RunResult`]).
@@ -648,6 +651,7 @@ impl<'t> Engine<'t> {
                         hop,
                         node,
                         active: false,
+                        taken: false,
                     });
                     self.notify(
                         Observation::ForwardBlocked {
@@ -658,7 +662,10 @@ impl<'t> Engine<'t> {
                         },
                         rec,
                     )?;
-                    if self.holds[hold as usize].active {
+                    // Taken: the HTLC is parked, or was already released (forwarded or
+                    // failed back) by a rebalance that ended at once. Either way it is
+                    // no longer ours to fail here.
+                    if self.holds[hold as usize].taken {
                         return Ok(());
                     }
                     self.holds.pop();
@@ -1149,11 +1156,12 @@ impl<'t> Engine<'t> {
                     return Ok(());
                 };
                 let blocked = self.attempts[h.att as usize].route[h.hop as usize + 1].chan;
-                if h.active || out_chan == blocked || self.node_side(h.node, out_chan).is_none() {
+                if h.taken || out_chan == blocked || self.node_side(h.node, out_chan).is_none() {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
                 self.holds[hold as usize].active = true;
+                self.holds[hold as usize].taken = true;
                 self.totals.jit_holds += 1;
                 self.q
                     .schedule(now + deadline, Ev::HoldExpire { hold: hold as u32 });

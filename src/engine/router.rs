@@ -321,6 +321,14 @@ impl Router {
     ) -> Result<Msat, NoRoute> {
         let attempt_cost = (p.attempt_cost + req.amount.mul_ppm(p.attempt_cost_ppm)).0 as f64;
         // Where the search starts (backward) and where it stops.
+        let (stop, stop_is_sender) = match req.first_hop {
+            None => (req.source, true),
+            Some(c) => {
+                let ch = net.chan(c);
+                let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
+                (ch.nodes[1 - d], false)
+            }
+        };
         let (start, start_amt, start_cltv, start_weight, start_hops) = match req.last_hop {
             None => (req.target, req.amount.0, p.final_cltv, 0u64, 0u8),
             Some(c) => {
@@ -333,26 +341,31 @@ impl Router {
                 if req.amount.0 > cap || req.amount < pol.min_htlc {
                     return Err(NoRoute::NoPath);
                 }
-                let fee = pol.fee(req.amount).0;
-                let cltv = p.final_cltv + pol.cltv_delta as u32;
-                let risk = risk(
-                    req.amount.0,
-                    pol.cltv_delta as u32,
-                    p.risk_factor_billionths,
-                );
-                (ch.nodes[dc], req.amount.0 + fee, cltv, fee + risk, 1u8)
+                if stop_is_sender && ch.nodes[dc] == stop {
+                    // The sender itself offers the forced last hop: it knows its balance
+                    // and charges itself no fee.
+                    if ch.check_offer(dc, req.amount).is_err() {
+                        return Err(NoRoute::NoPath);
+                    }
+                    (ch.nodes[dc], req.amount.0, p.final_cltv, 0, 1u8)
+                } else {
+                    let fee = pol.fee(req.amount).0;
+                    let cltv = p.final_cltv + pol.cltv_delta as u32;
+                    let risk = risk(
+                        req.amount.0,
+                        pol.cltv_delta as u32,
+                        p.risk_factor_billionths,
+                    );
+                    (ch.nodes[dc], req.amount.0 + fee, cltv, fee + risk, 1u8)
+                }
             }
         };
-        let (stop, stop_is_sender) = match req.first_hop {
-            None => (req.source, true),
-            Some(c) => {
-                let ch = net.chan(c);
-                let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
-                (ch.nodes[1 - d], false)
-            }
-        };
-        let blocked = if req.first_hop.is_some() || req.last_hop.is_some() {
+        // A forced first hop leaves the source: it must not be re-entered. A forced last
+        // hop enters the target: it must not be passed through before.
+        let blocked = if req.first_hop.is_some() {
             Some(req.source)
+        } else if req.last_hop.is_some() {
+            Some(req.target)
         } else {
             req.avoid
         };
