@@ -8,6 +8,7 @@ pub mod metrics;
 pub mod output;
 pub mod rng;
 pub mod scenario;
+pub mod security;
 pub mod strategy;
 pub mod topology;
 pub mod units;

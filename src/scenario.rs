@@ -142,6 +142,9 @@ pub struct RawScenario {
     pub strategy: Vec<toml::Table>,
     #[serde(default)]
     pub sweep: toml::Table,
+    /// Security model; absent: none.
+    #[serde(default)]
+    pub security: Option<crate::security::config::SecurityConfig>,
 }
 fn default_seed() -> u64 {
     1
@@ -316,6 +319,9 @@ pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> R
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
     raw.chain.validate().map_err(fe)?;
+    if let Some(sec) = &raw.security {
+        sec.validate().map_err(fe)?;
+    }
     let m = &raw.metrics;
     if !(m.window_s.is_finite() && m.window_s > 0.0) {
         return Err(fe(FieldError::new("metrics.window_s", "expected a positive number of seconds")));
@@ -335,6 +341,9 @@ pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> R
     })?;
     if topology.node_count() < 2 {
         return Err(fe(FieldError::new("topology", "the topology has fewer than 2 nodes")));
+    }
+    if let Some(sec) = &raw.security {
+        sec.validate_nodes(topology.node_count()).map_err(fe)?;
     }
     let amounts = match &raw.workload.amounts_csv {
         Some(p) => workload::load_amounts(&base_dir.join(p))?,
@@ -375,6 +384,7 @@ pub fn resolve(raw: RawScenario, text: &str, source: &str, base_dir: &Path) -> R
         tx_sizes: raw.chain.tx_vbytes.clone(),
         swap: SwapParams { fee_ppm: raw.swap.fee_ppm, provider },
         horizon: None,
+        security: raw.security.clone(),
     };
     Ok(Scenario {
         raw,
