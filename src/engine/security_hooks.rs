@@ -11,8 +11,14 @@ use crate::security::{SecAction, SecurityState};
 
 impl<'t> Engine<'t> {
     /// Builds the security state if the run has `[security]`.
-    pub(super) fn security_state(p: &EngineParams, net: &Network, seed: u64) -> Option<Box<SecurityState>> {
-        p.security.as_ref().map(|c| Box::new(SecurityState::new(c, net, seed)))
+    pub(super) fn security_state(
+        p: &EngineParams,
+        net: &Network,
+        seed: u64,
+    ) -> Option<Box<SecurityState>> {
+        p.security
+            .as_ref()
+            .map(|c| Box::new(SecurityState::new(c, net, seed)))
     }
 
     /// Whether a dispute is still open.
@@ -39,8 +45,15 @@ impl<'t> Engine<'t> {
     }
 
     /// A rebalance of `node` out over `out_chan` succeeded.
-    pub(super) fn sec_after_rebalance(&mut self, now: SimTime, node: NodeId, out_chan: Option<ChannelId>) {
-        let Some(s) = self.sec.as_deref_mut() else { return };
+    pub(super) fn sec_after_rebalance(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        out_chan: Option<ChannelId>,
+    ) {
+        let Some(s) = self.sec.as_deref_mut() else {
+            return;
+        };
         let mut out = std::mem::take(&mut self.sec_actions);
         s.after_rebalance(&self.net, now, node, out_chan, &mut out);
         self.apply_sec(now, &mut out);
@@ -49,7 +62,9 @@ impl<'t> Engine<'t> {
 
     /// After a block's transactions were applied: answers, deadlines, payouts, cheats.
     pub(super) fn sec_block(&mut self, now: SimTime) {
-        let Some(s) = self.sec.as_deref_mut() else { return };
+        let Some(s) = self.sec.as_deref_mut() else {
+            return;
+        };
         let mut out = std::mem::take(&mut self.sec_actions);
         s.on_block(&self.net, now, self.chain.height, &mut out);
         self.apply_sec(now, &mut out);
@@ -58,7 +73,9 @@ impl<'t> Engine<'t> {
 
     /// A dispute transaction confirmed.
     pub(super) fn sec_tx(&mut self, now: SimTime, dispute: usize, included: Option<u64>) {
-        let Some(s) = self.sec.as_deref_mut() else { return };
+        let Some(s) = self.sec.as_deref_mut() else {
+            return;
+        };
         let mut out = std::mem::take(&mut self.sec_actions);
         let h = self.chain.height;
         s.on_tx(&self.net, now, dispute, h, included.unwrap_or(h), &mut out);
@@ -69,7 +86,11 @@ impl<'t> Engine<'t> {
     fn apply_sec(&mut self, now: SimTime, out: &mut Vec<SecAction>) {
         for a in out.drain(..) {
             match a {
-                SecAction::Post { node, chan, dispute } => {
+                SecAction::Post {
+                    node,
+                    chan,
+                    dispute,
+                } => {
                     // A force-close with a (stale) state: no new HTLCs from now on.
                     self.net.set_status(chan, ChannelStatus::Closing);
                     self.submit_dispute(now, node, dispute);

@@ -46,6 +46,14 @@ pub enum DisputeError {
     NotCounterparty,
 }
 
+/// The channel a dispute is about: id, parties and funding amount (msat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Funding {
+    pub channel: u32,
+    pub nodes: [NodeId; 2],
+    pub capacity: u64,
+}
+
 /// One dispute on chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dispute {
@@ -94,10 +102,21 @@ pub struct Adjudicator {
 
 impl Adjudicator {
     pub fn new(rule: Rule, period: u64) -> Self {
-        Adjudicator { rule, period, rejected: 0 }
+        Adjudicator {
+            rule,
+            period,
+            rejected: 0,
+        }
     }
 
-    fn check(&mut self, signer: &Signer, s: &SignedState, nodes: [NodeId; 2], channel: u32, capacity: u64) -> Result<(), DisputeError> {
+    fn check(
+        &mut self,
+        signer: &Signer,
+        s: &SignedState,
+        nodes: [NodeId; 2],
+        channel: u32,
+        capacity: u64,
+    ) -> Result<(), DisputeError> {
         if let Err(e) = signer.verify(s, nodes, channel) {
             self.rejected += 1;
             return Err(e.into());
@@ -108,16 +127,23 @@ impl Adjudicator {
         Ok(())
     }
 
-    /// Side `poster` of channel `channel` (between `nodes`, funding `capacity` msat) posts
-    /// `s`, on chain at `height`. Returns the open dispute, or why the post is refused.
+    /// Side `poster` of channel `f` posts `s`, on chain at `height`. Returns the open
+    /// dispute, or why the post is refused.
     ///
     /// Complexity: one signature check.
-    pub fn open(&mut self, signer: &Signer, s: &SignedState, channel: u32, nodes: [NodeId; 2], capacity: u64, poster: usize, height: u64) -> Result<Dispute, DisputeError> {
-        self.check(signer, s, nodes, channel, capacity)?;
+    pub fn open(
+        &mut self,
+        signer: &Signer,
+        s: &SignedState,
+        f: Funding,
+        poster: usize,
+        height: u64,
+    ) -> Result<Dispute, DisputeError> {
+        self.check(signer, s, f.nodes, f.channel, f.capacity)?;
         Ok(Dispute {
-            channel,
-            nodes,
-            capacity,
+            channel: f.channel,
+            nodes: f.nodes,
+            capacity: f.capacity,
             poster: poster.min(1),
             posted: s.state,
             best: s.state,
@@ -130,7 +156,14 @@ impl Adjudicator {
     /// signed, for the same funding, newer than the best state, by the counterparty, and
     /// before the deadline (after a first valid challenge, later updates are accepted too:
     /// the dispute is already settled in the challenger's favour).
-    pub fn challenge(&mut self, signer: &Signer, d: &mut Dispute, s: &SignedState, by: usize, height: u64) -> Result<(), DisputeError> {
+    pub fn challenge(
+        &mut self,
+        signer: &Signer,
+        d: &mut Dispute,
+        s: &SignedState,
+        by: usize,
+        height: u64,
+    ) -> Result<(), DisputeError> {
         if by == d.poster {
             return Err(DisputeError::NotCounterparty);
         }
@@ -154,15 +187,26 @@ impl Adjudicator {
     pub fn resolve(&self, d: &Dispute) -> Outcome {
         let p = d.poster;
         if !d.challenged {
-            return Outcome { payout: [d.posted.claim(0), d.posted.claim(1)], verdict: Verdict::Unchallenged };
+            return Outcome {
+                payout: [d.posted.claim(0), d.posted.claim(1)],
+                verdict: Verdict::Unchallenged,
+            };
         }
         match self.rule {
             Rule::LnPenalty => {
                 let mut payout = [0; 2];
                 payout[1 - p] = d.capacity;
-                Outcome { payout, verdict: Verdict::Penalised { forfeited: d.best.claim(p) } }
+                Outcome {
+                    payout,
+                    verdict: Verdict::Penalised {
+                        forfeited: d.best.claim(p),
+                    },
+                }
             }
-            Rule::LatestStateWins => Outcome { payout: [d.best.claim(0), d.best.claim(1)], verdict: Verdict::Superseded },
+            Rule::LatestStateWins => Outcome {
+                payout: [d.best.claim(0), d.best.claim(1)],
+                verdict: Verdict::Superseded,
+            },
         }
     }
 }
@@ -178,9 +222,20 @@ mod tests {
     use crate::security::keys::Keyring;
 
     fn s(version: u64, b0: u64, b1: u64) -> ChannelStateMsg {
-        ChannelStateMsg { channel: 0, version, balance: [b0, b1], inflight: [0, 0], htlcs: [0, 0] }
+        ChannelStateMsg {
+            channel: 0,
+            version,
+            balance: [b0, b1],
+            inflight: [0, 0],
+            htlcs: [0, 0],
+        }
     }
     const N: [NodeId; 2] = [NodeId(0), NodeId(1)];
+    const F: Funding = Funding {
+        channel: 0,
+        nodes: N,
+        capacity: 1000,
+    };
 
     fn signers() -> [Signer; 2] {
         [Signer::Real(Keyring::from_seed(3, 2)), Signer::Modelled]
@@ -192,10 +247,16 @@ mod tests {
             let mut a = Adjudicator::new(Rule::LnPenalty, 6);
             // Funding 1000 msat; node 0 posts version 2 (800 | 200) at height 10.
             let stale = sg.sign(s(2, 800, 200), N).expect("keys");
-            let d = a.open(&sg, &stale, 0, N, 1000, 0, 10).expect("valid");
+            let d = a.open(&sg, &stale, F, 0, 10).expect("valid");
             assert_eq!(d.deadline, 16);
             let o = a.resolve(&d);
-            assert_eq!(o, Outcome { payout: [800, 200], verdict: Verdict::Unchallenged });
+            assert_eq!(
+                o,
+                Outcome {
+                    payout: [800, 200],
+                    verdict: Verdict::Unchallenged
+                }
+            );
             // True state gave node 0 only 300: it stole 800 - 300 = 500.
             assert_eq!(stolen(o.payout[0], 300), 500);
         }
@@ -207,10 +268,16 @@ mod tests {
             let mut a = Adjudicator::new(Rule::LnPenalty, 6);
             let stale = sg.sign(s(2, 800, 200), N).expect("keys");
             let latest = sg.sign(s(5, 300, 700), N).expect("keys");
-            let mut d = a.open(&sg, &stale, 0, N, 1000, 0, 10).expect("valid");
+            let mut d = a.open(&sg, &stale, F, 0, 10).expect("valid");
             a.challenge(&sg, &mut d, &latest, 1, 16).expect("in time");
             // Victim takes all 1000; the cheater forfeits its true 300.
-            assert_eq!(a.resolve(&d), Outcome { payout: [0, 1000], verdict: Verdict::Penalised { forfeited: 300 } });
+            assert_eq!(
+                a.resolve(&d),
+                Outcome {
+                    payout: [0, 1000],
+                    verdict: Verdict::Penalised { forfeited: 300 }
+                }
+            );
         }
     }
 
@@ -220,9 +287,15 @@ mod tests {
             let mut a = Adjudicator::new(Rule::LatestStateWins, 6);
             let stale = sg.sign(s(2, 800, 200), N).expect("keys");
             let latest = sg.sign(s(5, 300, 700), N).expect("keys");
-            let mut d = a.open(&sg, &stale, 0, N, 1000, 0, 10).expect("valid");
+            let mut d = a.open(&sg, &stale, F, 0, 10).expect("valid");
             a.challenge(&sg, &mut d, &latest, 1, 12).expect("in time");
-            assert_eq!(a.resolve(&d), Outcome { payout: [300, 700], verdict: Verdict::Superseded });
+            assert_eq!(
+                a.resolve(&d),
+                Outcome {
+                    payout: [300, 700],
+                    verdict: Verdict::Superseded
+                }
+            );
         }
     }
 
@@ -231,27 +304,43 @@ mod tests {
         for sg in signers() {
             let mut a = Adjudicator::new(Rule::LnPenalty, 6);
             let stale = sg.sign(s(2, 800, 200), N).expect("keys");
-            let mut d = a.open(&sg, &stale, 0, N, 1000, 0, 10).expect("valid");
+            let mut d = a.open(&sg, &stale, F, 0, 10).expect("valid");
             // Too late.
             let latest = sg.sign(s(5, 300, 700), N).expect("keys");
-            assert_eq!(a.challenge(&sg, &mut d, &latest, 1, 17), Err(DisputeError::TooLate));
+            assert_eq!(
+                a.challenge(&sg, &mut d, &latest, 1, 17),
+                Err(DisputeError::TooLate)
+            );
             // Not newer.
             let older = sg.sign(s(1, 500, 500), N).expect("keys");
-            assert_eq!(a.challenge(&sg, &mut d, &older, 1, 12), Err(DisputeError::NotNewer));
+            assert_eq!(
+                a.challenge(&sg, &mut d, &older, 1, 12),
+                Err(DisputeError::NotNewer)
+            );
             // The poster itself.
-            assert_eq!(a.challenge(&sg, &mut d, &latest, 0, 12), Err(DisputeError::NotCounterparty));
+            assert_eq!(
+                a.challenge(&sg, &mut d, &latest, 0, 12),
+                Err(DisputeError::NotCounterparty)
+            );
             // A claimed rebalance nobody signed: version 6 giving the victim everything.
             let mut forged = latest.clone();
             forged.state = s(6, 0, 1000);
-            assert!(matches!(a.challenge(&sg, &mut d, &forged, 1, 12), Err(DisputeError::Evidence(_))));
+            assert!(matches!(
+                a.challenge(&sg, &mut d, &forged, 1, 12),
+                Err(DisputeError::Evidence(_))
+            ));
             // A never-signed HTLC posted by the cheater.
             let mut fake = stale.clone();
-            fake.state = ChannelStateMsg { inflight: [100, 0], htlcs: [1, 0], ..s(7, 700, 200) };
-            assert!(a.open(&sg, &fake, 0, N, 1000, 0, 10).is_err());
+            fake.state = ChannelStateMsg {
+                inflight: [100, 0],
+                htlcs: [1, 0],
+                ..s(7, 700, 200)
+            };
+            assert!(a.open(&sg, &fake, F, 0, 10).is_err());
             assert_eq!(a.rejected, 2);
             // A state of another funding (before a splice).
             let pre = sg.sign(s(1, 400, 400), N).expect("keys");
-            assert_eq!(a.open(&sg, &pre, 0, N, 1000, 0, 10), Err(DisputeError::WrongFunding));
+            assert_eq!(a.open(&sg, &pre, F, 0, 10), Err(DisputeError::WrongFunding));
             assert!(!d.challenged);
         }
     }
@@ -260,8 +349,16 @@ mod tests {
     fn htlcs_in_a_posted_state_return_to_their_offerer() {
         let sg = Signer::Modelled;
         let mut a = Adjudicator::new(Rule::LnPenalty, 3);
-        let st = ChannelStateMsg { channel: 0, version: 4, balance: [500, 300], inflight: [150, 50], htlcs: [2, 1] };
-        let d = a.open(&sg, &sg.sign(st, N).expect("keys"), 0, N, 1000, 1, 0).expect("valid");
+        let st = ChannelStateMsg {
+            channel: 0,
+            version: 4,
+            balance: [500, 300],
+            inflight: [150, 50],
+            htlcs: [2, 1],
+        };
+        let d = a
+            .open(&sg, &sg.sign(st, N).expect("keys"), F, 1, 0)
+            .expect("valid");
         assert_eq!(a.resolve(&d).payout, [650, 350]);
     }
 }

@@ -91,11 +91,17 @@ impl SecurityConfig {
             if (0.0..=1.0).contains(&v) {
                 Ok(())
             } else {
-                Err(FieldError::new(format!("security.{f}"), "expected a share between 0 and 1"))
+                Err(FieldError::new(
+                    format!("security.{f}"),
+                    "expected a share between 0 and 1",
+                ))
             }
         };
         if self.challenge_period_blocks == 0 || self.challenge_period_blocks > 100_000 {
-            return Err(FieldError::new("security.challenge_period_blocks", "expected 1..=100000 blocks"));
+            return Err(FieldError::new(
+                "security.challenge_period_blocks",
+                "expected 1..=100000 blocks",
+            ));
         }
         share(self.malicious_share, "malicious_share")?;
         share(self.cheat_probability, "cheat_probability")?;
@@ -104,10 +110,16 @@ impl SecurityConfig {
         if let Some(o) = &self.offline {
             let pos = |v: f64| v.is_finite() && v >= 0.0;
             if !(pos(o.mean_online_s) && o.mean_online_s > 0.0) {
-                return Err(FieldError::new("security.offline.mean_online_s", "expected a positive number of seconds"));
+                return Err(FieldError::new(
+                    "security.offline.mean_online_s",
+                    "expected a positive number of seconds",
+                ));
             }
             if !pos(o.mean_offline_s) {
-                return Err(FieldError::new("security.offline.mean_offline_s", "expected a non-negative number of seconds"));
+                return Err(FieldError::new(
+                    "security.offline.mean_offline_s",
+                    "expected a non-negative number of seconds",
+                ));
             }
         }
         Ok(())
@@ -115,8 +127,15 @@ impl SecurityConfig {
 
     /// Checks node references against the topology's `nodes`.
     pub fn validate_nodes(&self, nodes: usize) -> Result<(), FieldError> {
-        if let Some(i) = self.malicious_nodes.iter().position(|&v| v as usize >= nodes) {
-            return Err(FieldError::new(format!("security.malicious_nodes[{i}]"), format!("expected a node index below {nodes}")));
+        if let Some(i) = self
+            .malicious_nodes
+            .iter()
+            .position(|&v| v as usize >= nodes)
+        {
+            return Err(FieldError::new(
+                format!("security.malicious_nodes[{i}]"),
+                format!("expected a node index below {nodes}"),
+            ));
         }
         Ok(())
     }
@@ -150,20 +169,49 @@ mod tests {
         assert_eq!(SecurityConfig::default().validate(), Ok(()));
         let m: SecurityConfig = toml::from_str("malicious_nodes = [0, 4]").expect("valid");
         assert_eq!(m.validate_nodes(5), Ok(()));
-        assert_eq!(m.validate_nodes(4).map_err(|e| e.field), Err("security.malicious_nodes[1]".into()));
+        assert_eq!(
+            m.validate_nodes(4).map_err(|e| e.field),
+            Err("security.malicious_nodes[1]".into())
+        );
     }
 
     #[test]
     fn rejects_unknown_fields_names_and_ranges() {
         assert!(toml::from_str::<SecurityConfig>("signaturs = \"real\"").is_err());
         assert!(toml::from_str::<SecurityConfig>("rule = \"penalty\"").is_err());
-        assert!(toml::from_str::<SecurityConfig>("offline = { mean_online_s = 1, mean_offline_s = 1, x = 2 }").is_err());
-        let bad = |t: &str| toml::from_str::<SecurityConfig>(t).expect("parses").validate().map_err(|e| e.field);
-        assert_eq!(bad("malicious_share = 1.5"), Err("security.malicious_share".into()));
-        assert_eq!(bad("challenge_period_blocks = 0"), Err("security.challenge_period_blocks".into()));
-        assert_eq!(bad("watchtower_availability = -0.1"), Err("security.watchtower_availability".into()));
-        assert_eq!(bad("cheat_probability = nan"), Err("security.cheat_probability".into()));
-        assert_eq!(bad("offline = { mean_online_s = 0, mean_offline_s = 1 }"), Err("security.offline.mean_online_s".into()));
-        assert_eq!(bad("offline = { mean_online_s = 1, mean_offline_s = -1 }"), Err("security.offline.mean_offline_s".into()));
+        assert!(toml::from_str::<SecurityConfig>(
+            "offline = { mean_online_s = 1, mean_offline_s = 1, x = 2 }"
+        )
+        .is_err());
+        let bad = |t: &str| {
+            toml::from_str::<SecurityConfig>(t)
+                .expect("parses")
+                .validate()
+                .map_err(|e| e.field)
+        };
+        assert_eq!(
+            bad("malicious_share = 1.5"),
+            Err("security.malicious_share".into())
+        );
+        assert_eq!(
+            bad("challenge_period_blocks = 0"),
+            Err("security.challenge_period_blocks".into())
+        );
+        assert_eq!(
+            bad("watchtower_availability = -0.1"),
+            Err("security.watchtower_availability".into())
+        );
+        assert_eq!(
+            bad("cheat_probability = nan"),
+            Err("security.cheat_probability".into())
+        );
+        assert_eq!(
+            bad("offline = { mean_online_s = 0, mean_offline_s = 1 }"),
+            Err("security.offline.mean_online_s".into())
+        );
+        assert_eq!(
+            bad("offline = { mean_online_s = 1, mean_offline_s = -1 }"),
+            Err("security.offline.mean_offline_s".into())
+        );
     }
 }

@@ -92,7 +92,10 @@ impl SecurityTotals {
             ("sec_penalties_forfeited_sat", sat(self.penalties_forfeited)),
             ("sec_dispute_txs", self.dispute_txs as f64),
             ("sec_dispute_fees_sat", sat(self.dispute_fees)),
-            ("sec_locked_sat_h", self.locked_msat_us as f64 / 1000.0 / 1e6 / 3600.0),
+            (
+                "sec_locked_sat_h",
+                self.locked_msat_us as f64 / 1000.0 / 1e6 / 3600.0,
+            ),
             ("sec_rejected_claims", self.rejected_claims as f64),
             ("sec_payments_disrupted", self.payments_disrupted as f64),
             ("sec_disputes_resolved", self.disputes_resolved as f64),
@@ -104,7 +107,11 @@ impl SecurityTotals {
 #[derive(Debug, Clone, PartialEq)]
 pub enum SecAction {
     /// `node` posts dispute `dispute` on `chan`: mark it closing and submit the tx.
-    Post { node: NodeId, chan: ChannelId, dispute: usize },
+    Post {
+        node: NodeId,
+        chan: ChannelId,
+        dispute: usize,
+    },
     /// `node` (or its watchtower) answers dispute `dispute`: submit the tx.
     Answer { node: NodeId, dispute: usize },
     /// The post was refused on chain: reopen `chan`.
@@ -205,16 +212,27 @@ impl SecurityState {
             }
         }
         let k = malicious.iter().filter(|&&m| m).count();
-        let malicious_list = (0..n).filter(|&i| malicious[i]).map(|i| NodeId(i as u32)).collect();
-        let watchtower = (0..n).map(|i| roles.random::<f64>() < cfg.watchtower_coverage && !malicious[i]).collect();
+        let malicious_list = (0..n)
+            .filter(|&i| malicious[i])
+            .map(|i| NodeId(i as u32))
+            .collect();
+        let watchtower = (0..n)
+            .map(|i| roles.random::<f64>() < cfg.watchtower_coverage && !malicious[i])
+            .collect();
         let presence = (0..n)
             .map(|i| {
                 let mut r = rng::substream(seed, "security-offline", i as u64);
                 let online = match &cfg.offline {
-                    Some(o) => r.random::<f64>() < o.mean_online_s / (o.mean_online_s + o.mean_offline_s),
+                    Some(o) => {
+                        r.random::<f64>() < o.mean_online_s / (o.mean_online_s + o.mean_offline_s)
+                    }
                     None => true,
                 };
-                Presence { online, until: SimTime::ZERO, rng: r }
+                Presence {
+                    online,
+                    until: SimTime::ZERO,
+                    rng: r,
+                }
             })
             .collect();
         let mut s = SecurityState {
@@ -230,7 +248,10 @@ impl SecurityState {
             rng_tower: rng::stream(seed, "security-tower"),
             disputes: Vec::new(),
             open_disputes: 0,
-            totals: SecurityTotals { malicious_nodes: k as u64, ..SecurityTotals::default() },
+            totals: SecurityTotals {
+                malicious_nodes: k as u64,
+                ..SecurityTotals::default()
+            },
         };
         s.ensure(net);
         s
@@ -254,7 +275,9 @@ impl SecurityState {
         let sigs = match &self.signer {
             Signer::Real(_) => {
                 let s = self.signer.sign(state, ch.nodes);
-                debug_assert!(s.as_ref().is_some_and(|s| self.signer.verify(s, ch.nodes, c.0).is_ok()));
+                debug_assert!(s
+                    .as_ref()
+                    .is_some_and(|s| self.signer.verify(s, ch.nodes, c.0).is_ok()));
                 s.map(|s| s.sigs)
             }
             Signer::Modelled => None,
@@ -269,7 +292,11 @@ impl SecurityState {
             let latest = self.sign_now(net, c);
             let ch = net.chan(c);
             let stale = [0, 1].map(|d| self.is_malicious(ch.nodes[d]).then(|| latest.clone()));
-            self.chans.push(ChanSec { latest, stale, dispute: None });
+            self.chans.push(ChanSec {
+                latest,
+                stale,
+                dispute: None,
+            });
         }
     }
 
@@ -293,23 +320,39 @@ impl SecurityState {
 
     fn evidence(&self, s: &Signed, nodes: [NodeId; 2]) -> Option<SignedState> {
         match s.sigs {
-            Some(sigs) => Some(SignedState { state: s.state, sigs }),
+            Some(sigs) => Some(SignedState {
+                state: s.state,
+                sigs,
+            }),
             None => self.signer.sign(s.state, nodes),
         }
     }
 
     /// Malicious side `d` of `c` cheats if an old state pays it more than the newest.
-    fn try_cheat(&mut self, net: &Network, now: SimTime, c: ChannelId, d: usize, out: &mut Vec<SecAction>) {
+    fn try_cheat(
+        &mut self,
+        net: &Network,
+        now: SimTime,
+        c: ChannelId,
+        d: usize,
+        out: &mut Vec<SecAction>,
+    ) {
         let ch = net.chan(c);
-        let Some(cs) = self.chans.get(c.idx()) else { return };
+        let Some(cs) = self.chans.get(c.idx()) else {
+            return;
+        };
         if ch.status != ChannelStatus::Open || cs.dispute.is_some() {
             return;
         }
         let Some(st) = &cs.stale[d] else { return };
-        if st.state.version >= cs.latest.state.version || st.state.claim(d) <= cs.latest.state.claim(d) {
+        if st.state.version >= cs.latest.state.version
+            || st.state.claim(d) <= cs.latest.state.claim(d)
+        {
             return;
         }
-        let Some(evidence) = self.evidence(st, ch.nodes) else { return };
+        let Some(evidence) = self.evidence(st, ch.nodes) else {
+            return;
+        };
         let tower_up = self.rng_tower.random::<f64>() < self.cfg.watchtower_availability;
         let idx = self.disputes.len();
         self.disputes.push(DisputeRun {
@@ -325,17 +368,30 @@ impl SecurityState {
         self.chans[c.idx()].dispute = Some(idx);
         self.open_disputes += 1;
         self.totals.fraud_attempts += 1;
-        out.push(SecAction::Post { node: ch.nodes[d], chan: c, dispute: idx });
+        out.push(SecAction::Post {
+            node: ch.nodes[d],
+            chan: c,
+            dispute: idx,
+        });
     }
 
     /// A malicious node's rebalance out over `out_chan` succeeded (`cheat_when =
     /// "after_rebalance"`).
-    pub fn after_rebalance(&mut self, net: &Network, now: SimTime, node: NodeId, out_chan: Option<ChannelId>, out: &mut Vec<SecAction>) {
+    pub fn after_rebalance(
+        &mut self,
+        net: &Network,
+        now: SimTime,
+        node: NodeId,
+        out_chan: Option<ChannelId>,
+        out: &mut Vec<SecAction>,
+    ) {
         if self.cfg.cheat_when != CheatWhen::AfterRebalance || !self.is_malicious(node) {
             return;
         }
         let Some(c) = out_chan else { return };
-        let Some(d) = net.channels.get(c.idx()).and_then(|ch| ch.side_of(node)) else { return };
+        let Some(d) = net.channels.get(c.idx()).and_then(|ch| ch.side_of(node)) else {
+            return;
+        };
         self.ensure(net);
         if self.rng_cheat.random::<f64>() < self.cfg.cheat_probability {
             self.try_cheat(net, now, c, d, out);
@@ -344,7 +400,9 @@ impl SecurityState {
 
     /// Whether honest node `v` is online at `t` (exponential on/off periods).
     fn online(&mut self, v: NodeId, t: SimTime) -> bool {
-        let Some(o) = &self.cfg.offline else { return true };
+        let Some(o) = &self.cfg.offline else {
+            return true;
+        };
         if o.mean_offline_s <= 0.0 {
             return true;
         }
@@ -355,7 +413,9 @@ impl SecurityState {
                 p.online = !p.online;
             }
             let mean = if p.online { on } else { off };
-            let s = Exp::new(1.0 / mean).map(|e| e.sample(&mut p.rng)).unwrap_or(mean);
+            let s = Exp::new(1.0 / mean)
+                .map(|e| e.sample(&mut p.rng))
+                .unwrap_or(mean);
             p.until = p.until + SimDuration::from_secs_f64(s).max(SimDuration(1));
         }
         p.online
@@ -396,7 +456,10 @@ impl SecurityState {
             if let Phase::Open(d) = std::mem::replace(&mut dr.phase, Phase::Done) {
                 dr.phase = Phase::Answering(d);
             }
-            out.push(SecAction::Answer { node: victim, dispute: i });
+            out.push(SecAction::Answer {
+                node: victim,
+                dispute: i,
+            });
         }
         if self.cfg.cheat_when == CheatWhen::Random && self.cfg.cheat_probability > 0.0 {
             for k in 0..self.malicious_list.len() {
@@ -416,14 +479,34 @@ impl SecurityState {
     }
 
     /// A dispute transaction confirmed at `height`, included at `included`.
-    pub fn on_tx(&mut self, net: &Network, now: SimTime, dispute: usize, height: u64, included: u64, out: &mut Vec<SecAction>) {
-        let Some(dr) = self.disputes.get_mut(dispute) else { return };
+    pub fn on_tx(
+        &mut self,
+        net: &Network,
+        now: SimTime,
+        dispute: usize,
+        height: u64,
+        included: u64,
+        out: &mut Vec<SecAction>,
+    ) {
+        let Some(dr) = self.disputes.get_mut(dispute) else {
+            return;
+        };
         let c = dr.chan;
         let ch = net.chan(c);
         match std::mem::replace(&mut dr.phase, Phase::Done) {
             Phase::Posted => {
                 let (cheater, ev) = (dr.cheater, dr.evidence.clone());
-                match self.adj.open(&self.signer, &ev, c.0, ch.nodes, ch.capacity.0, cheater, height) {
+                match self.adj.open(
+                    &self.signer,
+                    &ev,
+                    adjudicator::Funding {
+                        channel: c.0,
+                        nodes: ch.nodes,
+                        capacity: ch.capacity.0,
+                    },
+                    cheater,
+                    height,
+                ) {
                     Ok(d) => self.disputes[dispute].phase = Phase::Open(d),
                     Err(_) => {
                         self.chans[c.idx()].dispute = None;
@@ -455,14 +538,18 @@ impl SecurityState {
         if ch.inflight[0].0 + ch.inflight[1].0 > 0 {
             return;
         }
-        let Phase::Open(mut d) = std::mem::replace(&mut self.disputes[i].phase, Phase::Done) else { return };
+        let Phase::Open(mut d) = std::mem::replace(&mut self.disputes[i].phase, Phase::Done) else {
+            return;
+        };
         let cheater = self.disputes[i].cheater;
         // eltoo: the newest co-signed state (after in-flight HTLCs resolved) replaces the
         // answer; under the penalty rule the answer already proved the fraud.
         if d.challenged {
             let latest = self.chans[c.idx()].latest.clone();
             if let Some(ev) = self.evidence(&latest, ch.nodes) {
-                let _ = self.adj.challenge(&self.signer, &mut d, &ev, 1 - cheater, u64::MAX);
+                let _ = self
+                    .adj
+                    .challenge(&self.signer, &mut d, &ev, 1 - cheater, u64::MAX);
             }
         }
         let o = self.adj.resolve(&d);
@@ -481,7 +568,8 @@ impl SecurityState {
         }
         t.funds_stolen += stolen;
         t.penalties_forfeited += forfeited;
-        t.locked_msat_us += ch.capacity.0 as u128 * now.since(self.disputes[i].posted).micros() as u128;
+        t.locked_msat_us +=
+            ch.capacity.0 as u128 * now.since(self.disputes[i].posted).micros() as u128;
         t.disputes.push(DisputeRecord {
             channel: c,
             cheater: ch.nodes[cheater],

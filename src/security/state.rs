@@ -87,7 +87,10 @@ impl ChannelStateMsg {
         if b.len() != STATE_LEN || &b[..DOMAIN.len()] != DOMAIN {
             return Err(StateError::Malformed);
         }
-        let mut r = Reader { buf: b, at: DOMAIN.len() };
+        let mut r = Reader {
+            buf: b,
+            at: DOMAIN.len(),
+        };
         if r.u32()? as usize != BODY_LEN {
             return Err(StateError::Malformed);
         }
@@ -96,7 +99,13 @@ impl ChannelStateMsg {
         let balance = [r.u64()?, r.u64()?];
         let inflight = [r.u64()?, r.u64()?];
         let htlcs = [r.u16()?, r.u16()?];
-        let s = ChannelStateMsg { channel, version, balance, inflight, htlcs };
+        let s = ChannelStateMsg {
+            channel,
+            version,
+            balance,
+            inflight,
+            htlcs,
+        };
         if s.total().is_none() {
             return Err(StateError::Malformed);
         }
@@ -179,25 +188,40 @@ impl SignedState {
             return Err(StateError::Malformed);
         }
         let state = ChannelStateMsg::from_bytes(&b[..STATE_LEN])?;
-        let s0: [u8; 64] = b[STATE_LEN + 1..STATE_LEN + 65].try_into().map_err(|_| StateError::Malformed)?;
-        let s1: [u8; 64] = b[STATE_LEN + 65..].try_into().map_err(|_| StateError::Malformed)?;
-        Ok(SignedState { state, sigs: [Signature::from_bytes(&s0), Signature::from_bytes(&s1)] })
+        let s0: [u8; 64] = b[STATE_LEN + 1..STATE_LEN + 65]
+            .try_into()
+            .map_err(|_| StateError::Malformed)?;
+        let s1: [u8; 64] = b[STATE_LEN + 65..]
+            .try_into()
+            .map_err(|_| StateError::Malformed)?;
+        Ok(SignedState {
+            state,
+            sigs: [Signature::from_bytes(&s0), Signature::from_bytes(&s1)],
+        })
     }
 
     /// Signs `state` with both parties' keys (real ed25519).
     pub fn sign_real(state: ChannelStateMsg, keys: [&SigningKey; 2]) -> Self {
         let msg = state.to_bytes();
-        SignedState { state, sigs: [keys[0].sign(&msg), keys[1].sign(&msg)] }
+        SignedState {
+            state,
+            sigs: [keys[0].sign(&msg), keys[1].sign(&msg)],
+        }
     }
 
     /// Checks both ed25519 signatures (strict verification) and the channel id.
     ///
     /// Complexity: two signature verifications (~2 × 40 µs).
-    pub fn verify(&self, keys: [&VerifyingKey; 2], expected_channel: u32) -> Result<(), StateError> {
+    pub fn verify(
+        &self,
+        keys: [&VerifyingKey; 2],
+        expected_channel: u32,
+    ) -> Result<(), StateError> {
         self.check_channel(expected_channel)?;
         let msg = self.state.to_bytes();
         for (side, k) in keys.iter().enumerate() {
-            k.verify_strict(&msg, &self.sigs[side]).map_err(|_| StateError::BadSignature { side: side as u8 })?;
+            k.verify_strict(&msg, &self.sigs[side])
+                .map_err(|_| StateError::BadSignature { side: side as u8 })?;
         }
         Ok(())
     }
@@ -205,7 +229,10 @@ impl SignedState {
     /// A modelled signature: no cryptography, only markers binding each party to this
     /// channel, version and state hash.
     pub fn sign_modelled(state: ChannelStateMsg) -> Self {
-        SignedState { state, sigs: [marker(&state, 0), marker(&state, 1)] }
+        SignedState {
+            state,
+            sigs: [marker(&state, 0), marker(&state, 1)],
+        }
     }
 
     /// Modelled verification: channel id, and both parties' markers for this exact
@@ -222,7 +249,10 @@ impl SignedState {
 
     fn check_channel(&self, expected: u32) -> Result<(), StateError> {
         if self.state.channel != expected {
-            return Err(StateError::WrongChannel { expected, found: self.state.channel });
+            return Err(StateError::WrongChannel {
+                expected,
+                found: self.state.channel,
+            });
         }
         if self.state.total().is_none() {
             return Err(StateError::Malformed);
@@ -265,13 +295,21 @@ impl Signer {
     /// Both parties `nodes` sign `state`. Returns `None` if a key is unknown.
     pub fn sign(&self, state: ChannelStateMsg, nodes: [NodeId; 2]) -> Option<SignedState> {
         match self {
-            Signer::Real(k) => Some(SignedState::sign_real(state, [k.signing(nodes[0])?, k.signing(nodes[1])?])),
+            Signer::Real(k) => Some(SignedState::sign_real(
+                state,
+                [k.signing(nodes[0])?, k.signing(nodes[1])?],
+            )),
             Signer::Modelled => Some(SignedState::sign_modelled(state)),
         }
     }
 
     /// Checks that `s` is a state of `channel` signed by both `nodes`.
-    pub fn verify(&self, s: &SignedState, nodes: [NodeId; 2], channel: u32) -> Result<(), StateError> {
+    pub fn verify(
+        &self,
+        s: &SignedState,
+        nodes: [NodeId; 2],
+        channel: u32,
+    ) -> Result<(), StateError> {
         match self {
             Signer::Real(k) => {
                 let (Some(a), Some(b)) = (k.verifying(nodes[0]), k.verifying(nodes[1])) else {
@@ -295,7 +333,13 @@ mod tests {
     use rand::Rng;
 
     fn st() -> ChannelStateMsg {
-        ChannelStateMsg { channel: 3, version: 9, balance: [700, 250], inflight: [50, 0], htlcs: [1, 0] }
+        ChannelStateMsg {
+            channel: 3,
+            version: 9,
+            balance: [700, 250],
+            inflight: [50, 0],
+            htlcs: [1, 0],
+        }
     }
 
     #[test]
@@ -319,24 +363,41 @@ mod tests {
             let s = signer.sign(st(), nodes).expect("keys exist");
             assert_eq!(signer.verify(&s, nodes, 3), Ok(()));
             // Wrong channel.
-            assert_eq!(signer.verify(&s, nodes, 4), Err(StateError::WrongChannel { expected: 4, found: 3 }));
+            assert_eq!(
+                signer.verify(&s, nodes, 4),
+                Err(StateError::WrongChannel {
+                    expected: 4,
+                    found: 3
+                })
+            );
             // A balance change nobody signed.
             let mut forged = s.clone();
             forged.state.balance = [950, 0];
             forged.state.inflight = [50, 0];
-            assert!(matches!(signer.verify(&forged, nodes, 3), Err(StateError::BadSignature { .. })));
+            assert!(matches!(
+                signer.verify(&forged, nodes, 3),
+                Err(StateError::BadSignature { .. })
+            ));
             // A missing signature (side 1's replaced by side 0's).
             let mut missing = s.clone();
             missing.sigs[1] = missing.sigs[0];
-            assert_eq!(signer.verify(&missing, nodes, 3), Err(StateError::BadSignature { side: 1 }));
+            assert_eq!(
+                signer.verify(&missing, nodes, 3),
+                Err(StateError::BadSignature { side: 1 })
+            );
             // Round trip.
             assert_eq!(SignedState::from_bytes(&s.to_bytes()).as_ref(), Ok(&s));
         }
         // Real: another party's keys do not verify.
         let k = Keyring::from_seed(1, 3);
         let s = Signer::Real(k.clone()).sign(st(), nodes).expect("keys");
-        assert!(Signer::Real(k.clone()).verify(&s, [NodeId(0), NodeId(1)], 3).is_err());
-        assert_eq!(Signer::Real(k).verify(&s, [NodeId(0), NodeId(7)], 3), Err(StateError::UnknownKey));
+        assert!(Signer::Real(k.clone())
+            .verify(&s, [NodeId(0), NodeId(1)], 3)
+            .is_err());
+        assert_eq!(
+            Signer::Real(k).verify(&s, [NodeId(0), NodeId(7)], 3),
+            Err(StateError::UnknownKey)
+        );
     }
 
     /// Fuzz-style: random bit flips, truncations and extensions of an encoded signed state
@@ -376,13 +437,19 @@ mod tests {
                     continue;
                 }
                 let verdict = SignedState::from_bytes(&b).and_then(|s| signer.verify(&s, nodes, 3));
-                assert!(verdict.is_err(), "mutation {i} of {} accepted", if si == 0 { "real" } else { "modelled" });
+                assert!(
+                    verdict.is_err(),
+                    "mutation {i} of {} accepted",
+                    if si == 0 { "real" } else { "modelled" }
+                );
             }
         }
         // Arbitrary bytes of every length up to twice the encoding.
         for len in 0..2 * SIGNED_LEN {
             let b: Vec<u8> = (0..len).map(|_| r.random()).collect();
-            assert!(SignedState::from_bytes(&b).and_then(|s| s.verify_modelled(3)).is_err());
+            assert!(SignedState::from_bytes(&b)
+                .and_then(|s| s.verify_modelled(3))
+                .is_err());
         }
     }
 }

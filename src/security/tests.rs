@@ -23,17 +23,33 @@ fn sec(rule: Rule, period: u64) -> SecurityConfig {
 
 /// Victim never online (online periods of 1 µs, offline periods of ~30 years).
 fn away() -> Option<OfflineConfig> {
-    Some(OfflineConfig { mean_online_s: 1e-6, mean_offline_s: 1e9 })
+    Some(OfflineConfig {
+        mean_online_s: 1e-6,
+        mean_offline_s: 1e9,
+    })
 }
 
-fn run(t: &Topology, trace: Vec<Arrival>, s: Option<SecurityConfig>, seed: u64) -> (RunResult, Vec<PaymentRecord>) {
+fn run(
+    t: &Topology,
+    trace: Vec<Arrival>,
+    s: Option<SecurityConfig>,
+    seed: u64,
+) -> (RunResult, Vec<PaymentRecord>) {
     let p = EngineParams {
         hop_latency: crate::engine::params::LatencyDist::Fixed { ms: 50.0 },
         security: s,
         ..EngineParams::default()
     };
     let w = trace_workload(t, trace);
-    let e = Engine::new(t, p, w, Box::new(NoStrategy), vec![], vec![(SimTime::ZERO, 1000)], seed);
+    let e = Engine::new(
+        t,
+        p,
+        w,
+        Box::new(NoStrategy),
+        vec![],
+        vec![(SimTime::ZERO, 1000)],
+        seed,
+    );
     let mut rec = MemRecorder::default();
     let r = e.run(&mut rec).expect("no invariant violation");
     (r, rec.payments)
@@ -63,7 +79,10 @@ fn online_victim_penalises_the_cheater() {
     // is 500k. It posts the funding state; node 1 (online) answers with the newest state:
     // node 0 forfeits its 500k, node 1 receives the whole 2M.
     for mode in [SignatureMode::Real, SignatureMode::Modelled] {
-        let cfg = SecurityConfig { signatures: mode, ..sec(Rule::LnPenalty, 6) };
+        let cfg = SecurityConfig {
+            signatures: mode,
+            ..sec(Rule::LnPenalty, 6)
+        };
         let (r, _) = run(&two_nodes(), drain_trace(), Some(cfg), 3);
         let d = only_dispute(&r);
         assert!(d.caught);
@@ -72,7 +91,10 @@ fn online_victim_penalises_the_cheater() {
         assert_eq!(d.stale_claim, 1_000_000_000);
         assert_eq!(d.honest_claim, 500_000_000);
         let s = r.security.as_ref().expect("on");
-        assert_eq!((s.fraud_attempts, s.frauds_caught, s.frauds_succeeded), (1, 1, 0));
+        assert_eq!(
+            (s.fraud_attempts, s.frauds_caught, s.frauds_succeeded),
+            (1, 1, 0)
+        );
         assert_eq!(s.funds_stolen, Msat::ZERO);
         assert_eq!(s.penalties_forfeited, Msat::from_sat(500_000));
         // Post + answer, 350 vB each at 1 sat/vB.
@@ -86,7 +108,12 @@ fn online_victim_penalises_the_cheater() {
 
 #[test]
 fn eltoo_latest_state_wins_without_penalty() {
-    let (r, _) = run(&two_nodes(), drain_trace(), Some(sec(Rule::LatestStateWins, 6)), 3);
+    let (r, _) = run(
+        &two_nodes(),
+        drain_trace(),
+        Some(sec(Rule::LatestStateWins, 6)),
+        3,
+    );
     let d = only_dispute(&r);
     assert!(d.caught);
     assert_eq!(d.payout, [500_000_000, 1_500_000_000]);
@@ -96,20 +123,31 @@ fn eltoo_latest_state_wins_without_penalty() {
 #[test]
 fn absent_victim_is_robbed_of_exactly_the_difference() {
     // Unanswered, the funding state pays 1M | 1M: node 0 steals 1M - 500k = 500k sat.
-    let cfg = SecurityConfig { offline: away(), ..sec(Rule::LnPenalty, 6) };
+    let cfg = SecurityConfig {
+        offline: away(),
+        ..sec(Rule::LnPenalty, 6)
+    };
     let (r, _) = run(&two_nodes(), drain_trace(), Some(cfg), 3);
     let d = only_dispute(&r);
     assert!(!d.caught);
     assert_eq!(d.payout, [1_000_000_000, 1_000_000_000]);
     assert_eq!(d.stolen, Msat::from_sat(500_000));
     let s = r.security.as_ref().expect("on");
-    assert_eq!((s.frauds_caught, s.frauds_succeeded, s.funds_stolen), (0, 1, Msat::from_sat(500_000)));
+    assert_eq!(
+        (s.frauds_caught, s.frauds_succeeded, s.funds_stolen),
+        (0, 1, Msat::from_sat(500_000))
+    );
     assert_eq!(s.dispute_txs, 1);
 }
 
 #[test]
 fn watchtower_answers_for_an_absent_victim() {
-    let cfg = SecurityConfig { offline: away(), watchtower_coverage: 1.0, watchtower_availability: 1.0, ..sec(Rule::LnPenalty, 6) };
+    let cfg = SecurityConfig {
+        offline: away(),
+        watchtower_coverage: 1.0,
+        watchtower_availability: 1.0,
+        ..sec(Rule::LnPenalty, 6)
+    };
     let (r, _) = run(&two_nodes(), drain_trace(), Some(cfg), 3);
     let d = only_dispute(&r);
     assert!(d.caught);
@@ -132,12 +170,24 @@ fn real_and_modelled_signatures_give_identical_outcomes() {
     // A 3-node line with a cheater at node 1 in the middle: every payment, dispute and
     // payout must be the same whether states are signed for real or modelled.
     let t = line(&[(600_000, 400_000), (500_000, 500_000)], policy(1000, 100));
-    let mk = |m| SecurityConfig { signatures: m, malicious_nodes: vec![1], cheat_probability: 0.3, offline: Some(OfflineConfig { mean_online_s: 3600.0, mean_offline_s: 3600.0 }), ..sec(Rule::LnPenalty, 3) };
+    let mk = |m| SecurityConfig {
+        signatures: m,
+        malicious_nodes: vec![1],
+        cheat_probability: 0.3,
+        offline: Some(OfflineConfig {
+            mean_online_s: 3600.0,
+            mean_offline_s: 3600.0,
+        }),
+        ..sec(Rule::LnPenalty, 3)
+    };
     let (real, rp) = run(&t, mixed_trace(), Some(mk(SignatureMode::Real)), 11);
     let (model, mp) = run(&t, mixed_trace(), Some(mk(SignatureMode::Modelled)), 11);
     assert_eq!(rp, mp);
     assert_eq!(real, model);
-    assert!(real.security.as_ref().is_some_and(|s| s.states_signed > 100));
+    assert!(real
+        .security
+        .as_ref()
+        .is_some_and(|s| s.states_signed > 100));
 }
 
 #[test]
@@ -145,7 +195,10 @@ fn security_without_cheaters_changes_no_payment() {
     let t = line(&[(600_000, 400_000), (500_000, 500_000)], policy(1000, 100));
     let trace: Vec<Arrival> = mixed_trace().into_iter().take(40).collect();
     let (plain, pp) = run(&t, trace.clone(), None, 5);
-    let cfg = SecurityConfig { signatures: SignatureMode::Real, ..SecurityConfig::default() };
+    let cfg = SecurityConfig {
+        signatures: SignatureMode::Real,
+        ..SecurityConfig::default()
+    };
     let (with, wp) = run(&t, trace, Some(cfg), 5);
     assert_eq!(pp, wp);
     assert_eq!(plain.totals, with.totals);
