@@ -39,6 +39,9 @@ pub struct DisputeRecord {
     pub cheater: NodeId,
     pub victim: NodeId,
     pub posted: SimTime,
+    /// The challenge window as the victim lived it: from the block that put the post on
+    /// chain to the block where it answered (caught) or its last chance to (not caught).
+    pub window: (SimTime, SimTime),
     pub resolved: SimTime,
     /// What the posted stale state gave the cheater (balance + offered HTLCs), msat.
     pub stale_claim: u64,
@@ -156,6 +159,7 @@ struct DisputeRun {
     by_watchtower: bool,
     tower_up: bool,
     posted: SimTime,
+    window: (SimTime, SimTime),
     phase: Phase,
 }
 
@@ -363,6 +367,7 @@ impl SecurityState {
             by_watchtower: false,
             tower_up,
             posted: now,
+            window: (now, now),
             phase: Phase::Posted,
         });
         self.chans[c.idx()].dispute = Some(idx);
@@ -421,6 +426,16 @@ impl SecurityState {
         p.online
     }
 
+    /// Whether honest node `v` is online at any moment of `[from, to]` (queries must come
+    /// at non-decreasing `from`). For tests and analysis.
+    pub fn online_during(&mut self, v: NodeId, from: SimTime, to: SimTime) -> bool {
+        if self.online(v, from) {
+            return true;
+        }
+        // Offline until `until`; the next period is online.
+        self.cfg.offline.is_none() || self.presence[v.idx()].until <= to
+    }
+
     /// Once per block, after the block's transactions were applied: answers, deadlines,
     /// resolutions and (for `cheat_when = "random"`) new cheats. Returns through `out` what
     /// the engine must do; payouts are recorded here.
@@ -441,6 +456,7 @@ impl SecurityState {
                 let dr = &self.disputes[i];
                 (dr.chan, dr.cheater, dr.tower_up)
             };
+            self.disputes[i].window.1 = now;
             let ch = net.chan(c);
             let victim = ch.nodes[1 - cheater];
             let by_tower = self.watchtower[victim.idx()] && tower_up;
@@ -507,7 +523,10 @@ impl SecurityState {
                     cheater,
                     height,
                 ) {
-                    Ok(d) => self.disputes[dispute].phase = Phase::Open(d),
+                    Ok(d) => {
+                        self.disputes[dispute].phase = Phase::Open(d);
+                        self.disputes[dispute].window = (now, now);
+                    }
                     Err(_) => {
                         self.chans[c.idx()].dispute = None;
                         self.open_disputes -= 1;
@@ -575,6 +594,7 @@ impl SecurityState {
             cheater: ch.nodes[cheater],
             victim: ch.nodes[1 - cheater],
             posted: self.disputes[i].posted,
+            window: self.disputes[i].window,
             resolved: now,
             stale_claim: d.posted.claim(cheater),
             honest_claim: honest,

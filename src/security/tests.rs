@@ -208,7 +208,7 @@ fn security_without_cheaters_changes_no_payment() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
 
     /// On random small lines with random payments and a cheater at node 0 or 1:
     /// - a victim that is always online, or covered by an available watchtower, never loses
@@ -250,8 +250,12 @@ proptest! {
             watchtower_availability: 1.0,
             ..SecurityConfig::default()
         };
-        let (r, _) = run(&t, trace, Some(cfg), seed);
+        let (r, _) = run(&t, trace, Some(cfg.clone()), seed);
         let s = r.security.expect("on");
+        // Oracle of the victims' presence: the same on/off process, replayed afresh.
+        let presence = |v: NodeId, from: SimTime, to: SimTime| {
+            SecurityState::new(&cfg, &crate::engine::network::Network::new(&t), seed).online_during(v, from, to)
+        };
         let caps: Vec<u64> = bals.iter().map(|&(a, b)| (a + b) * 1000).collect();
         let mut stolen = Msat::ZERO;
         prop_assert_eq!(s.disputes.len() as u64, s.fraud_attempts);
@@ -268,8 +272,13 @@ proptest! {
                     prop_assert_eq!(d.payout[1 - side], cap);
                     prop_assert_eq!(d.forfeited, Msat(d.honest_claim));
                 }
+                if d.by_watchtower == Some(false) && victim_mode == 2 {
+                    prop_assert!(presence(d.victim, d.window.1, d.window.1));
+                }
             } else {
                 prop_assert!(victim_mode == 2, "an online or watched victim was robbed: {:?}", d);
+                // Away for the whole challenge window (`period` block checks).
+                prop_assert!(!presence(d.victim, d.window.0, d.window.1), "robbed while online: {:?}", d);
                 prop_assert_eq!(d.payout[side], d.stale_claim);
                 prop_assert_eq!(d.stolen, Msat(d.stale_claim - d.honest_claim));
             }
@@ -278,4 +287,103 @@ proptest! {
         prop_assert_eq!(s.funds_stolen, stolen);
         prop_assert_eq!(s.frauds_caught + s.frauds_succeeded, s.fraud_attempts);
     }
+}
+
+#[test]
+fn intermittent_victims_are_sometimes_robbed_and_sometimes_not() {
+    // Non-vacuity of the property test's third mode: over a few seeds, both outcomes occur.
+    let (mut caught, mut robbed) = (0, 0);
+    for seed in 0..30 {
+        let cfg = SecurityConfig {
+            offline: Some(OfflineConfig {
+                mean_online_s: 1800.0,
+                mean_offline_s: 5400.0,
+            }),
+            ..sec(Rule::LnPenalty, 2)
+        };
+        let (r, _) = run(&two_nodes(), drain_trace(), Some(cfg), seed);
+        let s = r.security.expect("on");
+        caught += s.frauds_caught;
+        robbed += s.frauds_succeeded;
+    }
+    assert!(caught > 0 && robbed > 0, "caught {caught}, robbed {robbed}");
+}
+
+/// Asks node 0 for one circular rebalance at the start: out over channel 0 (0→1), back in
+/// over channel 2 (2→0).
+struct OneRebalance;
+impl crate::strategy::Strategy for OneRebalance {
+    fn name(&self) -> &str {
+        "one"
+    }
+    fn observe(
+        &mut self,
+        _view: &crate::strategy::View<'_>,
+        obs: &crate::strategy::Observation,
+        _rng: &mut SimRng,
+        out: &mut Vec<crate::strategy::Action>,
+    ) {
+        if *obs == crate::strategy::Observation::Start {
+            out.push(crate::strategy::Action::Rebalance {
+                node: NodeId(0),
+                out_chan: ChannelId(0),
+                in_chan: ChannelId(2),
+                amount: Msat::from_sat(300_000),
+                max_fee: Msat::from_sat(1000),
+                max_attempts: 3,
+                deadline: SimDuration::from_secs(60),
+                tag: 1,
+            });
+        }
+    }
+}
+
+#[test]
+fn cheats_right_after_its_own_rebalance() {
+    // Triangle 0–1, 1–2, 2–0 (500k | 500k sat each, no fees). Node 0 rebalances 300k out
+    // over channel 0 and in over channel 2, then posts channel 0's funding state (500k for
+    // it, against a true 200k). Node 1, online, answers: node 0 forfeits 200k.
+    let mut t = Topology::new();
+    for i in 0..3 {
+        t.add_node(format!("n{i}"));
+    }
+    for (a, b) in [(0, 1), (1, 2), (2, 0)] {
+        t.add_channel(crate::topology::ChannelSpec {
+            nodes: [NodeId(a), NodeId(b)],
+            capacity: Msat::from_sat(1_000_000),
+            balance: [Msat::from_sat(500_000); 2],
+            reserve: [Msat::ZERO; 2],
+            policy: [policy(0, 0); 2],
+            label: None,
+        });
+    }
+    let cfg = SecurityConfig {
+        cheat_when: config::CheatWhen::AfterRebalance,
+        signatures: SignatureMode::Real,
+        ..sec(Rule::LnPenalty, 4)
+    };
+    let p = EngineParams {
+        security: Some(cfg),
+        ..EngineParams::default()
+    };
+    let w = trace_workload(&t, vec![pay(86_400, 1, 2, 1)]);
+    let e = Engine::new(
+        &t,
+        p,
+        w,
+        Box::new(OneRebalance),
+        vec![true, false, false],
+        vec![(SimTime::ZERO, 1000)],
+        9,
+    );
+    let r = e
+        .run(&mut MemRecorder::default())
+        .expect("no invariant violation");
+    assert_eq!(r.totals.rebalances_succeeded, 1);
+    let d = only_dispute(&r);
+    assert_eq!(d.channel, ChannelId(0));
+    assert!(d.caught);
+    assert_eq!((d.stale_claim, d.honest_claim), (500_000_000, 200_000_000));
+    assert_eq!(d.payout, [0, 1_000_000_000]);
+    assert_eq!(d.forfeited, Msat::from_sat(200_000));
 }
