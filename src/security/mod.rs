@@ -167,7 +167,10 @@ struct DisputeRun {
 #[derive(Debug, Clone)]
 struct Presence {
     online: bool,
+    /// End of the current period.
     until: SimTime,
+    /// Start of the current period.
+    since: SimTime,
     rng: SimRng,
 }
 
@@ -235,6 +238,7 @@ impl SecurityState {
                 Presence {
                     online,
                     until: SimTime::ZERO,
+                    since: SimTime::ZERO,
                     rng: r,
                 }
             })
@@ -403,19 +407,22 @@ impl SecurityState {
         }
     }
 
-    /// Whether honest node `v` is online at `t` (exponential on/off periods).
-    fn online(&mut self, v: NodeId, t: SimTime) -> bool {
+    /// The latest moment at or before `to` at which honest node `v` was online (`None`:
+    /// never). Exponential on/off periods, generated lazily from the node's own stream;
+    /// `to` must not decrease between calls for the same node.
+    fn last_online(&mut self, v: NodeId, to: SimTime) -> Option<SimTime> {
         let Some(o) = &self.cfg.offline else {
-            return true;
+            return Some(to);
         };
         if o.mean_offline_s <= 0.0 {
-            return true;
+            return Some(to);
         }
         let (on, off) = (o.mean_online_s, o.mean_offline_s);
         let p = &mut self.presence[v.idx()];
-        while p.until <= t {
+        while p.until <= to {
             if p.until > SimTime::ZERO {
                 p.online = !p.online;
+                p.since = p.until;
             }
             let mean = if p.online { on } else { off };
             let s = Exp::new(1.0 / mean)
@@ -423,17 +430,21 @@ impl SecurityState {
                 .unwrap_or(mean);
             p.until = p.until + SimDuration::from_secs_f64(s).max(SimDuration(1));
         }
-        p.online
+        if p.online {
+            Some(to)
+        } else if p.since > SimTime::ZERO {
+            // Offline since `since`: the period before was online.
+            Some(p.since)
+        } else {
+            None
+        }
     }
 
-    /// Whether honest node `v` is online at any moment of `[from, to]` (queries must come
-    /// at non-decreasing `from`). For tests and analysis.
+    /// Whether honest node `v` was online at some moment of `[from, to]` (`to` must not
+    /// decrease between calls for the same node). A victim that was online at any moment
+    /// since its last check has seen the dispute and answers.
     pub fn online_during(&mut self, v: NodeId, from: SimTime, to: SimTime) -> bool {
-        if self.online(v, from) {
-            return true;
-        }
-        // Offline until `until`; the next period is online.
-        self.cfg.offline.is_none() || self.presence[v.idx()].until <= to
+        self.last_online(v, to).is_some_and(|t| t >= from)
     }
 
     /// Once per block, after the block's transactions were applied: answers, deadlines,
@@ -452,15 +463,17 @@ impl SecurityState {
                 self.try_resolve(net, now, i, out);
                 continue;
             }
-            let (c, cheater, tower_up) = {
+            let (c, cheater, tower_up, from) = {
                 let dr = &self.disputes[i];
-                (dr.chan, dr.cheater, dr.tower_up)
+                (dr.chan, dr.cheater, dr.tower_up, dr.window.1)
             };
             self.disputes[i].window.1 = now;
             let ch = net.chan(c);
             let victim = ch.nodes[1 - cheater];
             let by_tower = self.watchtower[victim.idx()] && tower_up;
-            let present = self.is_malicious(victim) || self.online(victim, now);
+            // The victim checks the chain whenever it is online: it answers at this block if
+            // it was online at any moment since the previous one (or the post).
+            let present = self.is_malicious(victim) || self.online_during(victim, from, now);
             if !(by_tower || present) {
                 continue;
             }

@@ -273,7 +273,7 @@ proptest! {
                     prop_assert_eq!(d.forfeited, Msat(d.honest_claim));
                 }
                 if d.by_watchtower == Some(false) && victim_mode == 2 {
-                    prop_assert!(presence(d.victim, d.window.1, d.window.1));
+                    prop_assert!(presence(d.victim, d.window.0, d.window.1));
                 }
             } else {
                 prop_assert!(victim_mode == 2, "an online or watched victim was robbed: {:?}", d);
