@@ -387,3 +387,58 @@ fn cheats_right_after_its_own_rebalance() {
     assert_eq!(d.payout, [0, 1_000_000_000]);
     assert_eq!(d.forfeited, Msat::from_sat(200_000));
 }
+
+#[test]
+fn force_closes_disrupt_htlcs_in_flight() {
+    // 0 → 1 → 2, one payment of 1000 sat every 0.5 s for an hour, hops of 1 s. Node 1
+    // forwards and so loses balance on channel 1; it cheats there at a block. HTLCs that
+    // locked hop 0 before the post and reach node 1 after it fail with `ChannelClosed`.
+    let t = line(
+        &[(10_000_000, 10_000_000), (10_000_000, 10_000_000)],
+        policy(0, 0),
+    );
+    let mut trace: Vec<Arrival> = (0..7200u64)
+        .map(|i| Arrival {
+            time: SimTime(1_000_000 + i * 500_000),
+            sender: NodeId(0),
+            receiver: NodeId(2),
+            amount: Msat::from_sat(1000),
+        })
+        .collect();
+    trace.push(pay(86_400, 2, 0, 1));
+    let cfg = SecurityConfig {
+        malicious_nodes: vec![1],
+        ..sec(Rule::LnPenalty, 3)
+    };
+    let p = EngineParams {
+        hop_latency: crate::engine::params::LatencyDist::Fixed { ms: 1000.0 },
+        security: Some(cfg),
+        ..EngineParams::default()
+    };
+    let e = Engine::new(
+        &t,
+        p,
+        trace_workload(&t, trace),
+        Box::new(NoStrategy),
+        vec![],
+        vec![(SimTime::ZERO, 1000)],
+        4,
+    );
+    let mut rec = MemRecorder::default();
+    let r = e.run(&mut rec).expect("no invariant violation");
+    let s = r.security.expect("on");
+    let closed = rec
+        .payments
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.reason,
+                Some(crate::metrics::FailureReason::ChannelClosed { .. })
+            )
+        })
+        .count() as u64;
+    assert_eq!(s.fraud_attempts, 1);
+    assert!(s.payments_disrupted > 0);
+    assert_eq!(closed, s.payments_disrupted);
+    assert_eq!(r.totals.failures[5], closed);
+}
