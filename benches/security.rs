@@ -88,6 +88,9 @@ fn bench(c: &mut Criterion) {
             ..SecurityConfig::default()
         })
     };
+    // Co-signed states per run (succeeded payments subtracted): the unit of the slowdown.
+    let states = run(&t, &tr, cfg(SignatureMode::Modelled)) - run(&t, &tr, None);
+    eprintln!("security bench: {states} co-signed states per run");
     let mut g = c.benchmark_group("security_2000_payments");
     g.sample_size(10);
     g.bench_function("none", |b| b.iter(|| run(&t, &tr, None)));
