@@ -13,6 +13,13 @@
 //! updates its mission control and the payment retries, excluding what failed, until it
 //! succeeds, runs out of attempts, or passes its deadline.
 //!
+//! **Security model** (runs with `[security]` only, see [`crate::security`] and
+//! `security_hooks.rs`): every committed update of a channel (lock, settle, fail, splice) is
+//! co-signed through `Engine::committed`; malicious nodes force-close with stale states as
+//! `TxKind::Dispute` transactions, victims or watchtowers answer, and the payouts of a
+//! resolved dispute are counted as withdrawn. Without it `Engine::sec` is `None` and every
+//! hook is a branch on `None`.
+//!
 //! **Invariant.** Every change of a channel goes through [`network::Network`], which checks
 //! `balances + in-flight == capacity` in debug builds; the whole network, and the global
 //! identity `Σ capacity = initial + topped up − withdrawn`, are checked at every window and
