@@ -442,3 +442,67 @@ fn force_closes_disrupt_htlcs_in_flight() {
     assert_eq!(closed, s.payments_disrupted);
     assert_eq!(r.totals.failures[5], closed);
 }
+
+#[test]
+fn a_mixed_population_keeps_funds_conserved_and_modes_agree() {
+    // A 12-node ring with chords i — i+5, 20% cheaters, intermittent honest nodes, half of
+    // them watched: the engine checks global conservation at every window and at the end
+    // (payouts counted as withdrawn); real and modelled signatures agree on everything.
+    let mut t = Topology::new();
+    for i in 0..12 {
+        t.add_node(format!("n{i}"));
+    }
+    for i in 0..12u32 {
+        for k in [1, 5] {
+            t.add_channel(crate::topology::ChannelSpec {
+                nodes: [NodeId(i), NodeId((i + k) % 12)],
+                capacity: Msat::from_sat(1_000_000),
+                balance: [Msat::from_sat(500_000); 2],
+                reserve: [Msat::ZERO; 2],
+                policy: [policy(1000, 100); 2],
+                label: None,
+            });
+        }
+    }
+    let mut r = crate::rng::stream(3, "test-trace");
+    let mut trace: Vec<Arrival> = (0..600u64)
+        .map(|i| {
+            use rand::Rng;
+            let s = r.random_range(0..12u32);
+            let d = (s + r.random_range(1..12u32)) % 12;
+            Arrival {
+                time: SimTime(i * 20_000_000),
+                sender: NodeId(s),
+                receiver: NodeId(d),
+                amount: Msat::from_sat(r.random_range(1_000..80_000)),
+            }
+        })
+        .collect();
+    trace.push(pay(200_000, 0, 6, 1));
+    let mk = |m| SecurityConfig {
+        signatures: m,
+        malicious_share: 0.2,
+        cheat_probability: 0.05,
+        challenge_period_blocks: 3,
+        offline: Some(OfflineConfig {
+            mean_online_s: 3600.0,
+            mean_offline_s: 1800.0,
+        }),
+        watchtower_coverage: 0.5,
+        watchtower_availability: 0.8,
+        ..SecurityConfig::default()
+    };
+    let (real, rp) = run(&t, trace.clone(), Some(mk(SignatureMode::Real)), 21);
+    let (model, mp) = run(&t, trace, Some(mk(SignatureMode::Modelled)), 21);
+    assert_eq!(rp, mp);
+    assert_eq!(real, model);
+    let s = real.security.expect("on");
+    assert_eq!(s.malicious_nodes, 2);
+    assert!(s.fraud_attempts > 0);
+    assert_eq!(s.disputes_resolved, s.fraud_attempts);
+    assert_eq!(s.frauds_caught + s.frauds_succeeded, s.fraud_attempts);
+    assert_eq!(s.rejected_claims, 0);
+    let stolen: Msat = s.disputes.iter().map(|d| d.stolen).sum();
+    assert_eq!(stolen, s.funds_stolen);
+    assert_eq!(real.totals.channels_closed, s.fraud_attempts);
+}
