@@ -9,6 +9,7 @@ pub mod output;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod security;
 pub mod strategy;
 pub mod sweep;
 pub mod topology;

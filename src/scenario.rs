@@ -164,6 +164,9 @@ pub struct RawScenario {
     pub strategy: Vec<toml::Table>,
     #[serde(default)]
     pub sweep: toml::Table,
+    /// Security model; absent: none.
+    #[serde(default)]
+    pub security: Option<crate::security::config::SecurityConfig>,
 }
 fn default_seed() -> u64 {
     1
@@ -391,6 +394,9 @@ pub fn resolve_with(
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
     raw.chain.validate().map_err(fe)?;
+    if let Some(sec) = &raw.security {
+        sec.validate().map_err(fe)?;
+    }
     let m = &raw.metrics;
     if !(m.window_s.is_finite() && m.window_s > 0.0) {
         return Err(fe(FieldError::new(
@@ -426,6 +432,9 @@ pub fn resolve_with(
             "topology",
             "the topology has fewer than 2 nodes",
         )));
+    }
+    if let Some(sec) = &raw.security {
+        sec.validate_nodes(topology.node_count()).map_err(fe)?;
     }
     let amounts = match &raw.workload.amounts_csv {
         Some(p) => workload::load_amounts(&base_dir.join(p))?,
@@ -474,6 +483,7 @@ pub fn resolve_with(
             provider,
         },
         horizon: None,
+        security: raw.security.clone(),
     };
     Ok(Scenario {
         raw,

@@ -13,6 +13,13 @@
 //! updates its mission control and the payment retries, excluding what failed, until it
 //! succeeds, runs out of attempts, or passes its deadline.
 //!
+//! **Security model** (runs with `[security]` only, see [`crate::security`] and
+//! `security_hooks.rs`): every committed update of a channel (lock, settle, fail, splice) is
+//! co-signed through `Engine::committed`; malicious nodes force-close with stale states as
+//! `TxKind::Dispute` transactions, victims or watchtowers answer, and the payouts of a
+//! resolved dispute are counted as withdrawn. Without it `Engine::sec` is `None` and every
+//! hook is a branch on `None`.
+//!
 //! **Invariant.** Every change of a channel goes through [`network::Network`], which checks
 //! `balances + in-flight == capacity` in debug builds; the whole network, and the global
 //! identity `Σ capacity = initial + topped up − withdrawn`, are checked at every window and
@@ -22,6 +29,7 @@ pub mod network;
 pub mod params;
 pub mod queue;
 pub mod router;
+mod security_hooks;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -31,6 +39,7 @@ use crate::metrics::{
     WindowSample,
 };
 use crate::rng::{self, SimRng};
+use crate::security::{SecurityState, SecurityTotals};
 use crate::strategy::{Action, Observation, Strategy, View};
 use crate::topology::{ChannelId, ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -163,6 +172,8 @@ pub struct RunResult {
     pub node_net_revenue: Vec<i64>,
     /// Routing fee revenue per node.
     pub node_revenue: Vec<Msat>,
+    /// Security-model counters (runs with `[security]` only).
+    pub security: Option<SecurityTotals>,
 }
 
 /// One run of the simulation.
@@ -207,6 +218,9 @@ pub struct Engine<'t> {
     events: u64,
     wants_balance: bool,
     wants_blocked: bool,
+    /// Security model (signed states, disputes); `None` without `[security]`.
+    sec: Option<Box<SecurityState>>,
+    sec_actions: Vec<crate::security::SecAction>,
 }
 
 impl<'t> Engine<'t> {
@@ -229,7 +243,10 @@ impl<'t> Engine<'t> {
         let wants_blocked = strategy.wants_forward_blocked();
         let mut participates = participates;
         participates.resize(n, false);
+        let sec = Self::security_state(&p, &net, seed);
         Engine {
+            sec,
+            sec_actions: Vec::new(),
             topo,
             router: Router::new(n, net.channels.len()),
             mc: MissionControl::new(n),
@@ -294,7 +311,8 @@ impl<'t> Engine<'t> {
         let first_block = self.block_delay();
         self.q.schedule(SimTime::ZERO + first_block, Ev::Block);
         self.notify(Observation::Start, rec)?;
-        while !(self.arrivals_done && self.pending_workload == 0) {
+        // With the security model, also until every open dispute has paid out.
+        while !(self.arrivals_done && self.pending_workload == 0 && !self.sec_pending()) {
             let Some((now, ev)) = self.q.pop() else { break };
             if self.p.horizon.is_some_and(|h| now > h) {
                 break;
@@ -323,6 +341,7 @@ impl<'t> Engine<'t> {
             latency_ms,
             node_net_revenue,
             node_revenue: self.node_revenue,
+            security: self.sec.map(|s| s.totals),
         };
         Ok((result, self.net.channels))
     }
@@ -574,6 +593,7 @@ impl<'t> Engine<'t> {
                         what: format!("sender could not lock its own first hop {:?}", first),
                     });
                 }
+                self.committed(first.chan);
                 let att = self.new_attempt(pid);
                 let d = self.latency();
                 self.q.schedule(now + d, Ev::Arrive { att, hop: 0 });
@@ -635,6 +655,7 @@ impl<'t> Engine<'t> {
         }
         match self.net.lock(next.chan, next.dir as usize, next.amount) {
             Ok(()) => {
+                self.committed(next.chan);
                 let d = self.latency();
                 self.q.schedule(now + d, Ev::Arrive { att, hop: hop + 1 });
                 let _ = next_node;
@@ -670,6 +691,9 @@ impl<'t> Engine<'t> {
                     }
                     self.holds.pop();
                 }
+                if refusal == OfferRefusal::Closed {
+                    self.sec_refused_closed(next.chan);
+                }
                 let reason = match refusal {
                     OfferRefusal::Closed => FailureReason::ChannelClosed { hop: hop + 1 },
                     _ => FailureReason::NoBalance { hop: hop + 1 },
@@ -703,6 +727,7 @@ impl<'t> Engine<'t> {
     ) -> Result<(), InvariantViolation> {
         let h = self.attempts[att as usize].route[hop as usize];
         self.net.fail(h.chan, h.dir as usize, h.amount);
+        self.committed(h.chan);
         if hop > 0 {
             let d = self.latency();
             self.q.schedule(now + d, Ev::FailBack { att, hop: hop - 1 });
@@ -754,6 +779,7 @@ impl<'t> Engine<'t> {
             self.node_revenue[from.idx()] += fee;
         }
         self.net.settle(h.chan, h.dir as usize, h.amount);
+        self.committed(h.chan);
         if self.wants_balance {
             let to = self.net.chan(h.chan).nodes[1 - h.dir as usize];
             for v in [from, to] {
@@ -842,6 +868,9 @@ impl<'t> Engine<'t> {
             }
             Purpose::Rebalance { tag } => {
                 self.account_rebalance(&pay, success, fee);
+                if success {
+                    self.sec_after_rebalance(now, pay.sender, pay.first_hop);
+                }
                 self.notify(
                     Observation::RebalanceDone {
                         node: pay.sender,
@@ -855,6 +884,9 @@ impl<'t> Engine<'t> {
             }
             Purpose::JustInTime { hold } => {
                 self.account_rebalance(&pay, success, fee);
+                if success {
+                    self.sec_after_rebalance(now, pay.sender, pay.first_hop);
+                }
                 if self.holds[hold as usize].active {
                     self.release_hold(now, hold, rec)?;
                 }
@@ -930,6 +962,7 @@ impl<'t> Engine<'t> {
         let next = self.attempts[h.att as usize].route[h.hop as usize + 1];
         match self.net.lock(next.chan, next.dir as usize, next.amount) {
             Ok(()) => {
+                self.committed(next.chan);
                 self.totals.jit_forwarded += 1;
                 let d = self.latency();
                 self.q.schedule(
@@ -966,6 +999,7 @@ impl<'t> Engine<'t> {
         for tx in done {
             self.apply_tx(now, tx, rec)?;
         }
+        self.sec_block(now);
         let height = self.chain.height;
         self.notify(Observation::Block { height }, rec)?;
         let d = self.block_delay();
@@ -986,6 +1020,7 @@ impl<'t> Engine<'t> {
                 match (ch.status, ch.side_of(tx.node)) {
                     (ChannelStatus::Open, Some(d)) => {
                         self.net.deposit(chan, d, amount);
+                        self.committed(chan);
                         self.totals.topped_up += amount;
                         self.totals.splices += 1;
                     }
@@ -1046,7 +1081,11 @@ impl<'t> Engine<'t> {
                 self.totals.withdrawn += cap;
                 self.totals.channels_closed += 1;
             }
-            TxKind::Dispute { .. } => {}
+            TxKind::Dispute { dispute } => {
+                // Security model: opaque to strategies (no `ChainDone`).
+                self.sec_tx(now, dispute, tx.included);
+                return Ok(());
+            }
         }
         self.notify(
             Observation::ChainDone {
@@ -1205,6 +1244,7 @@ impl<'t> Engine<'t> {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
+                self.committed(chan);
                 self.totals.withdrawn += amount;
                 let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
                 self.submit_tx(now, node, TxKind::SpliceOut { chan, amount }, fee, tag);

@@ -106,6 +106,8 @@ pub struct EngineParams {
     pub swap: SwapParams,
     /// Stop the run at this time even if payments are pending (None: when all resolve).
     pub horizon: Option<crate::units::SimTime>,
+    /// Security model (`[security]`); `None`: no signed states, no disputes.
+    pub security: Option<crate::security::config::SecurityConfig>,
 }
 
 impl Default for EngineParams {
@@ -126,6 +128,7 @@ impl Default for EngineParams {
                 provider: None,
             },
             horizon: None,
+            security: None,
         }
     }
 }
