@@ -1496,7 +1496,7 @@ impl RunResult {
         let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
         let end_s = self.end_time.secs_f64();
         let cost = t.rebalance_fees + t.swap_fees + t.onchain_fees;
-        vec![
+        let mut m = vec![
             ("payments", t.payments as f64),
             ("succeeded", t.succeeded as f64),
             ("success_ratio", ratio(t.succeeded, t.payments)),
@@ -1554,6 +1554,10 @@ impl RunResult {
             ("rejected_actions", t.rejected_actions as f64),
             ("events", self.events as f64),
             ("end_time_s", end_s),
-        ]
+        ];
+        if let Some(sec) = &self.security {
+            m.extend(sec.metrics());
+        }
+        m
     }
 }

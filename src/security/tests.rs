@@ -333,6 +333,8 @@ impl crate::strategy::Strategy for OneRebalance {
                 max_attempts: 3,
                 deadline: SimDuration::from_secs(60),
                 tag: 1,
+                max_hops: None,
+                fee_free: false,
             });
         }
     }
