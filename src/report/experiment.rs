@@ -296,6 +296,18 @@ pub fn draw_all(
     if let Some((key, vals)) = sweep.first() {
         let xs: Option<Vec<f64>> = vals.iter().map(|v| v.parse::<f64>().ok()).collect();
         if let Some(xs) = xs {
+            let has_sec = runs
+                .first()
+                .is_some_and(|r| r.metrics.iter().any(|(k, _)| k == "sec_funds_stolen_sat"));
+            let sec: &[&str] = if has_sec {
+                &[
+                    "sec_frauds_succeeded",
+                    "sec_funds_stolen_sat",
+                    "sec_dispute_fees_sat",
+                ]
+            } else {
+                &[]
+            };
             for m in [
                 "success_ratio",
                 "volume_success_ratio",
@@ -303,7 +315,11 @@ pub fn draw_all(
                 "depleted_share_end",
                 "node_gini_end",
                 "onchain_fees_sat",
-            ] {
+            ]
+            .iter()
+            .chain(sec.iter())
+            .copied()
+            {
                 let series: Vec<Series> = labels
                     .iter()
                     .map(|l| Series {
