@@ -38,6 +38,17 @@ impl FailureReason {
             FailureReason::ChannelClosed { .. } => "channel_closed",
         }
     }
+    /// Position of [`FailureReason::name`] in [`FailureReason::ALL_NAMES`].
+    pub fn index(&self) -> usize {
+        match self {
+            FailureReason::NoRoute => 0,
+            FailureReason::NoBalance { .. } => 1,
+            FailureReason::OfflineNode { .. } => 2,
+            FailureReason::Timeout => 3,
+            FailureReason::FeeLimit => 4,
+            FailureReason::ChannelClosed { .. } => 5,
+        }
+    }
     /// The hop index at which it failed, where meaningful.
     pub fn hop(&self) -> Option<u16> {
         match self {
@@ -241,6 +252,21 @@ mod tests {
         assert!((gini(&mut [0.0, 1.0, 0.0, 0.0]) - 0.75).abs() < 1e-12);
         // [1,3]: Σ|xi−xj| = 4; 2·4·2 = 16 → 0.25.
         assert!((gini(&mut [3.0, 1.0]) - 0.25).abs() < 1e-12);
+    }
+
+    #[test]
+    fn failure_index_matches_name_table() {
+        let all = [
+            FailureReason::NoRoute,
+            FailureReason::NoBalance { hop: 1 },
+            FailureReason::OfflineNode { hop: 2 },
+            FailureReason::Timeout,
+            FailureReason::FeeLimit,
+            FailureReason::ChannelClosed { hop: 0 },
+        ];
+        for r in all {
+            assert_eq!(FailureReason::ALL_NAMES[r.index()], r.name());
+        }
     }
 
     #[test]

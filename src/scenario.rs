@@ -327,24 +327,6 @@ pub fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
 /// The built-in default scenario (also `scenarios/default.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 
-/// Loads and validates a scenario file.
-pub fn load(path: &Path, seed: Option<u64>) -> Result<Scenario, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(path, format!("cannot read scenario: {e}")))?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    parse(&text, &path.display().to_string(), &base, seed)
-}
-
-/// Loads the embedded default scenario.
-pub fn load_default(seed: Option<u64>) -> Result<Scenario, InputError> {
-    parse(
-        DEFAULT_SCENARIO,
-        "<embedded default scenario>",
-        Path::new("."),
-        seed,
-    )
-}
-
 /// Parses and validates scenario text. `source` names it in errors; relative paths inside
 /// resolve against `base_dir`; `seed` overrides the file's master seed.
 pub fn parse(

@@ -175,8 +175,7 @@ enum Picker {
 }
 
 impl Picker {
-    fn new(cfg: &EndpointConfig, topo: &Topology, caps: &[u64], order: &[NodeId]) -> Self {
-        let _ = topo;
+    fn new(cfg: &EndpointConfig, caps: &[u64], order: &[NodeId]) -> Self {
         match cfg {
             EndpointConfig::Named(EndpointKind::Capacity) => {
                 match WeightedIndex::new(caps.iter().map(|&c| c.max(1))) {
@@ -284,8 +283,8 @@ impl Workload {
                         None
                     },
                     amounts,
-                    senders: Picker::new(&cfg.senders, topo, &caps, &order),
-                    receivers: Picker::new(&cfg.receivers, topo, &caps, &order),
+                    senders: Picker::new(&cfg.senders, &caps, &order),
+                    receivers: Picker::new(&cfg.receivers, &caps, &order),
                     payers,
                     payees,
                     one_way_share: share,

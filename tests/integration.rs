@@ -7,12 +7,6 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcnsim"))
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/scenarios")
-        .join(name)
-}
-
 fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
@@ -196,5 +190,4 @@ fn example_scenarios_validate() {
         }
     }
     assert!(n >= 1);
-    let _ = fixture;
 }

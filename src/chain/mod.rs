@@ -184,6 +184,8 @@ pub struct PendingTx {
     pub included: Option<u64>,
     /// The strategy's tag, reported back when it takes effect.
     pub tag: u64,
+    /// It has its confirmations (and was counted) but its effect was deferred.
+    pub confirmed: bool,
 }
 
 /// Chain state of one run.
@@ -235,6 +237,7 @@ impl Chain {
             submitted: now,
             included: None,
             tag,
+            confirmed: false,
         });
         id
     }
@@ -260,11 +263,20 @@ impl Chain {
             }
         }
         self.pending = keep;
-        for tx in &done {
-            self.confirmed_count += 1;
-            self.confirmed_fees += tx.fee;
+        for tx in &mut done {
+            if !tx.confirmed {
+                tx.confirmed = true;
+                self.confirmed_count += 1;
+                self.confirmed_fees += tx.fee;
+            }
         }
         done
+    }
+
+    /// Puts back a confirmed transaction whose effect must wait (a close with HTLCs still
+    /// in flight): it is offered again at the next block and counted only once.
+    pub fn defer(&mut self, tx: PendingTx) {
+        self.pending.push(tx);
     }
 
     pub fn pending(&self) -> &[PendingTx] {
@@ -290,6 +302,10 @@ mod tests {
         assert_eq!(done.len(), 1);
         assert_eq!(done[0].tag, 7);
         assert_eq!(c.confirmed_count, 1);
+        // A deferred effect comes back at the next block without being counted again.
+        c.defer(done[0].clone());
+        assert_eq!(c.mine().len(), 1);
+        assert_eq!((c.confirmed_count, c.confirmed_fees), (1, Msat(1)));
     }
 
     #[test]

@@ -372,7 +372,7 @@ impl<'t> Engine<'t> {
             )?,
             Ev::HoldExpire { hold } => {
                 if self.holds[hold as usize].active {
-                    self.release_hold(now, hold, rec)?;
+                    self.release_hold(now, hold)?;
                 }
             }
         }
@@ -421,24 +421,8 @@ impl<'t> Engine<'t> {
         let infeasible = self.is_infeasible(a.sender, a.receiver, a.amount);
         self.pending_workload += 1;
         let pay = Pay {
-            id: 0,
-            purpose: Purpose::Workload,
-            sender: a.sender,
-            receiver: a.receiver,
-            amount: a.amount,
-            created: now,
-            deadline: now + self.p.payment_timeout,
-            attempts: 0,
-            max_attempts: self.p.max_attempts,
-            max_fee: None,
-            first_hop: None,
-            last_hop: None,
-            exclude: Vec::new(),
-            last_reason: None,
-            last_hops: 0,
             infeasible,
-            max_hops: None,
-            fee_free: false,
+            ..self.new_payment(Purpose::Workload, a.sender, a.receiver, a.amount)
         };
         let pid = self.new_pay(pay);
         self.start_attempt(now, pid, rec)
@@ -641,7 +625,6 @@ impl<'t> Engine<'t> {
         let a = &self.attempts[att as usize];
         let next = a.route[hop as usize + 1];
         let node = self.to_node(&a.route[hop as usize]);
-        let next_node = self.to_node(&next);
         if self.p.offline_probability > 0.0
             && self.rng_faults.random::<f64>() < self.p.offline_probability
         {
@@ -658,7 +641,6 @@ impl<'t> Engine<'t> {
                 self.committed(next.chan);
                 let d = self.latency();
                 self.q.schedule(now + d, Ev::Arrive { att, hop: hop + 1 });
-                let _ = next_node;
                 Ok(())
             }
             Err(refusal) => {
@@ -856,10 +838,7 @@ impl<'t> Engine<'t> {
                     self.latencies.push(now.since(pay.created).micros());
                 } else {
                     let r = reason.unwrap_or(FailureReason::NoRoute);
-                    let i = FailureReason::ALL_NAMES
-                        .iter()
-                        .position(|n| *n == r.name())
-                        .unwrap_or(0);
+                    let i = r.index();
                     t.failures[i] += 1;
                     if pay.infeasible {
                         t.infeasible_failures += 1;
@@ -888,7 +867,7 @@ impl<'t> Engine<'t> {
                     self.sec_after_rebalance(now, pay.sender, pay.first_hop);
                 }
                 if self.holds[hold as usize].active {
-                    self.release_hold(now, hold, rec)?;
+                    self.release_hold(now, hold)?;
                 }
             }
             Purpose::SwapOut { tag, chan } => {
@@ -899,7 +878,6 @@ impl<'t> Engine<'t> {
                     self.totals.swap_fees += swap_fee;
                     self.node_cost[pay.sender.idx()] += swap_fee + fee;
                     self.totals.swaps += 1;
-                    let provider = pay.receiver;
                     self.submit_tx(
                         now,
                         pay.sender,
@@ -910,7 +888,6 @@ impl<'t> Engine<'t> {
                         chain_fee,
                         tag,
                     );
-                    let _ = provider;
                 } else {
                     self.notify(
                         Observation::ChainDone {
@@ -951,12 +928,7 @@ impl<'t> Engine<'t> {
     }
 
     /// A held HTLC is released: forward it if the balance now allows, else fail it back.
-    fn release_hold(
-        &mut self,
-        now: SimTime,
-        hold: u32,
-        rec: &mut dyn Recorder,
-    ) -> Result<(), InvariantViolation> {
+    fn release_hold(&mut self, now: SimTime, hold: u32) -> Result<(), InvariantViolation> {
         let h = self.holds[hold as usize].clone();
         self.holds[hold as usize].active = false;
         let next = self.attempts[h.att as usize].route[h.hop as usize + 1];
@@ -972,7 +944,6 @@ impl<'t> Engine<'t> {
                         hop: h.hop + 1,
                     },
                 );
-                let _ = rec;
                 Ok(())
             }
             Err(_) => self.start_fail_back(
@@ -1034,28 +1005,13 @@ impl<'t> Engine<'t> {
             TxKind::SwapIn { chan, amount } => {
                 // The provider now pays `amount` off-chain into `chan`.
                 let provider = self.p.swap.provider.unwrap_or(NodeId(0));
+                let purpose = Purpose::SwapIn {
+                    tag: tx.tag,
+                    user: tx.node,
+                };
                 let pay = Pay {
-                    id: 0,
-                    purpose: Purpose::SwapIn {
-                        tag: tx.tag,
-                        user: tx.node,
-                    },
-                    sender: provider,
-                    receiver: tx.node,
-                    amount,
-                    created: now,
-                    deadline: now + self.p.payment_timeout,
-                    attempts: 0,
-                    max_attempts: self.p.max_attempts,
-                    max_fee: None,
-                    first_hop: None,
                     last_hop: Some(chan),
-                    exclude: Vec::new(),
-                    last_reason: None,
-                    last_hops: 0,
-                    infeasible: false,
-                    max_hops: None,
-                    fee_free: false,
+                    ..self.new_payment(purpose, provider, tx.node, amount)
                 };
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
@@ -1070,10 +1026,8 @@ impl<'t> Engine<'t> {
             TxKind::Close { chan, .. } => {
                 let ch = self.net.chan(chan);
                 if ch.inflight[0].0 + ch.inflight[1].0 > 0 {
-                    // HTLCs still in flight: resolve at a later block.
-                    let fee = Msat::ZERO;
-                    self.chain
-                        .submit(tx.node, tx.kind.clone(), fee, now, tx.tag);
+                    // HTLCs still in flight: take effect at a later block.
+                    self.chain.defer(tx);
                     return Ok(());
                 }
                 let cap = ch.capacity;
@@ -1263,25 +1217,11 @@ impl<'t> Engine<'t> {
                     self.totals.rejected_actions += 1;
                     return Ok(());
                 }
+                let purpose = Purpose::SwapOut { tag, chan };
                 let pay = Pay {
-                    id: 0,
-                    purpose: Purpose::SwapOut { tag, chan },
-                    sender: node,
-                    receiver: provider.unwrap_or(node),
-                    amount,
-                    created: now,
-                    deadline: now + self.p.payment_timeout,
-                    attempts: 0,
-                    max_attempts: self.p.max_attempts,
                     max_fee: Some(amount.mul_ppm(5000) + Msat::from_sat(10)),
                     first_hop: Some(chan),
-                    last_hop: None,
-                    exclude: Vec::new(),
-                    last_reason: None,
-                    last_hops: 0,
-                    infeasible: false,
-                    max_hops: None,
-                    fee_free: false,
+                    ..self.new_payment(purpose, node, provider.unwrap_or(node), amount)
                 };
                 let pid = self.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
@@ -1369,18 +1309,32 @@ impl<'t> Engine<'t> {
         purpose: Purpose,
     ) -> Pay {
         Pay {
-            id: 0,
-            purpose,
-            sender: node,
-            receiver: node,
-            amount,
-            created: self.q.now(),
             deadline,
-            attempts: 0,
             max_attempts: max_attempts.max(1),
             max_fee: Some(max_fee),
             first_hop: Some(out_chan),
             last_hop: Some(in_chan),
+            ..self.new_payment(purpose, node, node, amount)
+        }
+    }
+
+    /// A payment created now with the scenario's deadline and attempts, no route
+    /// constraints; callers override what differs.
+    fn new_payment(&self, purpose: Purpose, sender: NodeId, receiver: NodeId, amount: Msat) -> Pay {
+        let now = self.q.now();
+        Pay {
+            id: 0,
+            purpose,
+            sender,
+            receiver,
+            amount,
+            created: now,
+            deadline: now + self.p.payment_timeout,
+            attempts: 0,
+            max_attempts: self.p.max_attempts,
+            max_fee: None,
+            first_hop: None,
+            last_hop: None,
             exclude: Vec::new(),
             last_reason: None,
             last_hops: 0,

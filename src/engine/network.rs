@@ -59,6 +59,17 @@ impl ChannelState {
         self.balance[d].saturating_sub(self.reserve[d])
     }
 
+    /// The most a sender believes direction `d` can carry: min(max HTLC, capacity), or 0
+    /// when the channel is not open. Copied into the route-search adjacency.
+    #[inline]
+    fn route_limit(&self, d: usize) -> u64 {
+        if self.status == ChannelStatus::Open {
+            self.policy[d].max_htlc.0.min(self.capacity.0)
+        } else {
+            0
+        }
+    }
+
     /// Why side `d` can not offer an HTLC of `amount` now, if it can not.
     #[inline]
     pub fn check_offer(&self, d: usize, amount: Msat) -> Result<(), OfferRefusal> {
@@ -218,11 +229,7 @@ impl Network {
                     fee_ppm: p.fee_ppm,
                     base_fee: p.base_fee.0,
                     min_htlc: p.min_htlc.0,
-                    max_amount: if c.status == ChannelStatus::Open {
-                        p.max_htlc.0.min(c.capacity.0)
-                    } else {
-                        0
-                    },
+                    max_amount: c.route_limit(d),
                 };
             }
         }
@@ -309,7 +316,7 @@ impl Network {
         ch.capacity += amount;
         ch.version += 1;
         debug_assert!(ch.conserved());
-        self.rebuild_adjacency();
+        self.refresh_edges(c);
     }
 
     /// Removes money from side `d` (splice-out): capacity shrinks. Fails if side `d` does
@@ -326,7 +333,7 @@ impl Network {
         ch.capacity -= amount;
         ch.version += 1;
         debug_assert!(ch.conserved());
-        self.rebuild_adjacency();
+        self.refresh_edges(c);
         Ok(())
     }
 
@@ -337,10 +344,20 @@ impl Network {
         ChannelId(self.channels.len() as u32 - 1)
     }
 
-    /// Sets a channel's status (closing or closed: no new HTLCs). Rebuilds the adjacency.
+    /// Sets a channel's status (closing or closed: no new HTLCs).
     pub fn set_status(&mut self, c: ChannelId, s: ChannelStatus) {
         self.channels[c.idx()].status = s;
-        self.rebuild_adjacency();
+        self.refresh_edges(c);
+    }
+
+    /// Updates the route-search copy of `c`'s capacity and status in its two in-edges.
+    /// O(1): splices and closes do not rebuild the adjacency.
+    fn refresh_edges(&mut self, c: ChannelId) {
+        for d in 0..2u8 {
+            let limit = self.channels[c.idx()].route_limit(d as usize);
+            let slot = self.slot(c, d);
+            self.in_edges[slot].max_amount = limit;
+        }
     }
 
     /// Checks conservation on every channel; returns the first violating channel.
@@ -375,5 +392,35 @@ impl Network {
             }
         }
         (local, remote)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::tests::{line, policy};
+
+    fn limits(n: &Network) -> Vec<(u32, u8, u64)> {
+        n.in_edges
+            .iter()
+            .map(|e| (e.chan, e.dir, e.max_amount))
+            .collect()
+    }
+
+    #[test]
+    fn in_place_edge_refresh_equals_a_rebuild() {
+        let t = line(&[(500, 500), (300, 700), (100, 900)], policy(0, 0));
+        let mut n = Network::new(&t);
+        n.deposit(ChannelId(1), 0, Msat::from_sat(4_000));
+        n.withdraw(ChannelId(2), 1, Msat::from_sat(400)).unwrap();
+        n.set_status(ChannelId(0), ChannelStatus::Closing);
+        let mut rebuilt = n.clone();
+        rebuilt.rebuild_adjacency();
+        assert_eq!(limits(&n), limits(&rebuilt));
+        // Capacities as the router sees them: 1,000 + 4,000 sat; 1,000 − 400 sat; closed 0.
+        let lim = |c: u32| limits(&n).iter().find(|x| x.0 == c).map(|x| x.2);
+        assert_eq!(lim(1), Some(5_000_000));
+        assert_eq!(lim(2), Some(600_000));
+        assert_eq!(lim(0), Some(0));
     }
 }

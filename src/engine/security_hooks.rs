@@ -101,7 +101,6 @@ impl<'t> Engine<'t> {
                     // The payouts (summing to the capacity) leave the network.
                     let cap = self.net.chan(chan).capacity;
                     self.net.set_status(chan, ChannelStatus::Closed);
-                    self.net.rebuild_adjacency();
                     self.totals.withdrawn += cap;
                     self.totals.channels_closed += 1;
                 }

@@ -260,8 +260,7 @@ pub fn ecdf(values: &[f64]) -> Vec<(f64, f64)> {
 ///
 /// so one holder of everything among `n` gives `(n - 1) / n`, e.g. `[0, 0, 0, 1]` gives
 /// `0.75`. All-equal values (including all zeros) give 0. NaN values are skipped.
-/// Computed from the sorted values as `G = 2 Σ_i i · x_(i) / (n Σ x) - (n + 1) / n`, with
-/// `i` counted from 1.
+/// Computed by [`crate::metrics::gini`] from the sorted values.
 ///
 /// Errors: [`StatsError::Empty`] if no non-NaN value, [`StatsError::Negative`] for a value
 /// below zero. Complexity: O(n log n).
@@ -279,16 +278,9 @@ pub fn gini(values: &[f64]) -> Result<f64, StatsError> {
     if v.is_empty() {
         return Err(StatsError::Empty);
     }
-    v.sort_by(f64::total_cmp);
-    let n = v.len() as f64;
-    let total: f64 = v.iter().sum();
-    if total == 0.0 {
-        return Ok(0.0);
-    }
-    let weighted: f64 = v.iter().enumerate().map(|(i, x)| (i + 1) as f64 * x).sum();
-    let g = 2.0 * weighted / (n * total) - (n + 1.0) / n;
-    // Rounding can leave -1e-17 for equal values; the coefficient is never negative.
-    Ok(g.max(0.0))
+    // One definition of the coefficient in the crate: the simulator's own (it also measures
+    // node imbalance every window). Rounding can leave -1e-17 for equal values.
+    Ok(crate::metrics::gini(&mut v).max(0.0))
 }
 
 /// The 0.975 quantile of Student's t distribution with `df` degrees of freedom: the

@@ -284,26 +284,11 @@ impl Strategy for Circular {
     ) {
         match *obs {
             Observation::Start if self.cfg.interval_s > 0.0 => {
-                use rand::Rng;
-                let iv = self.cfg.interval_s;
-                for v in 0..view.participates.len() {
-                    if view.participates[v] {
-                        // Staggered first check.
-                        let at = view.now + common::secs(rng.random_range(0.0..iv));
-                        out.push(Action::Timer {
-                            node: NodeId(v as u32),
-                            at,
-                            tag: TICK,
-                        });
-                    }
-                }
+                // Staggered first checks.
+                common::stagger_timers(view, rng, self.cfg.interval_s, TICK, out);
             }
             Observation::Timer { node, tag: TICK } => {
-                out.push(Action::Timer {
-                    node,
-                    at: view.now + common::secs(self.cfg.interval_s),
-                    tag: TICK,
-                });
+                common::rearm(view, node, self.cfg.interval_s, TICK, out);
                 if common::part(view.participates, node) && self.ready(node, view.now) {
                     self.act(view, node, None, out);
                 }

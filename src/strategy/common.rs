@@ -220,3 +220,40 @@ pub fn sat(s: u64) -> Msat {
 pub fn part(p: &[bool], v: NodeId) -> bool {
     p.get(v.idx()).copied().unwrap_or(false)
 }
+
+/// Schedules every participating node's first timer at a uniformly random offset in
+/// `[0, interval_s)`, so periodic work is staggered instead of all at once. O(N).
+pub fn stagger_timers(
+    view: &super::View<'_>,
+    rng: &mut crate::rng::SimRng,
+    interval_s: f64,
+    tag: u64,
+    out: &mut Vec<super::Action>,
+) {
+    use rand::Rng;
+    for (v, &p) in view.participates.iter().enumerate() {
+        if p {
+            let at = view.now + secs(rng.random_range(0.0..interval_s));
+            out.push(super::Action::Timer {
+                node: NodeId(v as u32),
+                at,
+                tag,
+            });
+        }
+    }
+}
+
+/// Re-arms `node`'s periodic timer `interval_s` from now.
+pub fn rearm(
+    view: &super::View<'_>,
+    node: NodeId,
+    interval_s: f64,
+    tag: u64,
+    out: &mut Vec<super::Action>,
+) {
+    out.push(super::Action::Timer {
+        node,
+        at: view.now + secs(interval_s),
+        tag,
+    });
+}

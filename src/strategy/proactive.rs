@@ -166,25 +166,10 @@ impl Strategy for Proactive {
     ) {
         match *obs {
             Observation::Start => {
-                use rand::Rng;
-                let iv = self.cfg.interval_s;
-                for v in 0..view.participates.len() {
-                    if view.participates[v] {
-                        let at = view.now + common::secs(rng.random_range(0.0..iv));
-                        out.push(Action::Timer {
-                            node: NodeId(v as u32),
-                            at,
-                            tag: 0,
-                        });
-                    }
-                }
+                common::stagger_timers(view, rng, self.cfg.interval_s, 0, out);
             }
             Observation::Timer { node, .. } => {
-                out.push(Action::Timer {
-                    node,
-                    at: view.now + common::secs(self.cfg.interval_s),
-                    tag: 0,
-                });
+                common::rearm(view, node, self.cfg.interval_s, 0, out);
                 if common::part(view.participates, node) {
                     self.round(view, node, out);
                 }
