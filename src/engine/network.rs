@@ -138,6 +138,9 @@ pub struct InEdge {
     pub from: u32,
     /// The side of `from` in the channel, i.e. the direction of the edge.
     pub dir: u8,
+    /// `from` has this one channel only: it can start or end a route, never forward on one
+    /// (it would have to use this channel twice). Lets the search skip leaves.
+    pub from_is_leaf: bool,
     pub cltv_delta: u16,
     pub fee_ppm: u32,
     pub base_fee: u64,
@@ -204,6 +207,7 @@ impl Network {
             chan: 0,
             from: 0,
             dir: 0,
+            from_is_leaf: false,
             cltv_delta: 0,
             fee_ppm: 0,
             base_fee: 0,
@@ -225,6 +229,7 @@ impl Network {
                     chan: ci as u32,
                     from: c.nodes[d].0,
                     dir: d as u8,
+                    from_is_leaf: deg[c.nodes[d].idx()] == 1,
                     cltv_delta: p.cltv_delta,
                     fee_ppm: p.fee_ppm,
                     base_fee: p.base_fee.0,

@@ -147,7 +147,11 @@ pub struct Router {
     dist: Vec<u64>,
     weight: Vec<u64>,
     amt: Vec<u64>,
-    prob: Vec<f64>,
+    /// `attempt_cost / prob[v]`: the probability penalty of the suffix from `v`, kept
+    /// instead of the probability so a relaxation multiplies rather than divides.
+    pen: Vec<f64>,
+    /// Nodes whose label is final this search (`done[v] == epoch`).
+    done: Vec<u32>,
     cltv: Vec<u32>,
     hops: Vec<u8>,
     /// The edge (index into the target's in-edges flattened as chan*2+dir) toward the target.
@@ -167,7 +171,8 @@ impl Router {
             dist: vec![UNREACHED; nodes],
             weight: vec![0; nodes],
             amt: vec![0; nodes],
-            prob: vec![0.0; nodes],
+            pen: vec![0.0; nodes],
+            done: vec![0; nodes],
             cltv: vec![0; nodes],
             hops: vec![0; nodes],
             next: vec![(0, 0); nodes],
@@ -184,7 +189,8 @@ impl Router {
             self.dist.resize(nodes, UNREACHED);
             self.weight.resize(nodes, 0);
             self.amt.resize(nodes, 0);
-            self.prob.resize(nodes, 0.0);
+            self.pen.resize(nodes, 0.0);
+            self.done.resize(nodes, 0);
             self.cltv.resize(nodes, 0);
             self.hops.resize(nodes, 0);
             self.next.resize(nodes, (0, 0));
@@ -234,6 +240,7 @@ impl Router {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.done.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         // Mission control and exclusions → per-edge probabilities (reset at the end).
@@ -311,8 +318,8 @@ impl Router {
 
     /// Dijkstra proper. Returns the total fee. Labels: `amt[v]` = what must arrive at `v`
     /// (for the target: the payment), `weight[v]` = fees + time-lock risk from `v` to the
-    /// target, `prob[v]` = estimated success probability of that suffix,
-    /// `dist[v] = weight[v] + attempt_cost / prob[v]`.
+    /// target, `pen[v] = attempt_cost / prob(suffix)` with prob the estimated success
+    /// probability of that suffix, `dist[v] = weight[v] + pen[v]`.
     fn search(
         &mut self,
         net: &Network,
@@ -320,6 +327,8 @@ impl Router {
         p: &RouterParams,
     ) -> Result<Msat, NoRoute> {
         let attempt_cost = (p.attempt_cost + req.amount.mul_ppm(p.attempt_cost_ppm)).0 as f64;
+        let inv_apriori = 1.0 / p.apriori;
+        let max_pen = attempt_cost / p.min_probability;
         // Where the search starts (backward) and where it stops.
         let (stop, stop_is_sender) = match req.first_hop {
             None => (req.source, true),
@@ -373,7 +382,7 @@ impl Router {
         self.visit(s);
         self.amt[s] = start_amt;
         self.weight[s] = start_weight;
-        self.prob[s] = 1.0;
+        self.pen[s] = attempt_cost;
         self.cltv[s] = start_cltv;
         self.hops[s] = start_hops;
         self.dist[s] = start_weight;
@@ -389,15 +398,28 @@ impl Router {
                 found = true;
                 break;
             }
+            self.done[v] = self.epoch;
             let amt_v = self.amt[v];
             let hops_v = self.hops[v];
             if hops_v >= p.max_hops {
                 continue;
             }
+            // Any extension costs at least its prefix: a node is only worth a push while it
+            // beats the stop node's tentative label.
+            let stop_bound = if self.stamp[stop.idx()] == self.epoch {
+                self.dist[stop.idx()]
+            } else {
+                UNREACHED
+            };
             let (base, edges) = net.in_edges_from(NodeId(v as u32));
             for (i, e) in edges.iter().enumerate() {
                 let u = e.from as usize;
-                if Some(NodeId(e.from)) == blocked {
+                // Final labels, leaves (which cannot forward) and the blocked node first:
+                // the cheapest tests, and most edges fail one of them.
+                if self.done[u] == self.epoch
+                    || (e.from_is_leaf && u != stop.idx())
+                    || Some(NodeId(e.from)) == blocked
+                {
                     continue;
                 }
                 // A closed channel has max_amount 0.
@@ -407,23 +429,22 @@ impl Router {
                 let u_is_sender = stop_is_sender && u == stop.idx();
                 // The edge's success probability.
                 let ep = self.edge_prob[base + i];
-                let hop_prob = if u_is_sender {
+                let inv_prob = if u_is_sender {
                     let ch = &net.channels[e.chan as usize];
                     if ep == 0.0 || ch.check_offer(e.dir as usize, Msat(amt_v)).is_err() {
                         continue;
                     }
                     1.0
                 } else if ep == NO_INFO {
-                    p.apriori
+                    inv_apriori
+                } else if ep > 0.0 {
+                    1.0 / ep as f64
                 } else {
-                    ep as f64
+                    continue;
                 };
-                if hop_prob <= 0.0 {
-                    continue;
-                }
-                let prob = self.prob[v] * hop_prob;
-                if prob < p.min_probability {
-                    continue;
+                let pen = self.pen[v] * inv_prob;
+                if pen > max_pen {
+                    continue; // probability below the minimum
                 }
                 // u forwards over e: it charges its fee unless it is the paying sender.
                 let (fee, cltv_add) = if u_is_sender {
@@ -443,13 +464,16 @@ impl Router {
                     }
                 }
                 let weight = self.weight[v] + fee + risk(amt_v, cltv_add, p.risk_factor_billionths);
-                let dist = weight.saturating_add((attempt_cost / prob) as u64);
+                let dist = weight.saturating_add(pen as u64);
+                if dist >= stop_bound {
+                    continue;
+                }
                 self.visit(u);
                 if dist < self.dist[u] {
                     self.dist[u] = dist;
                     self.weight[u] = weight;
                     self.amt[u] = amt_u;
-                    self.prob[u] = prob;
+                    self.pen[u] = pen;
                     self.cltv[u] = cltv;
                     self.hops[u] = hops_v + 1;
                     self.next[u] = (e.chan, e.dir);
