@@ -39,6 +39,10 @@ pub struct RouterParams {
     pub final_cltv: u32,
     /// Entries of mission control kept per sender (the oldest is forgotten first).
     pub memory: usize,
+    /// Order the search with the A* hop bound (see [`Router::find_route`]). Off: plain
+    /// Dijkstra on lnd's cost. Both settle on the same labels' costs; A* touches far fewer
+    /// nodes.
+    pub astar: bool,
 }
 
 impl Default for RouterParams {
@@ -54,6 +58,7 @@ impl Default for RouterParams {
             max_cltv: 2016,
             final_cltv: 40,
             memory: 64,
+            astar: true,
         }
     }
 }
@@ -150,8 +155,18 @@ pub struct Router {
     /// `attempt_cost / prob[v]`: the probability penalty of the suffix from `v`, kept
     /// instead of the probability so a relaxation multiplies rather than divides.
     pen: Vec<f64>,
-    /// Nodes whose label is final this search (`done[v] == epoch`).
+    /// Nodes expanded this search (`done[v] == epoch`). Final in plain Dijkstra; under A*
+    /// a node is reopened if a label with a lower lnd cost reaches it later.
     done: Vec<u32>,
+    /// Heap key of each node's current label (its cost plus the A* bound).
+    key: Vec<u64>,
+    /// Hop distance from the stop node, for the A* bound: exact up to 2 when
+    /// `hstamp[v] == epoch`, else "3 or more".
+    hop_lb: Vec<u8>,
+    hstamp: Vec<u32>,
+    bfs: Vec<u32>,
+    last_stop: usize,
+    last_cost: u64,
     cltv: Vec<u32>,
     hops: Vec<u8>,
     /// The edge (index into the target's in-edges flattened as chan*2+dir) toward the target.
@@ -173,6 +188,12 @@ impl Router {
             amt: vec![0; nodes],
             pen: vec![0.0; nodes],
             done: vec![0; nodes],
+            key: vec![0; nodes],
+            hop_lb: vec![0; nodes],
+            hstamp: vec![0; nodes],
+            bfs: Vec::new(),
+            last_stop: 0,
+            last_cost: UNREACHED,
             cltv: vec![0; nodes],
             hops: vec![0; nodes],
             next: vec![(0, 0); nodes],
@@ -191,6 +212,9 @@ impl Router {
             self.amt.resize(nodes, 0);
             self.pen.resize(nodes, 0.0);
             self.done.resize(nodes, 0);
+            self.key.resize(nodes, 0);
+            self.hop_lb.resize(nodes, 0);
+            self.hstamp.resize(nodes, 0);
             self.cltv.resize(nodes, 0);
             self.hops.resize(nodes, 0);
             self.next.resize(nodes, (0, 0));
@@ -210,6 +234,12 @@ impl Router {
         } else {
             false
         }
+    }
+
+    /// lnd's cost of the route found by the last successful search (`u64::MAX` after a
+    /// failed one), up to the sender's own hop.
+    pub fn last_cost(&self) -> u64 {
+        self.last_cost
     }
 
     /// Finds the cheapest route for `req` on `net` as the sender sees it.
@@ -241,6 +271,7 @@ impl Router {
         if self.epoch == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
             self.done.iter_mut().for_each(|s| *s = 0);
+            self.hstamp.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
         // Mission control and exclusions → per-edge probabilities (reset at the end).
@@ -268,6 +299,10 @@ impl Router {
         }
         self.touched.clear();
         self.heap.clear();
+        self.last_cost = match result {
+            Ok(_) => self.dist[self.last_stop],
+            Err(_) => UNREACHED,
+        };
         let fee = result?;
         // Rebuild the path forward from the search's end to the target.
         let src = req.source;
@@ -378,6 +413,23 @@ impl Router {
         } else {
             req.avoid
         };
+        // A* bound. From a node `h` hops away from the stop node, every further hop but the
+        // sender's own first one has success probability at most `apriori` (mission control
+        // only lowers it), so the probability penalty grows at least by
+        // `(1/apriori)^(h - own)` before the route is complete. With hop distances from a
+        // breadth-first search of depth 2 around the stop node (and "3 or more" beyond), the
+        // heap key `weight + pen × mult[h]` never overestimates the cost of any completion.
+        // Labels are still compared by lnd's cost, and an expanded node is reopened when a
+        // cheaper label reaches it, so the route found has the same (minimal) cost as plain
+        // Dijkstra's; among routes of equal cost the two may pick different ones.
+        self.last_stop = stop.idx();
+        let own = usize::from(stop_is_sender);
+        let mult: [f64; 4] = if p.astar {
+            self.hop_distances(net, stop);
+            std::array::from_fn(|h| inv_apriori.powi(h.saturating_sub(own) as i32))
+        } else {
+            [1.0; 4]
+        };
         let s = start.idx();
         self.visit(s);
         self.amt[s] = start_amt;
@@ -386,12 +438,13 @@ impl Router {
         self.cltv[s] = start_cltv;
         self.hops[s] = start_hops;
         self.dist[s] = start_weight;
+        self.key[s] = start_weight;
         self.heap.push(Reverse((start_weight, s as u32)));
         let mut fee_limited = false;
         let mut found = false;
         while let Some(Reverse((d, v))) = self.heap.pop() {
             let v = v as usize;
-            if d != self.dist[v] {
+            if d != self.key[v] {
                 continue; // stale entry
             }
             if v == stop.idx() {
@@ -400,6 +453,7 @@ impl Router {
             }
             self.done[v] = self.epoch;
             let amt_v = self.amt[v];
+            let dist_v = self.dist[v];
             let hops_v = self.hops[v];
             if hops_v >= p.max_hops {
                 continue;
@@ -416,7 +470,9 @@ impl Router {
                 let u = e.from as usize;
                 // Final labels, leaves (which cannot forward) and the blocked node first:
                 // the cheapest tests, and most edges fail one of them.
-                if self.done[u] == self.epoch
+                // An expanded node can only improve on a label cheaper than `v`'s own (every
+                // extension costs at least its prefix); in plain Dijkstra never.
+                if (self.done[u] == self.epoch && (!p.astar || self.dist[u] <= dist_v))
                     || (e.from_is_leaf && u != stop.idx())
                     || Some(NodeId(e.from)) == blocked
                 {
@@ -464,20 +520,30 @@ impl Router {
                     }
                 }
                 let weight = self.weight[v] + fee + risk(amt_v, cltv_add, p.risk_factor_billionths);
+                let h = if self.hstamp[u] == self.epoch {
+                    self.hop_lb[u] as usize
+                } else {
+                    3
+                };
+                // Labels are compared by lnd's cost (`dist`), exactly as plain Dijkstra
+                // does; the heap is ordered by `key`, a lower bound of any completion.
                 let dist = weight.saturating_add(pen as u64);
-                if dist >= stop_bound {
+                let key = weight.saturating_add((pen * mult[h]) as u64);
+                if key >= stop_bound {
                     continue;
                 }
                 self.visit(u);
                 if dist < self.dist[u] {
                     self.dist[u] = dist;
+                    self.key[u] = key;
+                    self.done[u] = 0;
                     self.weight[u] = weight;
                     self.amt[u] = amt_u;
                     self.pen[u] = pen;
                     self.cltv[u] = cltv;
                     self.hops[u] = hops_v + 1;
                     self.next[u] = (e.chan, e.dir);
-                    self.heap.push(Reverse((dist, u as u32)));
+                    self.heap.push(Reverse((key, u as u32)));
                 }
             }
         }
@@ -507,6 +573,39 @@ impl Router {
     }
 }
 
+impl Router {
+    /// Breadth-first hop distances (ignoring direction and capacity, so they are lower
+    /// bounds) from `stop`, to depth 2. O(sum of degrees within one hop of `stop`).
+    fn hop_distances(&mut self, net: &Network, stop: NodeId) {
+        self.bfs.clear();
+        self.hstamp[stop.idx()] = self.epoch;
+        self.hop_lb[stop.idx()] = 0;
+        self.bfs.push(stop.0);
+        let mut i = 0;
+        while i < self.bfs.len() {
+            let v = NodeId(self.bfs[i]);
+            i += 1;
+            let hv = self.hop_lb[v.idx()];
+            if hv >= 2 {
+                continue;
+            }
+            for c in net.channels_of(v) {
+                let ch = net.chan(c);
+                let w = if ch.nodes[0] == v {
+                    ch.nodes[1]
+                } else {
+                    ch.nodes[0]
+                };
+                if self.hstamp[w.idx()] != self.epoch {
+                    self.hstamp[w.idx()] = self.epoch;
+                    self.hop_lb[w.idx()] = hv + 1;
+                    self.bfs.push(w.0);
+                }
+            }
+        }
+    }
+}
+
 #[inline]
 fn edge_fee(e: &InEdge, amount: u64) -> u64 {
     // 64-bit arithmetic when it cannot overflow (every realistic amount): u128 division is
@@ -522,5 +621,103 @@ fn risk(amount: u64, cltv: u32, billionths: u64) -> u64 {
     match amount.checked_mul(cltv as u64 * billionths) {
         Some(x) => x / 1_000_000_000,
         None => ((amount as u128 * cltv as u128 * billionths as u128) / 1_000_000_000) as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{ChannelSpec, FeePolicy, Topology};
+    use proptest::prelude::*;
+
+    fn graph(n: u32, edges: &[(u32, u32, u64, u64, u32)]) -> Topology {
+        let mut t = Topology::new();
+        for i in 0..n {
+            t.add_node(format!("n{i}"));
+        }
+        for &(a, b, x, y, fee) in edges {
+            let pol = FeePolicy {
+                base_fee: Msat(fee as u64),
+                fee_ppm: fee,
+                ..FeePolicy::default()
+            };
+            t.add_channel(ChannelSpec {
+                nodes: [NodeId(a), NodeId(b)],
+                capacity: Msat::from_sat(x + y),
+                balance: [Msat::from_sat(x), Msat::from_sat(y)],
+                reserve: [Msat::ZERO; 2],
+                policy: [pol; 2],
+                label: None,
+            });
+        }
+        t
+    }
+
+    type Edge = (u32, u32, u64, u64, u32);
+
+    proptest! {
+        /// The A* bound changes how much of the graph is searched, never the cost of the
+        /// route found: same success, same lnd cost, and a well-formed route.
+        #[test]
+        fn astar_finds_routes_of_the_same_cost_as_dijkstra(
+            n in 3u32..14,
+            raw in proptest::collection::vec((0u32..14, 0u32..14, 0u64..2_000, 0u64..2_000, 0u32..3000), 2..40),
+            fails in proptest::collection::vec((0usize..40, 0u8..2, 0u64..3600), 0..6),
+            s in 0u32..14,
+            r in 0u32..14,
+            amt in 1u64..1_500,
+        ) {
+            let edges: Vec<Edge> = raw
+                .iter()
+                .map(|&(a, b, x, y, f)| (a % n, b % n, x, y, f))
+                .filter(|e| e.0 != e.1)
+                .collect();
+            prop_assume!(!edges.is_empty() && s % n != r % n);
+            let t = graph(n, &edges);
+            let net = Network::new(&t);
+            let now = SimTime(3600 * 1_000_000);
+            let mc: Vec<McEntry> = fails
+                .iter()
+                .map(|&(c, d, age)| McEntry {
+                    chan: (c % edges.len()) as u32,
+                    dir: d,
+                    time: SimTime((3600 - age) * 1_000_000),
+                    amount: Msat(1),
+                })
+                .collect();
+            let req = RouteRequest {
+                source: NodeId(s % n),
+                target: NodeId(r % n),
+                amount: Msat::from_sat(amt),
+                first_hop: None,
+                last_hop: None,
+                exclude: &[],
+                max_fee: None,
+                avoid: None,
+            };
+            let plain = RouterParams { astar: false, ..RouterParams::default() };
+            let fast = RouterParams::default();
+            let mut router = Router::new(n as usize, edges.len());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let ra = router.find_route(&net, &req, &mc, now, &plain, &mut a);
+            let ca = router.last_cost();
+            let rb = router.find_route(&net, &req, &mc, now, &fast, &mut b);
+            let cb = router.last_cost();
+            prop_assert_eq!(ra.is_ok(), rb.is_ok());
+            prop_assert_eq!(ca, cb);
+            if rb.is_ok() {
+                // Well formed: consecutive hops connect, the last delivers the amount, and
+                // each earlier hop carries the next one plus its forwarder's fee.
+                prop_assert_eq!(net.chan(b[0].chan).nodes[b[0].dir as usize], req.source);
+                prop_assert_eq!(b.last().map(|h| h.amount), Some(req.amount));
+                for w in b.windows(2) {
+                    let (h, nx) = (w[0], w[1]);
+                    let mid = net.chan(h.chan).nodes[1 - h.dir as usize];
+                    prop_assert_eq!(net.chan(nx.chan).nodes[nx.dir as usize], mid);
+                    let fee = net.chan(nx.chan).policy[nx.dir as usize].fee(nx.amount);
+                    prop_assert_eq!(h.amount, nx.amount + fee);
+                }
+            }
+        }
     }
 }

@@ -45,8 +45,12 @@ pub struct DisputeRecord {
     pub resolved: SimTime,
     /// What the posted stale state gave the cheater (balance + offered HTLCs), msat.
     pub stale_claim: u64,
-    /// What the cheater was truly owed at resolution (newest state), msat.
+    /// What the cheater was truly owed at resolution (newest state), msat. It can differ
+    /// from `claim_at_post`: HTLCs in flight when the stale state was posted still settle
+    /// or fail before the payout.
     pub honest_claim: u64,
+    /// What the newest state gave the cheater when it decided to post, msat.
+    pub claim_at_post: u64,
     /// Payout [side 0, side 1], msat.
     pub payout: [u64; 2],
     /// The victim (or its watchtower) answered in time.
@@ -161,6 +165,8 @@ struct DisputeRun {
     posted: SimTime,
     window: (SimTime, SimTime),
     phase: Phase,
+    /// The cheater's claim in the newest state when it posted.
+    claim_at_post: u64,
 }
 
 /// On/off state of an honest node, advanced lazily (queries come at increasing times).
@@ -373,6 +379,7 @@ impl SecurityState {
             posted: now,
             window: (now, now),
             phase: Phase::Posted,
+            claim_at_post: cs.latest.state.claim(d),
         });
         self.chans[c.idx()].dispute = Some(idx);
         self.open_disputes += 1;
@@ -593,9 +600,11 @@ impl SecurityState {
         };
         let t = &mut self.totals;
         t.disputes_resolved += 1;
+        // Unchallenged is a success for the cheater, even if HTLCs that resolved after the
+        // post left it nothing to gain (then `stolen` is zero).
         if d.challenged {
             t.frauds_caught += 1;
-        } else if stolen > Msat::ZERO {
+        } else {
             t.frauds_succeeded += 1;
         }
         t.funds_stolen += stolen;
@@ -611,6 +620,7 @@ impl SecurityState {
             resolved: now,
             stale_claim: d.posted.claim(cheater),
             honest_claim: honest,
+            claim_at_post: self.disputes[i].claim_at_post,
             payout: o.payout,
             caught: d.challenged,
             by_watchtower: d.challenged.then_some(self.disputes[i].by_watchtower),
