@@ -6,6 +6,8 @@
 //! "workload.one_way.share" = { from = 0.0, to = 0.9, step = 0.3 }   # 0, 0.3, 0.6, 0.9
 //! "workload.rate_per_s" = [1, 5]
 //! "strategy.proactive.participation.share" = [0.1, 0.5]            # by strategy label
+//! # Linked keys: one list, the same value set at every path joined by `|`.
+//! "strategy.random.participation.share | strategy.top.participation.share" = [0.1, 0.5]
 //! ```
 //! Every point is resolved like a scenario file of its own (so every value is validated)
 //! before anything runs. Points that do not change the topology share it.
@@ -237,7 +239,12 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
         for (i, k) in keys.iter().enumerate() {
             let v = values[i][choice[i]].clone();
             vals.push((k.clone(), show(&v)));
-            set_path(&mut d, k, v).map_err(fe)?;
+            for path in k.split('|') {
+                set_path(&mut d, path.trim(), v.clone()).map_err(|mut e| {
+                    e.field = format!("sweep.{k}");
+                    fe(e)
+                })?;
+            }
         }
         let raw: RawScenario =
             RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
@@ -316,5 +323,26 @@ mod tests {
         assert_eq!(d["strategy"][0]["low"].as_float(), Some(0.2));
         assert_eq!(d["workload"]["one_way"]["share"].as_float(), Some(0.5));
         assert!(set_path(&mut d, "strategy.nope.low", toml::Value::Float(0.2)).is_err());
+    }
+
+    #[test]
+    fn linked_keys_move_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.toml");
+        std::fs::write(
+            &p,
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 6\n[workload]\npayments = 5\n\
+             [[strategy]]\nname = \"proactive\"\nlabel = \"a\"\n[[strategy]]\nname = \"proactive\"\nlabel = \"b\"\n\
+             [sweep]\n\"strategy.a.participation.share | strategy.b.participation.share\" = [0.2, 0.8]\n",
+        )
+        .unwrap();
+        let e = load(Some(&p), None).unwrap();
+        assert_eq!(e.points.len(), 2);
+        for (pt, want) in e.points.iter().zip([0.2, 0.8]) {
+            for s in &pt.scenario.strategies {
+                let share = s.table["participation"]["share"].as_float();
+                assert_eq!(share, Some(want), "{}", s.label);
+            }
+        }
     }
 }

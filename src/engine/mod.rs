@@ -869,6 +869,17 @@ impl<'t> Engine<'t> {
                 if self.holds[hold as usize].active {
                     self.release_hold(now, hold)?;
                 }
+                // Tell the strategy how its just-in-time rebalance went (tag = the hold).
+                self.notify(
+                    Observation::RebalanceDone {
+                        node: pay.sender,
+                        tag: hold as u64,
+                        success,
+                        amount: pay.amount,
+                        fee,
+                    },
+                    rec,
+                )?;
             }
             Purpose::SwapOut { tag, chan } => {
                 if success {

@@ -20,14 +20,17 @@
 //! min_amount_sat = 0    # default 0
 //! max_fee_ppm = 1000    # default 1000 (of the rebalanced amount)
 //! max_wait_s = 10       # default 10
+//! backoff_s = 60        # default 60: leave a channel alone this long after a failed rebalance into it
 //! ```
 
 use super::common::{self, Local};
 use super::{Action, Observation, Strategy, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
-use crate::units::Msat;
+use crate::topology::ChannelId;
+use crate::units::{Msat, SimTime};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 /// Parameters of `jit` (see the module docs for defaults).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -37,6 +40,10 @@ pub struct JitConfig {
     pub min_amount_sat: u64,
     pub max_fee_ppm: u64,
     pub max_wait_s: f64,
+    /// After a failed rebalance into a channel, the node does not try that channel again
+    /// for this long (seconds): a depleted channel otherwise triggers one doomed circular
+    /// route search per blocked HTLC.
+    pub backoff_s: f64,
 }
 
 impl Default for JitConfig {
@@ -46,6 +53,7 @@ impl Default for JitConfig {
             min_amount_sat: 0,
             max_fee_ppm: 1000,
             max_wait_s: 10.0,
+            backoff_s: 60.0,
         }
     }
 }
@@ -58,6 +66,12 @@ impl JitConfig {
                 "expected a factor between 1 and 1000",
             ));
         }
+        if !(self.backoff_s.is_finite() && self.backoff_s >= 0.0) {
+            return Err(FieldError::new(
+                format!("{field}.backoff_s"),
+                "expected a non-negative number of seconds",
+            ));
+        }
         common::check_positive(field, "max_wait_s", self.max_wait_s)
     }
 }
@@ -66,6 +80,10 @@ impl JitConfig {
 pub struct Jit {
     cfg: JitConfig,
     buf: Vec<Local>,
+    /// Holds answered and not yet reported: hold → (node, blocked channel).
+    pending: BTreeMap<u64, ChannelId>,
+    /// Blocked channels whose last rebalance failed, and until when to leave them alone.
+    backoff: BTreeMap<ChannelId, SimTime>,
 }
 
 impl Jit {
@@ -73,6 +91,8 @@ impl Jit {
         Jit {
             cfg,
             buf: Vec::new(),
+            pending: BTreeMap::new(),
+            backoff: BTreeMap::new(),
         }
     }
 }
@@ -93,6 +113,17 @@ impl Strategy for Jit {
         _: &mut SimRng,
         out: &mut Vec<Action>,
     ) {
+        if let Observation::RebalanceDone { tag, success, .. } = *obs {
+            if let Some(chan) = self.pending.remove(&tag) {
+                if success {
+                    self.backoff.remove(&chan);
+                } else {
+                    self.backoff
+                        .insert(chan, view.now + common::secs(self.cfg.backoff_s));
+                }
+            }
+            return;
+        }
         let Observation::ForwardBlocked {
             node,
             chan,
@@ -102,6 +133,13 @@ impl Strategy for Jit {
         else {
             return;
         };
+        if self
+            .backoff
+            .get(&chan)
+            .is_some_and(|&until| view.now < until)
+        {
+            return;
+        }
         if !common::part(view.participates, node) {
             return;
         }
@@ -128,6 +166,7 @@ impl Strategy for Jit {
         if amount_rb < shortfall {
             return;
         }
+        self.pending.insert(hold, chan);
         out.push(Action::HoldForRebalance {
             hold,
             out_chan: src.chan,

@@ -52,7 +52,8 @@ pub enum Observation {
         amount: Msat,
         hold: u64,
     },
-    /// A rebalance the strategy asked for finished.
+    /// A rebalance the strategy asked for finished (for a just-in-time rebalance, `tag` is
+    /// the hold it was made for).
     RebalanceDone {
         node: NodeId,
         tag: u64,

@@ -206,6 +206,34 @@ fn jit_forwards_what_none_fails() {
     );
 }
 
+/// Without B–R there is no cycle back into A–R: every JIT rebalance fails at once (no
+/// route). The sender forgets failures within seconds here (1 s half-life), so each of the
+/// 20 payments after A–R runs dry (t = 110, 120, …, 300 s, 50 ms per hop) is blocked at A.
+/// Without back-off A tries a rebalance for each: 20 holds. With a 60 s back-off, hand
+/// count: tries at 110.05, 170.05, 230.05, 290.05 s (each back-off ends exactly when the
+/// payment six later arrives, and `now < until` is false then) = 4 holds.
+#[test]
+fn jit_backs_off_after_a_failed_rebalance() {
+    let t = topo(
+        4,
+        &[
+            (0, 1, 2_000_000, 0),
+            (1, 2, 200_000, 0),
+            (1, 3, 2_000_000, 0),
+        ],
+        policy(0, 0),
+    );
+    let mut p = two_hop_params();
+    p.router.penalty_half_life = crate::units::SimDuration::from_secs(1);
+    let jit = |b: f64| format!("name = \"jit\"\nmargin = 2.0\nbackoff_s = {b}\n");
+    let (eager, _, _) = run(&t, hub_trace(), &jit(0.0), only(4, &[1]), p.clone());
+    let (patient, _, _) = run(&t, hub_trace(), &jit(60.0), only(4, &[1]), p);
+    assert_eq!(eager.totals.succeeded, 10);
+    assert_eq!(patient.totals.succeeded, 10);
+    assert_eq!(eager.totals.jit_holds, 20);
+    assert_eq!(patient.totals.jit_holds, 4);
+}
+
 // ---------------------------------------------------------------- skewed ring
 
 /// Ring 0→1→2→3→0 where each node holds 980k of its channel to the next and 20k of the
