@@ -292,53 +292,78 @@ pub fn draw_all(
             true,
         )?;
     }
-    // Sweeps: each headline metric against the first swept key (when numeric).
-    if let Some((key, vals)) = sweep.first() {
-        let xs: Option<Vec<f64>> = vals.iter().map(|v| v.parse::<f64>().ok()).collect();
-        if let Some(xs) = xs {
-            let has_sec = runs
-                .first()
-                .is_some_and(|r| r.metrics.iter().any(|(k, _)| k == "sec_funds_stolen_sat"));
-            let sec: &[&str] = if has_sec {
-                &[
-                    "sec_frauds_succeeded",
-                    "sec_funds_stolen_sat",
-                    "sec_dispute_fees_sat",
-                ]
-            } else {
-                &[]
-            };
-            for m in [
-                "success_ratio",
-                "volume_success_ratio",
-                "total_cost_sat",
-                "depleted_share_end",
-                "node_gini_end",
-                "onchain_fees_sat",
-            ]
-            .iter()
-            .chain(sec.iter())
-            .copied()
-            {
-                let series: Vec<Series> = labels
+    // Sweeps: each headline metric against each numeric swept key, the other keys held at
+    // their first value (one factor at a time), one line per strategy with 95% error bars.
+    let has_sec = runs
+        .first()
+        .is_some_and(|r| r.metrics.iter().any(|(k, _)| k == "sec_funds_stolen_sat"));
+    let sec: &[&str] = if has_sec {
+        &[
+            "sec_frauds_succeeded",
+            "sec_funds_stolen_sat",
+            "sec_dispute_fees_sat",
+        ]
+    } else {
+        &[]
+    };
+    let metrics = [
+        "success_ratio",
+        "volume_success_ratio",
+        "total_cost_sat",
+        "depleted_share_end",
+        "node_gini_end",
+        "onchain_fees_sat",
+    ];
+    for (k, (key, vals)) in sweep.iter().enumerate() {
+        // Points where every other key has the value it has at point 0.
+        let slice: Vec<usize> = (0..vals.len())
+            .filter(|&p| {
+                sweep
                     .iter()
-                    .map(|l| Series {
-                        name: l.clone(),
-                        points: (0..xs.len())
-                            .map(|p| {
-                                let v: Vec<f64> =
-                                    values(runs, p, l, m).iter().map(|x| x.1).collect();
-                                summary_point(&v, xs[p])
-                            })
-                            .collect(),
-                    })
-                    .collect();
-                charts::errorbar_lines(
-                    cd.join(format!("sweep_{m}")),
-                    &ChartSpec::new(&format!("{m} vs {key}"), key, m),
-                    &series,
-                )?;
-            }
+                    .enumerate()
+                    .all(|(o, (_, v))| o == k || v.get(p) == v.first())
+            })
+            .collect();
+        let xs: Option<Vec<f64>> = slice.iter().map(|&p| vals[p].parse::<f64>().ok()).collect();
+        let Some(xs) = xs else { continue };
+        let suffix = if sweep.len() > 1 {
+            format!("_vs_{}", key.replace(['.', ' ', '|'], "_"))
+        } else {
+            String::new()
+        };
+        let held = if sweep.len() > 1 {
+            let others: Vec<String> = sweep
+                .iter()
+                .enumerate()
+                .filter(|(o, _)| *o != k)
+                .map(|(_, (ok, ov))| {
+                    format!("{ok}={}", ov.first().map(String::as_str).unwrap_or(""))
+                })
+                .collect();
+            format!(" ({})", others.join(", "))
+        } else {
+            String::new()
+        };
+        for m in metrics.iter().chain(sec.iter()).copied() {
+            let series: Vec<Series> = labels
+                .iter()
+                .map(|l| Series {
+                    name: l.clone(),
+                    points: slice
+                        .iter()
+                        .zip(&xs)
+                        .map(|(&p, &x)| {
+                            let v: Vec<f64> = values(runs, p, l, m).iter().map(|x| x.1).collect();
+                            summary_point(&v, x)
+                        })
+                        .collect(),
+                })
+                .collect();
+            charts::errorbar_lines(
+                cd.join(format!("sweep_{m}{suffix}")),
+                &ChartSpec::new(&format!("{m} vs {key}{held}"), key, m),
+                &series,
+            )?;
         }
     }
     Ok(())
