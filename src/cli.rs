@@ -195,6 +195,10 @@ fn run_one(
     let result = experiment::execute(s, p, &mut rec)
         .map_err(|e| anyhow::anyhow!("simulator bug in run {}: {e}", p.name))?;
     let windows = rec.finish()?;
+    std::fs::write(
+        tmp.join("nodes.csv"),
+        output::nodes_csv(&s.topology, &result)?,
+    )?;
     let stored = StoredRun::new(p, fp, &result, &windows);
     output::commit_run_dir(&tmp, &final_dir, &stored)?;
     Ok(stored)

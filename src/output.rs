@@ -4,8 +4,8 @@
 //! - `manifest.json`: scenario name, source, seed, pcnsim version, runs, the scenario text;
 //! - `summary.csv`: one row per run, one column per headline metric;
 //! - `timeseries.csv`: one row per run and window;
-//! - `runs/<run>/`: `payments.csv` (if enabled) and `run.json` (the run's metrics and
-//!   windows, which also marks the run complete).
+//! - `runs/<run>/`: `payments.csv` (if enabled), `nodes.csv` (revenue and costs per node)
+//!   and `run.json` (the run's metrics and windows, which also marks the run complete).
 //!
 //! Everything is written under a temporary name and renamed when complete: a run folder is
 //! either complete or absent, and an aggregate file is either the new one or the old one.
@@ -330,4 +330,22 @@ pub fn commit_run_dir(tmp: &Path, final_dir: &Path, stored: &StoredRun) -> Resul
     fs::rename(tmp, final_dir)
         .with_context(|| format!("cannot rename {} to {}", tmp.display(), final_dir.display()))?;
     Ok(())
+}
+
+/// `nodes.csv` of a run: per node, routing fee revenue, what its rebalancing cost it
+/// (routing fees of its rebalances, swap fees, on-chain fees) and the net.
+pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["node", "name", "revenue_sat", "cost_sat", "net_sat"])?;
+    for (i, (rev, net)) in r.node_revenue.iter().zip(&r.node_net_revenue).enumerate() {
+        let cost = rev.0 as i64 - net;
+        w.write_record([
+            i.to_string(),
+            topo.node(crate::topology::NodeId(i as u32)).name.clone(),
+            fmt_f(rev.0 as f64 / 1000.0),
+            fmt_f(cost as f64 / 1000.0),
+            fmt_f(*net as f64 / 1000.0),
+        ])?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }

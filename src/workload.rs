@@ -540,3 +540,89 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topo() -> Topology {
+        let mut t = Topology::new();
+        for name in ["alice", "bob", "carol"] {
+            t.add_node(name);
+        }
+        t
+    }
+
+    fn file(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn trace_reads_names_and_indices() {
+        let f = file("time_s,sender,receiver,amount_msat\n0.5,alice,2,1000\n2,1,carol,5\n");
+        let t = load_trace(f.path(), &topo()).unwrap();
+        assert_eq!(t.len(), 2);
+        assert_eq!(
+            (t[0].time, t[0].sender, t[0].receiver, t[0].amount),
+            (SimTime(500_000), NodeId(0), NodeId(2), Msat(1000))
+        );
+        assert_eq!((t[1].sender, t[1].receiver), (NodeId(1), NodeId(2)));
+    }
+
+    #[test]
+    fn bad_traces_name_line_and_column() {
+        let cases = [
+            ("time_s,sender,amount_msat\n", ":1:", "receiver"),
+            (
+                "time_s,sender,receiver,amount_msat\n1,alice,bob,10\n2,dave,bob,10\n",
+                ":3:",
+                "`sender`",
+            ),
+            (
+                "time_s,sender,receiver,amount_msat\n1,alice,bob,-3\n",
+                ":2:",
+                "`amount_msat`",
+            ),
+            (
+                "time_s,sender,receiver,amount_msat\n5,alice,bob,1\n4,alice,bob,1\n",
+                ":3:",
+                "`time_s`",
+            ),
+            (
+                "time_s,sender,receiver,amount_msat\n1,alice,alice,1\n",
+                ":2:",
+                "`receiver`",
+            ),
+            (
+                "time_s,sender,receiver,amount_msat\nx,alice,bob,1\n",
+                ":2:",
+                "`time_s`",
+            ),
+        ];
+        for (text, line, field) in cases {
+            let f = file(text);
+            let e = load_trace(f.path(), &topo()).unwrap_err().to_string();
+            assert!(e.contains(&f.path().display().to_string()), "{e}");
+            assert!(e.contains(line) && e.contains(field), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn amounts_csv_sat_or_msat_and_errors() {
+        let f = file("amount_sat\n3\n7\n");
+        assert_eq!(
+            load_amounts(f.path()).unwrap(),
+            vec![Msat(3000), Msat(7000)]
+        );
+        let f = file("amount_msat\n3\n0\n");
+        let e = load_amounts(f.path()).unwrap_err().to_string();
+        assert!(e.contains(":3:") && e.contains("`amount_msat`"), "{e}");
+        let f = file("value\n3\n");
+        assert!(load_amounts(f.path())
+            .unwrap_err()
+            .to_string()
+            .contains(":1:"));
+    }
+}

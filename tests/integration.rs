@@ -191,3 +191,63 @@ fn example_scenarios_validate() {
     }
     assert!(n >= 1);
 }
+
+#[test]
+fn rerun_resumes_from_complete_runs_and_plot_redraws() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = scenario(tmp.path(), "s.toml", SMALL);
+    let out = tmp.path().join("out");
+    let run = || {
+        let o = bin()
+            .args(["run", "--quiet"])
+            .arg(&sc)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run();
+    let dir = out.join("small");
+    // Mark the stored run: a resumed run is read back, not recomputed.
+    let rj = dir.join("runs/p000-none-r000/run.json");
+    let text = std::fs::read_to_string(&rj).unwrap();
+    let marked = text.replacen(
+        "\"payments\",\n      1500.0",
+        "\"payments\",\n      424242.0",
+        1,
+    );
+    assert_ne!(text, marked, "run.json layout changed");
+    std::fs::write(&rj, marked).unwrap();
+    run();
+    let summary = String::from_utf8(read(&dir.join("summary.csv"))).unwrap();
+    assert!(summary.contains(",424242,"), "{summary}");
+    // A half-written run folder (no run.json) is not trusted: it is recomputed.
+    std::fs::remove_file(&rj).unwrap();
+    run();
+    let summary = String::from_utf8(read(&dir.join("summary.csv"))).unwrap();
+    assert!(
+        !summary.contains("424242") && summary.contains(",1500,"),
+        "{summary}"
+    );
+
+    // `plot` redraws charts and stats from the files alone.
+    let stats = read(&dir.join("stats.csv"));
+    std::fs::remove_dir_all(dir.join("charts")).unwrap();
+    std::fs::remove_file(dir.join("stats.csv")).unwrap();
+    let o = bin().arg("plot").arg(&dir).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(&dir.join("stats.csv")), stats);
+    for c in [
+        "success_over_time",
+        "success_vs_cost",
+        "imbalance_over_time",
+        "onchain_txs",
+    ] {
+        assert!(dir.join(format!("charts/{c}.png")).is_file(), "{c}.png");
+        assert!(dir.join(format!("charts/{c}.svg")).is_file(), "{c}.svg");
+    }
+    let o = bin().arg("plot").arg(tmp.path()).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("manifest.json"));
+}

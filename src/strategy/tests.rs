@@ -507,3 +507,58 @@ fn config_errors_name_the_field() {
     assert_eq!(err("name = \"circular\"\nlow = \"x\"\n"), "strategy[0]");
     assert_eq!(err("name = \"nope\"\n"), "strategy[0].name");
 }
+
+/// Opens a channel 0→2 and closes channel 0 (0–1) at the start.
+struct OpenClose;
+impl Strategy for OpenClose {
+    fn name(&self) -> &str {
+        "open_close"
+    }
+    fn observe(&mut self, _: &View<'_>, obs: &Observation, _: &mut SimRng, out: &mut Vec<Action>) {
+        if *obs == Observation::Start {
+            out.push(Action::OpenChannel {
+                node: NodeId(0),
+                peer: NodeId(2),
+                amount: Msat::from_sat(500_000),
+                tag: 1,
+            });
+            out.push(Action::CloseChannel {
+                node: NodeId(0),
+                chan: crate::topology::ChannelId(0),
+                cooperative: true,
+                tag: 2,
+            });
+        }
+    }
+}
+
+#[test]
+fn channels_open_and_close_through_the_chain() {
+    // Line 0–1–2 (300k|300k each). At t = 0 node 0 opens 0→2 with 500k and closes 0–1.
+    // With 1 s blocks and 2 confirmations both take effect within seconds; a payment 0→2
+    // of 400k at t = 600 s can only use the new channel (the old route is closed and held
+    // 300k anyway).
+    let t = topo(
+        3,
+        &[(0, 1, 300_000, 300_000), (1, 2, 300_000, 300_000)],
+        policy(0, 0),
+    );
+    let trace = vec![pay(600, 0, 2, 400_000)];
+    let (r, rec, chans) = run_with(&t, trace, Box::new(OpenClose), None, fast_chain());
+    assert_eq!((r.totals.channels_opened, r.totals.channels_closed), (1, 1));
+    assert_eq!(r.totals.onchain_txs, 2);
+    assert_eq!(r.totals.topped_up, Msat::from_sat(500_000));
+    assert_eq!(r.totals.withdrawn, Msat::from_sat(600_000));
+    assert_eq!(chans.len(), 3);
+    assert_eq!(
+        chans[0].status,
+        crate::engine::network::ChannelStatus::Closed
+    );
+    assert!(rec.payments[0].success);
+    assert_eq!(rec.payments[0].hops, 1);
+    assert_eq!(chans[2].nodes, [NodeId(0), NodeId(2)]);
+    assert_eq!(
+        chans[2].balance,
+        [Msat::from_sat(100_000), Msat::from_sat(400_000)]
+    );
+}
