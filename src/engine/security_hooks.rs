@@ -66,7 +66,10 @@ impl<'t> Engine<'t> {
             return;
         };
         let mut out = std::mem::take(&mut self.sec_actions);
-        s.on_block(&self.net, now, self.chain.height, &mut out);
+        // Once the workload is over the run only drains: open disputes resolve, no new
+        // cheats start (a rejected forgery reopens its channel, so cheats could go on forever).
+        let draining = self.arrivals_done && self.pending_workload == 0;
+        s.on_block(&self.net, now, self.chain.height, draining, &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
     }

@@ -9,6 +9,7 @@
 //! malicious_nodes = []              # or explicit node indices (replaces the share)
 //! cheat_when = "random"             # or "after_rebalance"
 //! cheat_probability = 0.01          # per block and channel (random) / per rebalance
+//! forge_share = 0.0                 # share of cheats that post a forged (unsigned) claim
 //! offline = { mean_online_s = 86400, mean_offline_s = 3600 }
 //! watchtower_coverage = 0.5         # share of honest nodes with a watchtower
 //! watchtower_availability = 0.99    # probability it is up for a given dispute
@@ -61,6 +62,11 @@ pub struct SecurityConfig {
     pub malicious_nodes: Vec<u32>,
     pub cheat_when: CheatWhen,
     pub cheat_probability: f64,
+    /// Of the cheats, the share that instead post a forged state: the cheater's newest
+    /// state with the counterparty's whole balance moved to it (an HTLC or rebalance that
+    /// was never signed), carrying only its own signature. The adjudicator rejects it and
+    /// counts it (`sec_rejected_claims`); the channel stays open.
+    pub forge_share: f64,
     /// Offline periods of honest nodes; absent: always online.
     pub offline: Option<OfflineConfig>,
     pub watchtower_coverage: f64,
@@ -77,6 +83,7 @@ impl Default for SecurityConfig {
             malicious_nodes: Vec::new(),
             cheat_when: CheatWhen::Random,
             cheat_probability: 0.01,
+            forge_share: 0.0,
             offline: None,
             watchtower_coverage: 0.0,
             watchtower_availability: 1.0,
@@ -105,6 +112,7 @@ impl SecurityConfig {
         }
         share(self.malicious_share, "malicious_share")?;
         share(self.cheat_probability, "cheat_probability")?;
+        share(self.forge_share, "forge_share")?;
         share(self.watchtower_coverage, "watchtower_coverage")?;
         share(self.watchtower_availability, "watchtower_availability")?;
         if let Some(o) = &self.offline {

@@ -79,6 +79,8 @@ pub struct SecurityTotals {
     pub locked_msat_us: u128,
     /// Evidence refused because it was not validly signed.
     pub rejected_claims: u64,
+    /// Forged claims posted (states the counterparty never signed).
+    pub forged_claims: u64,
     /// HTLCs failed with `ChannelClosed` because their channel was in a dispute.
     pub payments_disrupted: u64,
     pub disputes_resolved: u64,
@@ -103,6 +105,7 @@ impl SecurityTotals {
                 "sec_locked_sat_h",
                 self.locked_msat_us as f64 / 1000.0 / 1e6 / 3600.0,
             ),
+            ("sec_forged_claims", self.forged_claims as f64),
             ("sec_rejected_claims", self.rejected_claims as f64),
             ("sec_payments_disrupted", self.payments_disrupted as f64),
             ("sec_disputes_resolved", self.disputes_resolved as f64),
@@ -351,6 +354,9 @@ impl SecurityState {
         d: usize,
         out: &mut Vec<SecAction>,
     ) {
+        // Drawn only when forging is configured, so runs without it keep their streams.
+        let forge =
+            self.cfg.forge_share > 0.0 && self.rng_cheat.random::<f64>() < self.cfg.forge_share;
         let ch = net.chan(c);
         let Some(cs) = self.chans.get(c.idx()) else {
             return;
@@ -358,14 +364,35 @@ impl SecurityState {
         if ch.status != ChannelStatus::Open || cs.dispute.is_some() {
             return;
         }
-        let Some(st) = &cs.stale[d] else { return };
-        if st.state.version >= cs.latest.state.version
-            || st.state.claim(d) <= cs.latest.state.claim(d)
-        {
-            return;
-        }
-        let Some(evidence) = self.evidence(st, ch.nodes) else {
-            return;
+        let evidence = if forge {
+            // Claim the counterparty's whole balance in a "newer" state it never signed.
+            let Some(latest) = self.evidence(&cs.latest, ch.nodes) else {
+                return;
+            };
+            let mut st = latest.state;
+            let taken = st.balance[1 - d];
+            if taken == 0 {
+                return;
+            }
+            st.version += 1;
+            st.balance[d] += taken;
+            st.balance[1 - d] = 0;
+            let key = match &self.signer {
+                Signer::Real(k) => k.signing(ch.nodes[d]),
+                Signer::Modelled => None,
+            };
+            SignedState::forge(st, d, key, &latest)
+        } else {
+            let Some(st) = &cs.stale[d] else { return };
+            if st.state.version >= cs.latest.state.version
+                || st.state.claim(d) <= cs.latest.state.claim(d)
+            {
+                return;
+            }
+            let Some(evidence) = self.evidence(st, ch.nodes) else {
+                return;
+            };
+            evidence
         };
         let tower_up = self.rng_tower.random::<f64>() < self.cfg.watchtower_availability;
         let idx = self.disputes.len();
@@ -383,7 +410,11 @@ impl SecurityState {
         });
         self.chans[c.idx()].dispute = Some(idx);
         self.open_disputes += 1;
-        self.totals.fraud_attempts += 1;
+        if forge {
+            self.totals.forged_claims += 1;
+        } else {
+            self.totals.fraud_attempts += 1;
+        }
         out.push(SecAction::Post {
             node: ch.nodes[d],
             chan: c,
@@ -457,7 +488,14 @@ impl SecurityState {
     /// Once per block, after the block's transactions were applied: answers, deadlines,
     /// resolutions and (for `cheat_when = "random"`) new cheats. Returns through `out` what
     /// the engine must do; payouts are recorded here.
-    pub fn on_block(&mut self, net: &Network, now: SimTime, height: u64, out: &mut Vec<SecAction>) {
+    pub fn on_block(
+        &mut self,
+        net: &Network,
+        now: SimTime,
+        height: u64,
+        draining: bool,
+        out: &mut Vec<SecAction>,
+    ) {
         self.ensure(net);
         for i in 0..self.disputes.len() {
             let (challenged, deadline) = match &self.disputes[i].phase {
@@ -497,7 +535,8 @@ impl SecurityState {
                 dispute: i,
             });
         }
-        if self.cfg.cheat_when == CheatWhen::Random && self.cfg.cheat_probability > 0.0 {
+        if !draining && self.cfg.cheat_when == CheatWhen::Random && self.cfg.cheat_probability > 0.0
+        {
             for k in 0..self.malicious_list.len() {
                 let m = self.malicious_list[k];
                 for c in net.channels_of(m) {

@@ -226,6 +226,23 @@ impl SignedState {
         Ok(())
     }
 
+    /// A forgery: `state` carries a valid signature of side `side` only (real with `key`, or
+    /// its modelled marker) and, for the other side, the signature it gave to `countersigned`
+    /// — a different state — which is all a cheater has. Verification always rejects it.
+    pub fn forge(
+        state: ChannelStateMsg,
+        side: usize,
+        key: Option<&SigningKey>,
+        countersigned: &SignedState,
+    ) -> Self {
+        let mut sigs = countersigned.sigs;
+        sigs[side] = match key {
+            Some(k) => k.sign(&state.to_bytes()),
+            None => marker(&state, side as u8),
+        };
+        SignedState { state, sigs }
+    }
+
     /// A modelled signature: no cryptography, only markers binding each party to this
     /// channel, version and state hash.
     pub fn sign_modelled(state: ChannelStateMsg) -> Self {

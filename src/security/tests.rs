@@ -508,3 +508,39 @@ fn a_mixed_population_keeps_funds_conserved_and_modes_agree() {
     assert_eq!(stolen, s.funds_stolen);
     assert_eq!(real.totals.channels_closed, s.fraud_attempts);
 }
+
+/// A cheater that posts states its counterparty never signed: every such claim is
+/// rejected on chain and counted, nothing is stolen and no channel closes.
+#[test]
+fn forged_claims_are_rejected_and_counted_in_both_modes() {
+    for mode in [SignatureMode::Modelled, SignatureMode::Real] {
+        let cfg = SecurityConfig {
+            signatures: mode,
+            forge_share: 1.0,
+            ..sec(Rule::LnPenalty, 6)
+        };
+        let (r, pays) = run(&two_nodes(), drain_trace(), Some(cfg), 3);
+        let s = r.security.expect("on");
+        assert!(s.forged_claims > 0, "{mode:?}");
+        assert_eq!(s.rejected_claims, s.forged_claims, "{mode:?}");
+        assert_eq!(s.fraud_attempts, 0);
+        assert_eq!(s.funds_stolen, Msat::ZERO);
+        assert!(s.disputes.is_empty());
+        assert_eq!(r.totals.channels_closed, 0);
+        assert!(s.dispute_txs >= s.forged_claims);
+        // While a forged post waits for its block the channel is closing: payments then
+        // find no route (or an HTLC in flight is refused); nothing else fails them.
+        for p in &pays {
+            assert!(
+                p.success
+                    || matches!(
+                        p.reason,
+                        Some(crate::metrics::FailureReason::NoRoute)
+                            | Some(crate::metrics::FailureReason::ChannelClosed { .. })
+                    ),
+                "{mode:?}: {p:?}"
+            );
+        }
+        assert!(pays.iter().any(|p| p.success), "{mode:?}");
+    }
+}
