@@ -1295,6 +1295,12 @@ impl<'t> Engine<'t> {
                     return Ok(());
                 }
                 self.net.set_status(chan, ChannelStatus::Closing);
+                if cooperative {
+                    // Both parties sign the closing state (a new version); the close tx
+                    // pays out exactly that state.
+                    self.net.bump_version(chan);
+                    self.committed(chan);
+                }
                 let size = if cooperative {
                     self.p.tx_sizes.cooperative_close
                 } else {

@@ -349,6 +349,11 @@ impl Network {
         ChannelId(self.channels.len() as u32 - 1)
     }
 
+    /// A new state number without a balance change (the co-signed closing state).
+    pub fn bump_version(&mut self, c: ChannelId) {
+        self.channels[c.idx()].version += 1;
+    }
+
     /// Sets a channel's status (closing or closed: no new HTLCs).
     pub fn set_status(&mut self, c: ChannelId, s: ChannelStatus) {
         self.channels[c.idx()].status = s;

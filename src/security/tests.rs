@@ -544,3 +544,63 @@ fn forged_claims_are_rejected_and_counted_in_both_modes() {
         assert!(pays.iter().any(|p| p.success), "{mode:?}");
     }
 }
+
+/// A cooperative close is a co-signed final state: with security on, the close adds one
+/// signed state (version + 1) and pays out that state.
+#[test]
+fn cooperative_close_signs_the_final_state() {
+    struct Closer;
+    impl crate::strategy::Strategy for Closer {
+        fn name(&self) -> &str {
+            "closer"
+        }
+        fn observe(
+            &mut self,
+            _: &crate::strategy::View<'_>,
+            obs: &crate::strategy::Observation,
+            _: &mut crate::rng::SimRng,
+            out: &mut Vec<crate::strategy::Action>,
+        ) {
+            if *obs == crate::strategy::Observation::Start {
+                out.push(crate::strategy::Action::CloseChannel {
+                    node: NodeId(0),
+                    chan: ChannelId(0),
+                    cooperative: true,
+                    tag: 0,
+                });
+            }
+        }
+    }
+    let t = two_nodes();
+    let mut signed = Vec::new();
+    for close in [false, true] {
+        let p = EngineParams {
+            security: Some(SecurityConfig {
+                signatures: SignatureMode::Real,
+                ..SecurityConfig::default()
+            }),
+            ..EngineParams::default()
+        };
+        let w = trace_workload(&t, vec![pay(1, 0, 1, 1_000)]);
+        let s: Box<dyn crate::strategy::Strategy> = if close {
+            Box::new(Closer)
+        } else {
+            Box::new(NoStrategy)
+        };
+        let e = Engine::new(&t, p, w, s, vec![true; 2], vec![(SimTime::ZERO, 1000)], 1);
+        let (r, chans) = e
+            .run_with_network(&mut MemRecorder::default())
+            .expect("run");
+        signed.push(r.security.expect("on").states_signed);
+        if close {
+            assert_eq!(r.totals.rejected_actions, 0);
+            assert_eq!(chans[0].version, 1);
+            // The close was submitted (its fee paid); the run ends before it confirms.
+            assert!(r.totals.onchain_fees > Msat::ZERO);
+        }
+    }
+    // Both runs sign the opening state. Without the close the payment's two updates (lock,
+    // settle) follow: 3. With it the payment finds the channel closing (no route) and only
+    // the closing state follows: 2.
+    assert_eq!(signed, vec![3, 2]);
+}
