@@ -11,6 +11,18 @@ fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
+/// `pcnsim run --quiet SCENARIO --out OUT EXTRA…`.
+fn run_cli(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    bin()
+        .args(["run", "--quiet"])
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
 /// Writes a scenario into a temp dir and returns its path.
 fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -81,14 +93,7 @@ fn same_seed_same_bytes_other_seed_other_bytes_any_thread_count() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = scenario(tmp.path(), "s.toml", SMALL);
     let run = |out: &str, extra: &[&str]| {
-        let o = bin()
-            .args(["run", "--quiet"])
-            .arg(&sc)
-            .arg("--out")
-            .arg(tmp.path().join(out))
-            .args(extra)
-            .output()
-            .unwrap();
+        let o = run_cli(&sc, &tmp.path().join(out), extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let d = tmp.path().join(out).join("small");
         (
@@ -127,13 +132,7 @@ fn bad_scenarios_name_file_line_and_field() {
         let text = SMALL.replace(from, to);
         let sc = scenario(tmp.path(), "bad.toml", &text);
         let out = tmp.path().join("out");
-        let o = bin()
-            .args(["run", "--quiet"])
-            .arg(&sc)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+        let o = run_cli(&sc, &out, &[]);
         assert!(!o.status.success(), "{to} should fail");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains("bad.toml"), "{err}");
@@ -198,13 +197,7 @@ fn rerun_resumes_from_complete_runs_and_plot_redraws() {
     let sc = scenario(tmp.path(), "s.toml", SMALL);
     let out = tmp.path().join("out");
     let run = || {
-        let o = bin()
-            .args(["run", "--quiet"])
-            .arg(&sc)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
+        let o = run_cli(&sc, &out, &[]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     run();
