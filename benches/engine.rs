@@ -8,9 +8,9 @@
 //!   endpoints, Poisson 1/s (throughput = 50,000 / time per iteration).
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pcnsim::engine::network::Network;
-use pcnsim::engine::router::{RouteRequest, Router, RouterParams};
 use pcnsim::metrics::NullRecorder;
+use pcnsim::network::Network;
+use pcnsim::routing::{RouteRequest, Router, RouterParams};
 use pcnsim::scenario::{self, Scenario};
 use pcnsim::topology::NodeId;
 use pcnsim::units::{Msat, SimTime};
@@ -36,7 +36,7 @@ fn route(c: &mut Criterion) {
     let s = load(1);
     let net = Network::new(&s.topology);
     let n = net.node_count() as u32;
-    let mut router = Router::new(net.node_count(), net.channels.len());
+    let mut router = Router::new(net.node_count(), net.channel_count());
     let p = RouterParams::default();
     let mut rng = pcnsim::rng::SimRng::seed_from_u64(9);
     let mut out = Vec::new();

@@ -4,7 +4,7 @@
 //! to output. Aggregation that needs no I/O (success ratios, percentiles, imbalance) lives
 //! here so that every front end (CLI, experiments, tests) computes it the same way.
 
-use crate::engine::network::{ChannelStatus, Network};
+use crate::network::{ChannelStatus, Network};
 use crate::topology::NodeId;
 use crate::units::{Msat, SimTime};
 use serde::Serialize;
@@ -183,12 +183,12 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
     let mut depleted = 0u64;
     let mut skew = 0.0;
     let mut open = 0u64;
-    for c in &net.channels {
-        if c.status != ChannelStatus::Open || c.capacity.0 == 0 {
+    for c in net.channels() {
+        if c.status() != ChannelStatus::Open || c.capacity().0 == 0 {
             continue;
         }
         open += 1;
-        let thr = (c.capacity.0 as f64 * depleted_share) as u64;
+        let thr = (c.capacity().0 as f64 * depleted_share) as u64;
         for d in 0..2 {
             dirs += 1;
             if c.spendable(d).0 < thr.max(1) {
@@ -204,7 +204,7 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
         let v = NodeId(v as u32);
         for c in net.channels_of(v) {
             let ch = net.chan(c);
-            if ch.status != ChannelStatus::Open {
+            if ch.status() != ChannelStatus::Open {
                 continue;
             }
             if let Some(d) = ch.side_of(v) {

@@ -7,9 +7,9 @@
 
 use crate::chain::ChainConfig;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
-use crate::engine::router::RouterParams;
 use crate::error::{FieldError, InputError};
 use crate::rng::{self, SimRng};
+use crate::routing::RouterParams;
 use crate::strategy::config::StrategySpec;
 use crate::topology::{self, NodeId, Topology, TopologyConfig};
 use crate::units::{Msat, SimDuration, SimTime};

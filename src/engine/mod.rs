@@ -25,10 +25,8 @@
 //! identity `Σ capacity = initial + topped up − withdrawn`, are checked at every window and
 //! at the end. A violation is a bug and stops the run with [`InvariantViolation`].
 
-pub mod network;
 pub mod params;
 pub mod queue;
-pub mod router;
 mod security_hooks;
 #[cfg(test)]
 pub(crate) mod tests;
@@ -38,18 +36,18 @@ use crate::metrics::{
     imbalance, percentile_sorted, FailureReason, Imbalance, PaymentKind, PaymentRecord, Recorder,
     WindowSample,
 };
+use crate::network::{self, ChannelStatus, Network, OfferRefusal};
 use crate::rng::{self, SimRng};
+use crate::routing::{self as router, Hop, McEntry, MissionControl, NoRoute, RouteRequest, Router};
 use crate::security::{SecurityState, SecurityTotals};
 use crate::strategy::{Action, Observation, Strategy, View};
 use crate::topology::{ChannelId, ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::units::{Msat, SimDuration, SimTime};
 use crate::workload::Workload;
-use network::{ChannelStatus, Network, OfferRefusal};
 pub use params::EngineParams;
 use queue::EventQueue;
 use rand::Rng;
 use rand_distr::{Distribution, Exp};
-use router::{Hop, McEntry, MissionControl, NoRoute, RouteRequest, Router};
 
 /// A simulator bug: an invariant no longer holds. Fatal for the run.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -248,7 +246,7 @@ impl<'t> Engine<'t> {
             sec,
             sec_actions: Vec::new(),
             topo,
-            router: Router::new(n, net.channels.len()),
+            router: Router::new(n, net.channel_count()),
             mc: MissionControl::new(n),
             chain: Chain::new(p.confirmations, feerates),
             net,
@@ -343,7 +341,7 @@ impl<'t> Engine<'t> {
             node_revenue: self.node_revenue,
             security: self.sec.map(|s| s.totals),
         };
-        Ok((result, self.net.channels))
+        Ok((result, self.net.into_channels()))
     }
 
     fn handle(
@@ -433,14 +431,14 @@ impl<'t> Engine<'t> {
         let mut out = Msat::ZERO;
         for c in self.net.channels_of(s) {
             let ch = self.net.chan(c);
-            if let (ChannelStatus::Open, Some(d)) = (ch.status, ch.side_of(s)) {
+            if let (ChannelStatus::Open, Some(d)) = (ch.status(), ch.side_of(s)) {
                 out += ch.spendable(d);
             }
         }
         let mut inb = Msat::ZERO;
         for c in self.net.channels_of(r) {
             let ch = self.net.chan(c);
-            if let (ChannelStatus::Open, Some(d)) = (ch.status, ch.side_of(r)) {
+            if let (ChannelStatus::Open, Some(d)) = (ch.status(), ch.side_of(r)) {
                 inb += ch.spendable(1 - d);
             }
         }
@@ -588,7 +586,7 @@ impl<'t> Engine<'t> {
 
     /// The node at the end of a hop: route[hop] goes from `from_node(hop)` to `to_node(hop)`.
     fn to_node(&self, h: &Hop) -> NodeId {
-        self.net.chan(h.chan).nodes[1 - h.dir as usize]
+        self.net.chan(h.chan).node(1 - h.dir as usize)
     }
 
     fn on_arrive(
@@ -753,7 +751,7 @@ impl<'t> Engine<'t> {
         let a = &self.attempts[att as usize];
         let h = a.route[hop as usize];
         let pid = a.pay;
-        let from = self.net.chan(h.chan).nodes[h.dir as usize];
+        let from = self.net.chan(h.chan).node(h.dir as usize);
         if hop > 0 {
             // `from` forwarded: it earns the difference between what it received and sent.
             let prev = a.route[hop as usize - 1];
@@ -763,7 +761,7 @@ impl<'t> Engine<'t> {
         self.net.settle(h.chan, h.dir as usize, h.amount);
         self.committed(h.chan);
         if self.wants_balance {
-            let to = self.net.chan(h.chan).nodes[1 - h.dir as usize];
+            let to = self.net.chan(h.chan).node(1 - h.dir as usize);
             for v in [from, to] {
                 if self.participates[v.idx()] {
                     self.notify(
@@ -999,7 +997,7 @@ impl<'t> Engine<'t> {
         match tx.kind {
             TxKind::SpliceIn { chan, amount } => {
                 let ch = self.net.chan(chan);
-                match (ch.status, ch.side_of(tx.node)) {
+                match (ch.status(), ch.side_of(tx.node)) {
                     (ChannelStatus::Open, Some(d)) => {
                         self.net.deposit(chan, d, amount);
                         self.committed(chan);
@@ -1036,12 +1034,12 @@ impl<'t> Engine<'t> {
             }
             TxKind::Close { chan, .. } => {
                 let ch = self.net.chan(chan);
-                if ch.inflight[0].0 + ch.inflight[1].0 > 0 {
+                if ch.inflight(0).0 + ch.inflight(1).0 > 0 {
                     // HTLCs still in flight: take effect at a later block.
                     self.chain.defer(tx);
                     return Ok(());
                 }
-                let cap = ch.capacity;
+                let cap = ch.capacity();
                 self.net.set_status(chan, ChannelStatus::Closed);
                 self.totals.withdrawn += cap;
                 self.totals.channels_closed += 1;
@@ -1093,8 +1091,8 @@ impl<'t> Engine<'t> {
     }
 
     fn node_side(&self, node: NodeId, chan: ChannelId) -> Option<usize> {
-        let ch = self.net.channels.get(chan.idx())?;
-        if ch.status != ChannelStatus::Open {
+        let ch = self.net.channels().get(chan.idx())?;
+        if ch.status() != ChannelStatus::Open {
             return None;
         }
         ch.side_of(node)
@@ -1413,9 +1411,9 @@ impl<'t> Engine<'t> {
                         .nth(c.idx())
                         .and_then(|(_, s)| s.label.clone())
                         .unwrap_or_default(),
-                    ch.balance,
-                    ch.inflight,
-                    ch.capacity
+                    [ch.balance(0), ch.balance(1)],
+                    [ch.inflight(0), ch.inflight(1)],
+                    ch.capacity()
                 ),
             });
         }
@@ -1447,11 +1445,11 @@ fn waive_participant_fees(net: &Network, participates: &[bool], route: &mut [Hop
     for i in (0..route.len().saturating_sub(1)).rev() {
         let next = route[i + 1];
         let ch = net.chan(next.chan);
-        let forwarder = ch.nodes[next.dir as usize];
+        let forwarder = ch.node(next.dir as usize);
         let fee = if participates.get(forwarder.idx()).copied().unwrap_or(false) {
             Msat::ZERO
         } else {
-            ch.policy[next.dir as usize].fee(next.amount)
+            ch.policy(next.dir as usize).fee(next.amount)
         };
         route[i].amount = next.amount + fee;
     }

@@ -1,8 +1,8 @@
 //! Resolved engine parameters (built from the scenario by [`crate::scenario`]).
 
-use super::router::RouterParams;
 use crate::chain::TxSizes;
 use crate::error::FieldError;
+use crate::routing::RouterParams;
 use crate::units::SimDuration;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};

@@ -102,7 +102,7 @@ impl<'t> Engine<'t> {
                 SecAction::Reopen { chan } => self.net.set_status(chan, ChannelStatus::Open),
                 SecAction::Close { chan } => {
                     // The payouts (summing to the capacity) leave the network.
-                    let cap = self.net.chan(chan).capacity;
+                    let cap = self.net.chan(chan).capacity();
                     self.net.set_status(chan, ChannelStatus::Closed);
                     self.totals.withdrawn += cap;
                     self.totals.channels_closed += 1;

@@ -94,14 +94,14 @@ fn three_node_line_fees_and_balances() {
     assert_eq!(r.totals.succeeded, 1);
     assert_eq!(r.totals.fees_paid, Msat(101_000));
     assert_eq!(
-        chans[0].balance,
+        chans[0].balances(),
         [
             Msat(500_000_000 - 100_101_000),
             Msat(500_000_000 + 100_101_000)
         ]
     );
-    assert_eq!(chans[1].balance, [Msat(400_000_000), Msat(600_000_000)]);
-    assert_eq!(chans[0].inflight, [Msat::ZERO; 2]);
+    assert_eq!(chans[1].balances(), [Msat(400_000_000), Msat(600_000_000)]);
+    assert_eq!(chans[0].inflights(), [Msat::ZERO; 2]);
     assert_eq!(r.node_revenue[1], Msat(101_000));
     let p = &rec.payments[0];
     assert!(p.success);
@@ -122,11 +122,11 @@ fn payment_fails_at_the_hop_without_balance() {
     assert_eq!(p.reason, Some(FailureReason::NoBalance { hop: 1 }));
     assert_eq!(p.attempts, 1);
     assert_eq!(
-        chans[0].balance,
+        chans[0].balances(),
         [Msat::from_sat(500_000), Msat::from_sat(500_000)]
     );
     assert_eq!(
-        chans[1].balance,
+        chans[1].balances(),
         [Msat::from_sat(10), Msat::from_sat(999_990)]
     );
     assert_eq!(r.totals.failures[1], 1);
@@ -152,7 +152,7 @@ fn one_way_flow_drains_a_line() {
     let (r, _, chans) = run(&t, trace);
     assert_eq!(r.totals.succeeded, 8);
     assert_eq!(
-        chans[0].balance,
+        chans[0].balances(),
         [Msat::from_sat(20_000), Msat::from_sat(980_000)]
     );
 }
@@ -213,10 +213,10 @@ mod properties {
             let (r, chans) = e.run_with_network(&mut rec).expect("no invariant violation");
             for c in &chans {
                 prop_assert!(c.conserved());
-                prop_assert_eq!(c.inflight, [Msat::ZERO; 2]);
-                prop_assert_eq!(c.htlcs, [0, 0]);
+                prop_assert_eq!(c.inflights(), [Msat::ZERO; 2]);
+                prop_assert_eq!([c.htlcs(0), c.htlcs(1)], [0, 0]);
             }
-            prop_assert_eq!(chans.iter().map(|c| c.capacity).sum::<Msat>(), total);
+            prop_assert_eq!(chans.iter().map(|c| c.capacity()).sum::<Msat>(), total);
             prop_assert_eq!(r.totals.payments, expected);
             prop_assert_eq!(rec.payments.len() as u64, expected);
             let mut ids: Vec<u64> = rec.payments.iter().map(|p| p.id).collect();

@@ -21,7 +21,7 @@ pub mod config;
 pub mod keys;
 pub mod state;
 
-use crate::engine::network::{ChannelStatus, Network};
+use crate::network::{ChannelStatus, Network};
 use crate::rng::{self, SimRng};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -291,10 +291,10 @@ impl SecurityState {
         self.totals.states_signed += 1;
         let sigs = match &self.signer {
             Signer::Real(_) => {
-                let s = self.signer.sign(state, ch.nodes);
+                let s = self.signer.sign(state, ch.nodes());
                 debug_assert!(s
                     .as_ref()
-                    .is_some_and(|s| self.signer.verify(s, ch.nodes, c.0).is_ok()));
+                    .is_some_and(|s| self.signer.verify(s, ch.nodes(), c.0).is_ok()));
                 s.map(|s| s.sigs)
             }
             Signer::Modelled => None,
@@ -304,11 +304,11 @@ impl SecurityState {
 
     /// Adds channels opened since the last call.
     fn ensure(&mut self, net: &Network) {
-        while self.chans.len() < net.channels.len() {
+        while self.chans.len() < net.channel_count() {
             let c = ChannelId(self.chans.len() as u32);
             let latest = self.sign_now(net, c);
             let ch = net.chan(c);
-            let stale = [0, 1].map(|d| self.is_malicious(ch.nodes[d]).then(|| latest.clone()));
+            let stale = [0, 1].map(|d| self.is_malicious(ch.node(d)).then(|| latest.clone()));
             self.chans.push(ChanSec {
                 latest,
                 stale,
@@ -361,12 +361,12 @@ impl SecurityState {
         let Some(cs) = self.chans.get(c.idx()) else {
             return;
         };
-        if ch.status != ChannelStatus::Open || cs.dispute.is_some() {
+        if ch.status() != ChannelStatus::Open || cs.dispute.is_some() {
             return;
         }
         let evidence = if forge {
             // Claim the counterparty's whole balance in a "newer" state it never signed.
-            let Some(latest) = self.evidence(&cs.latest, ch.nodes) else {
+            let Some(latest) = self.evidence(&cs.latest, ch.nodes()) else {
                 return;
             };
             let mut st = latest.state;
@@ -378,7 +378,7 @@ impl SecurityState {
             st.balance[d] += taken;
             st.balance[1 - d] = 0;
             let key = match &self.signer {
-                Signer::Real(k) => k.signing(ch.nodes[d]),
+                Signer::Real(k) => k.signing(ch.node(d)),
                 Signer::Modelled => None,
             };
             SignedState::forge(st, d, key, &latest)
@@ -389,7 +389,7 @@ impl SecurityState {
             {
                 return;
             }
-            let Some(evidence) = self.evidence(st, ch.nodes) else {
+            let Some(evidence) = self.evidence(st, ch.nodes()) else {
                 return;
             };
             evidence
@@ -416,7 +416,7 @@ impl SecurityState {
             self.totals.fraud_attempts += 1;
         }
         out.push(SecAction::Post {
-            node: ch.nodes[d],
+            node: ch.node(d),
             chan: c,
             dispute: idx,
         });
@@ -436,7 +436,7 @@ impl SecurityState {
             return;
         }
         let Some(c) = out_chan else { return };
-        let Some(d) = net.channels.get(c.idx()).and_then(|ch| ch.side_of(node)) else {
+        let Some(d) = net.channels().get(c.idx()).and_then(|ch| ch.side_of(node)) else {
             return;
         };
         self.ensure(net);
@@ -514,7 +514,7 @@ impl SecurityState {
             };
             self.disputes[i].window.1 = now;
             let ch = net.chan(c);
-            let victim = ch.nodes[1 - cheater];
+            let victim = ch.node(1 - cheater);
             let by_tower = self.watchtower[victim.idx()] && tower_up;
             // The victim checks the chain whenever it is online: it answers at this block if
             // it was online at any moment since the previous one (or the post).
@@ -523,7 +523,7 @@ impl SecurityState {
                 continue;
             }
             let latest = self.chans[c.idx()].latest.clone();
-            let answer = self.evidence(&latest, ch.nodes);
+            let answer = self.evidence(&latest, ch.nodes());
             let dr = &mut self.disputes[i];
             dr.answer = answer;
             dr.by_watchtower = !present;
@@ -542,7 +542,7 @@ impl SecurityState {
                 for c in net.channels_of(m) {
                     let ch = net.chan(c);
                     let Some(d) = ch.side_of(m) else { continue };
-                    if ch.status != ChannelStatus::Open || self.chans[c.idx()].dispute.is_some() {
+                    if ch.status() != ChannelStatus::Open || self.chans[c.idx()].dispute.is_some() {
                         continue;
                     }
                     if self.rng_cheat.random::<f64>() < self.cfg.cheat_probability {
@@ -576,8 +576,8 @@ impl SecurityState {
                     &ev,
                     adjudicator::Funding {
                         channel: c.0,
-                        nodes: ch.nodes,
-                        capacity: ch.capacity.0,
+                        nodes: ch.nodes(),
+                        capacity: ch.capacity().0,
                     },
                     cheater,
                     height,
@@ -613,7 +613,7 @@ impl SecurityState {
         let dr = &self.disputes[i];
         let c = dr.chan;
         let ch = net.chan(c);
-        if ch.inflight[0].0 + ch.inflight[1].0 > 0 {
+        if ch.inflight(0).0 + ch.inflight(1).0 > 0 {
             return;
         }
         let Phase::Open(mut d) = std::mem::replace(&mut self.disputes[i].phase, Phase::Done) else {
@@ -624,7 +624,7 @@ impl SecurityState {
         // answer; under the penalty rule the answer already proved the fraud.
         if d.challenged {
             let latest = self.chans[c.idx()].latest.clone();
-            if let Some(ev) = self.evidence(&latest, ch.nodes) {
+            if let Some(ev) = self.evidence(&latest, ch.nodes()) {
                 let _ = self
                     .adj
                     .challenge(&self.signer, &mut d, &ev, 1 - cheater, u64::MAX);
@@ -649,11 +649,11 @@ impl SecurityState {
         t.funds_stolen += stolen;
         t.penalties_forfeited += forfeited;
         t.locked_msat_us +=
-            ch.capacity.0 as u128 * now.since(self.disputes[i].posted).micros() as u128;
+            ch.capacity().0 as u128 * now.since(self.disputes[i].posted).micros() as u128;
         t.disputes.push(DisputeRecord {
             channel: c,
-            cheater: ch.nodes[cheater],
-            victim: ch.nodes[1 - cheater],
+            cheater: ch.node(cheater),
+            victim: ch.node(1 - cheater),
             posted: self.disputes[i].posted,
             window: self.disputes[i].window,
             resolved: now,

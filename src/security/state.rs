@@ -40,13 +40,13 @@ pub struct ChannelStateMsg {
 
 impl ChannelStateMsg {
     /// The channel's state as the engine holds it now.
-    pub fn of(channel: u32, ch: &crate::engine::network::ChannelState) -> Self {
+    pub fn of(channel: u32, ch: &crate::network::ChannelState) -> Self {
         ChannelStateMsg {
             channel,
-            version: ch.version,
-            balance: [ch.balance[0].0, ch.balance[1].0],
-            inflight: [ch.inflight[0].0, ch.inflight[1].0],
-            htlcs: ch.htlcs,
+            version: ch.version(),
+            balance: [ch.balance(0).0, ch.balance(1).0],
+            inflight: [ch.inflight(0).0, ch.inflight(1).0],
+            htlcs: [ch.htlcs(0), ch.htlcs(1)],
         }
     }
 

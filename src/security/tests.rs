@@ -254,7 +254,7 @@ proptest! {
         let s = r.security.expect("on");
         // Oracle of the victims' presence: the same on/off process, replayed afresh.
         let presence = |v: NodeId, from: SimTime, to: SimTime| {
-            SecurityState::new(&cfg, &crate::engine::network::Network::new(&t), seed).online_during(v, from, to)
+            SecurityState::new(&cfg, &crate::network::Network::new(&t), seed).online_during(v, from, to)
         };
         let caps: Vec<u64> = bals.iter().map(|&(a, b)| (a + b) * 1000).collect();
         let mut stolen = Msat::ZERO;
@@ -594,7 +594,7 @@ fn cooperative_close_signs_the_final_state() {
         signed.push(r.security.expect("on").states_signed);
         if close {
             assert_eq!(r.totals.rejected_actions, 0);
-            assert_eq!(chans[0].version, 1);
+            assert_eq!(chans[0].version(), 1);
             // The close was submitted (its fee paid); the run ends before it confirms.
             assert!(r.totals.onchain_fees > Msat::ZERO);
         }

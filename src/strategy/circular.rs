@@ -1,7 +1,7 @@
 //! **circular**: band-triggered circular self-payments under a per-node fee budget.
 //!
 //! Takes: for every participating node, the local share of each of its channels (as
-//! [`ChannelState::share`](crate::engine::network::ChannelState::share)).
+//! [`ChannelState::share`](crate::network::ChannelState::share)).
 //!
 //! Does: when a channel's share leaves the band `[low, high]` (seen on `BalanceChanged`, or
 //! on a periodic check every `interval_s`), the node pays itself around a cycle of at most

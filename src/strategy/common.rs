@@ -3,8 +3,8 @@
 //!
 //! Nothing here acts: these are pure functions of the [`View`](super::View).
 
-use crate::engine::network::{ChannelStatus, Network};
 use crate::error::FieldError;
+use crate::network::{ChannelStatus, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration};
 
@@ -12,7 +12,7 @@ use crate::units::{Msat, SimDuration};
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Local {
     pub chan: ChannelId,
-    /// Balance plus own in-flight (what [`share`](crate::engine::network::ChannelState::share) counts).
+    /// Balance plus own in-flight (what [`share`](crate::network::ChannelState::share) counts).
     pub local: u64,
     pub capacity: u64,
     /// What the node can send over it now.
@@ -36,14 +36,14 @@ pub fn locals(net: &Network, node: NodeId, out: &mut Vec<Local>) {
     out.clear();
     for c in net.channels_of(node) {
         let ch = net.chan(c);
-        if ch.status != ChannelStatus::Open {
+        if ch.status() != ChannelStatus::Open {
             continue;
         }
         if let Some(d) = ch.side_of(node) {
             out.push(Local {
                 chan: c,
-                local: ch.balance[d].0 + ch.inflight[d].0,
-                capacity: ch.capacity.0,
+                local: ch.balance(d).0 + ch.inflight(d).0,
+                capacity: ch.capacity().0,
                 spendable: ch.spendable(d).0,
                 inbound: ch.spendable(1 - d).0,
             });

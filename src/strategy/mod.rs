@@ -7,7 +7,7 @@
 //! so funds can only move in one place. A new strategy is one new file in this folder plus
 //! one line in [`registry`].
 
-use crate::engine::network::Network;
+use crate::network::Network;
 use crate::rng::SimRng;
 pub mod circular;
 pub mod common;

@@ -3,11 +3,11 @@
 
 use super::config::{parse_one, StrategySpec};
 use super::{Action, Observation, Strategy, View};
-use crate::engine::network::ChannelState;
 use crate::engine::params::LatencyDist;
 use crate::engine::tests::{line, pay, policy, trace_workload};
 use crate::engine::{Engine, EngineParams, RunResult};
 use crate::metrics::{MemRecorder, PaymentKind};
+use crate::network::ChannelState;
 use crate::rng::SimRng;
 use crate::topology::{ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -402,7 +402,7 @@ fn loop_out_restores_the_payees_inbound() {
         r.totals.succeeded
     );
     // Capacity of 0–1 is unchanged by swaps (they move balance, not capacity).
-    assert_eq!(chans[0].capacity, Msat::from_sat(1_000_000));
+    assert_eq!(chans[0].capacity(), Msat::from_sat(1_000_000));
 }
 
 /// Wraps a strategy and records `(height, node 0's balance on channel 0)` at every block.
@@ -426,7 +426,7 @@ impl<S: Strategy> Strategy for Spy<S> {
         out: &mut Vec<Action>,
     ) {
         if let Observation::Block { height } = obs {
-            let b = view.net.chan(crate::topology::ChannelId(0)).balance[0];
+            let b = view.net.chan(crate::topology::ChannelId(0)).balance(0);
             self.log.lock().expect("unpoisoned").push((*height, b));
         }
         self.inner.observe(view, obs, rng, out);
@@ -550,15 +550,12 @@ fn channels_open_and_close_through_the_chain() {
     assert_eq!(r.totals.topped_up, Msat::from_sat(500_000));
     assert_eq!(r.totals.withdrawn, Msat::from_sat(600_000));
     assert_eq!(chans.len(), 3);
-    assert_eq!(
-        chans[0].status,
-        crate::engine::network::ChannelStatus::Closed
-    );
+    assert_eq!(chans[0].status(), crate::network::ChannelStatus::Closed);
     assert!(rec.payments[0].success);
     assert_eq!(rec.payments[0].hops, 1);
-    assert_eq!(chans[2].nodes, [NodeId(0), NodeId(2)]);
+    assert_eq!(chans[2].nodes(), [NodeId(0), NodeId(2)]);
     assert_eq!(
-        chans[2].balance,
+        chans[2].balances(),
         [Msat::from_sat(100_000), Msat::from_sat(400_000)]
     );
 }

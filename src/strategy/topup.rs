@@ -30,8 +30,8 @@
 
 use super::common;
 use super::{Action, Observation, Strategy, View};
-use crate::engine::network::ChannelStatus;
 use crate::error::FieldError;
+use crate::network::ChannelStatus;
 use crate::rng::SimRng;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
@@ -114,7 +114,7 @@ impl TopUp {
     fn check(&mut self, view: &View<'_>, node: NodeId, chan: ChannelId, out: &mut Vec<Action>) {
         let c = &self.cfg;
         let ch = view.net.chan(chan);
-        if ch.status != ChannelStatus::Open {
+        if ch.status() != ChannelStatus::Open {
             return;
         }
         let Some(d) = ch.side_of(node) else { return };
@@ -128,8 +128,8 @@ impl TopUp {
             }
             self.tags.remove(&tag);
         }
-        let cap = ch.capacity.0 as f64;
-        let local = (ch.balance[d].0 + ch.inflight[d].0) as f64;
+        let cap = ch.capacity().0 as f64;
+        let local = (ch.balance(d).0 + ch.inflight(d).0) as f64;
         let splice = |x: f64| Msat((x / (1.0 - c.target)).max(0.0) as u64);
         let tag = self.next_tag;
         let action = if s < c.low {

@@ -1,4 +1,4 @@
-//! Source routing: the sender's path search, LND-style.
+//! The `lnd` router: the sender's path search, as lnd does it.
 //!
 //! [`Router::find_route`] runs Dijkstra **backward** from the receiver, so that the amount
 //! each hop must carry (the payment plus every downstream fee) is known when the hop is
@@ -11,138 +11,12 @@
 //! own channels' balances exactly. All buffers are reused between searches: no allocation
 //! per payment, no hashing.
 
-use super::network::{InEdge, Network};
+use super::{Hop, McEntry, NoRoute, RouteRequest, RouterParams};
+use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
-use crate::units::{Msat, SimDuration, SimTime};
+use crate::units::{Msat, SimTime};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-/// Path-finding parameters (the `[routing]` scenario table, resolved).
-#[derive(Debug, Clone)]
-pub struct RouterParams {
-    /// lnd's `RiskFactorBillionths` (15): cost of locking 1 msat for one CLTV block.
-    pub risk_factor_billionths: u64,
-    /// Fixed part of the cost of one failed attempt (lnd: 100 sat).
-    pub attempt_cost: Msat,
-    /// Proportional part of the attempt cost, ppm of the amount (lnd: 1000).
-    pub attempt_cost_ppm: u64,
-    /// Probability that an unknown remote hop can forward (lnd's a-priori: 0.6).
-    pub apriori: f64,
-    /// Half-life of a failure's effect in mission control.
-    pub penalty_half_life: SimDuration,
-    /// Paths whose estimated probability is lower are not taken (lnd: 0.01).
-    pub min_probability: f64,
-    pub max_hops: u8,
-    /// Largest total CLTV of a route, in blocks (lnd: 2016).
-    pub max_cltv: u32,
-    /// CLTV the receiver asks for (lnd: 40 blocks as `final_cltv_delta`).
-    pub final_cltv: u32,
-    /// Entries of mission control kept per sender (the oldest is forgotten first).
-    pub memory: usize,
-    /// Order the search with the A* hop bound (see [`Router::find_route`]). Off: plain
-    /// Dijkstra on lnd's cost. Both settle on the same labels' costs; A* touches far fewer
-    /// nodes.
-    pub astar: bool,
-}
-
-impl Default for RouterParams {
-    fn default() -> Self {
-        RouterParams {
-            risk_factor_billionths: 15,
-            attempt_cost: Msat::from_sat(100),
-            attempt_cost_ppm: 1000,
-            apriori: 0.6,
-            penalty_half_life: SimDuration::from_secs(3600),
-            min_probability: 0.01,
-            max_hops: 20,
-            max_cltv: 2016,
-            final_cltv: 40,
-            memory: 64,
-            astar: true,
-        }
-    }
-}
-
-/// One hop of a route: the channel, its direction and the amount it carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hop {
-    pub chan: ChannelId,
-    /// Side of the node that sends over this hop.
-    pub dir: u8,
-    /// Amount carried over this hop (the payment plus the fees of every later hop).
-    pub amount: Msat,
-}
-
-/// What a route search is asked.
-#[derive(Debug, Clone, Copy)]
-pub struct RouteRequest<'a> {
-    pub source: NodeId,
-    pub target: NodeId,
-    /// Amount the target must receive.
-    pub amount: Msat,
-    /// Force the first hop (circular rebalancing: out through this channel of `source`).
-    pub first_hop: Option<ChannelId>,
-    /// Force the last hop (circular rebalancing: back in through this channel of `target`).
-    pub last_hop: Option<ChannelId>,
-    /// Directed edges (channel, dir) this payment already saw fail.
-    pub exclude: &'a [(ChannelId, u8)],
-    /// Routes whose fees exceed this are refused.
-    pub max_fee: Option<Msat>,
-    /// Nodes the route must avoid (besides the exclusions).
-    pub avoid: Option<NodeId>,
-}
-
-/// A failure remembered by a sender's mission control.
-#[derive(Debug, Clone, Copy)]
-pub struct McEntry {
-    pub chan: u32,
-    pub dir: u8,
-    pub time: SimTime,
-    /// The amount that failed: amounts at least this large are penalised.
-    pub amount: Msat,
-}
-
-/// Per-sender memory of recent failures. Sparse: only senders that saw failures hold
-/// entries, at most `memory` each.
-#[derive(Debug, Clone, Default)]
-pub struct MissionControl {
-    per_node: Vec<Vec<McEntry>>,
-}
-
-impl MissionControl {
-    pub fn new(nodes: usize) -> Self {
-        MissionControl {
-            per_node: vec![Vec::new(); nodes],
-        }
-    }
-    /// Records that `(chan, dir)` failed to carry `amount` at `time`, seen by `sender`.
-    pub fn record_failure(&mut self, sender: NodeId, e: McEntry, memory: usize) {
-        let v = &mut self.per_node[sender.idx()];
-        if let Some(old) = v.iter_mut().find(|o| o.chan == e.chan && o.dir == e.dir) {
-            *old = e;
-            return;
-        }
-        if v.len() >= memory.max(1) {
-            v.remove(0);
-        }
-        v.push(e);
-    }
-    pub fn entries(&self, sender: NodeId) -> &[McEntry] {
-        &self.per_node[sender.idx()]
-    }
-    pub fn grow(&mut self, nodes: usize) {
-        self.per_node.resize(nodes, Vec::new());
-    }
-}
-
-/// Why no route was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NoRoute {
-    /// No path with enough capacity (or local balance) exists.
-    NoPath,
-    /// Paths exist but all cost more than the fee limit.
-    FeeLimit,
-}
 
 const UNREACHED: u64 = u64::MAX;
 const NO_INFO: f32 = -1.0;
@@ -266,7 +140,7 @@ impl Router {
         out: &mut Vec<Hop>,
     ) -> Result<Msat, NoRoute> {
         out.clear();
-        self.ensure_size(net.node_count(), net.channels.len());
+        self.ensure_size(net.node_count(), net.channel_count());
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamp.iter_mut().for_each(|s| *s = 0);
@@ -277,7 +151,7 @@ impl Router {
         // Mission control and exclusions → per-edge probabilities (reset at the end).
         let half_life = p.penalty_half_life.micros().max(1) as f64;
         for e in mc {
-            if e.chan as usize >= net.channels.len() || req.amount < e.amount {
+            if e.chan as usize >= net.channel_count() || req.amount < e.amount {
                 continue;
             }
             let idx = net.slot(ChannelId(e.chan), e.dir);
@@ -287,7 +161,7 @@ impl Router {
             self.touched.push(idx);
         }
         for &(c, d) in req.exclude {
-            if c.idx() < net.channels.len() {
+            if c.idx() < net.channel_count() {
                 let idx = net.slot(c, d);
                 self.edge_prob[idx] = 0.0;
                 self.touched.push(idx);
@@ -310,7 +184,7 @@ impl Router {
             Some(c) => {
                 let ch = net.chan(c);
                 let d = ch.side_of(src).ok_or(NoRoute::NoPath)?;
-                let b = ch.nodes[1 - d];
+                let b = ch.node(1 - d);
                 out.push(Hop {
                     chan: c,
                     dir: d as u8,
@@ -324,14 +198,14 @@ impl Router {
             Some(c) => {
                 let ch = net.chan(c);
                 let d = ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
-                ch.nodes[1 - d]
+                ch.node(1 - d)
             }
             None => req.target,
         };
         while v != end {
             let (c, d) = self.next[v.idx()];
-            let ch = &net.channels[c as usize];
-            let to = ch.nodes[1 - d as usize];
+            let ch = &net.channels()[c as usize];
+            let to = ch.node(1 - d as usize);
             out.push(Hop {
                 chan: ChannelId(c),
                 dir: d,
@@ -370,7 +244,7 @@ impl Router {
             Some(c) => {
                 let ch = net.chan(c);
                 let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
-                (ch.nodes[1 - d], false)
+                (ch.node(1 - d), false)
             }
         };
         let (start, start_amt, start_cltv, start_weight, start_hops) = match req.last_hop {
@@ -380,18 +254,18 @@ impl Router {
                 let ch = net.chan(c);
                 let dt = ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
                 let dc = 1 - dt;
-                let pol = &ch.policy[dc];
-                let cap = pol.max_htlc.0.min(ch.capacity.0);
+                let pol = &ch.policy(dc);
+                let cap = pol.max_htlc.0.min(ch.capacity().0);
                 if req.amount.0 > cap || req.amount < pol.min_htlc {
                     return Err(NoRoute::NoPath);
                 }
-                if stop_is_sender && ch.nodes[dc] == stop {
+                if stop_is_sender && ch.node(dc) == stop {
                     // The sender itself offers the forced last hop: it knows its balance
                     // and charges itself no fee.
                     if ch.check_offer(dc, req.amount).is_err() {
                         return Err(NoRoute::NoPath);
                     }
-                    (ch.nodes[dc], req.amount.0, p.final_cltv, 0, 1u8)
+                    (ch.node(dc), req.amount.0, p.final_cltv, 0, 1u8)
                 } else {
                     let fee = pol.fee(req.amount).0;
                     let cltv = p.final_cltv + pol.cltv_delta as u32;
@@ -400,7 +274,7 @@ impl Router {
                         pol.cltv_delta as u32,
                         p.risk_factor_billionths,
                     );
-                    (ch.nodes[dc], req.amount.0 + fee, cltv, fee + risk, 1u8)
+                    (ch.node(dc), req.amount.0 + fee, cltv, fee + risk, 1u8)
                 }
             }
         };
@@ -486,7 +360,7 @@ impl Router {
                 // The edge's success probability.
                 let ep = self.edge_prob[base + i];
                 let inv_prob = if u_is_sender {
-                    let ch = &net.channels[e.chan as usize];
+                    let ch = &net.channels()[e.chan as usize];
                     if ep == 0.0 || ch.check_offer(e.dir as usize, Msat(amt_v)).is_err() {
                         continue;
                     }
@@ -559,7 +433,7 @@ impl Router {
             // The source pays stop_amt over its own first hop, with no fee of its own.
             let ch = net.chan(c);
             let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
-            if ch.check_offer(d, Msat(stop_amt)).is_err() || stop_amt > ch.capacity.0 {
+            if ch.check_offer(d, Msat(stop_amt)).is_err() || stop_amt > ch.capacity().0 {
                 return Err(NoRoute::NoPath);
             }
         }
@@ -591,10 +465,10 @@ impl Router {
             }
             for c in net.channels_of(v) {
                 let ch = net.chan(c);
-                let w = if ch.nodes[0] == v {
-                    ch.nodes[1]
+                let w = if ch.node(0) == v {
+                    ch.node(1)
                 } else {
-                    ch.nodes[0]
+                    ch.node(0)
                 };
                 if self.hstamp[w.idx()] != self.epoch {
                     self.hstamp[w.idx()] = self.epoch;
@@ -708,13 +582,13 @@ mod tests {
             if rb.is_ok() {
                 // Well formed: consecutive hops connect, the last delivers the amount, and
                 // each earlier hop carries the next one plus its forwarder's fee.
-                prop_assert_eq!(net.chan(b[0].chan).nodes[b[0].dir as usize], req.source);
+                prop_assert_eq!(net.chan(b[0].chan).node(b[0].dir as usize), req.source);
                 prop_assert_eq!(b.last().map(|h| h.amount), Some(req.amount));
                 for w in b.windows(2) {
                     let (h, nx) = (w[0], w[1]);
-                    let mid = net.chan(h.chan).nodes[1 - h.dir as usize];
-                    prop_assert_eq!(net.chan(nx.chan).nodes[nx.dir as usize], mid);
-                    let fee = net.chan(nx.chan).policy[nx.dir as usize].fee(nx.amount);
+                    let mid = net.chan(h.chan).node(1 - h.dir as usize);
+                    prop_assert_eq!(net.chan(nx.chan).node(nx.dir as usize), mid);
+                    let fee = net.chan(nx.chan).policy(nx.dir as usize).fee(nx.amount);
                     prop_assert_eq!(h.amount, nx.amount + fee);
                 }
             }

@@ -1,10 +1,15 @@
-//! Per-run mutable channel state and the compact adjacency used by route search.
+//! The network layer: per-run mutable channel state and the compact adjacency used by
+//! route search.
 //!
-//! [`Network`] is built from an immutable [`Topology`] at the start of a run. All balance
-//! changes go through its methods (`lock`, `settle`, `fail`, `deposit`, `withdraw`), which
-//! keep the **conservation invariant** of every channel:
+//! [`Network`] is built from an immutable [`Topology`] at the start of a run. Its fields and
+//! those of [`ChannelState`] are private: every balance change goes through `Network`'s
+//! methods (`lock`, `settle`, `fail`, `deposit`, `withdraw`), which keep the **conservation
+//! invariant** of every channel:
 //! `balance[0] + balance[1] + inflight[0] + inflight[1] == capacity`.
-//! It does no I/O and knows nothing of payments.
+//!
+//! It does no I/O and knows nothing of payments, strategies or the security model; those
+//! layers read it (routing, strategies through their `View`, security, metrics) and only
+//! the engine mutates it.
 
 use crate::topology::{ChannelId, ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::units::Msat;
@@ -23,19 +28,19 @@ pub enum ChannelStatus {
 /// The live state of one channel in a run.
 #[derive(Debug, Clone)]
 pub struct ChannelState {
-    pub nodes: [NodeId; 2],
-    pub capacity: Msat,
+    nodes: [NodeId; 2],
+    capacity: Msat,
     /// Settled balance of each side, not counting HTLCs it has in flight.
-    pub balance: [Msat; 2],
+    balance: [Msat; 2],
     /// Sum of HTLCs in flight offered by each side.
-    pub inflight: [Msat; 2],
+    inflight: [Msat; 2],
     /// Number of HTLCs in flight offered by each side.
-    pub htlcs: [u16; 2],
-    pub reserve: [Msat; 2],
-    pub policy: [FeePolicy; 2],
-    pub status: ChannelStatus,
+    htlcs: [u16; 2],
+    reserve: [Msat; 2],
+    policy: [FeePolicy; 2],
+    status: ChannelStatus,
     /// State number: incremented by every committed update (lock, settle, fail, splice).
-    pub version: u64,
+    version: u64,
 }
 
 impl ChannelState {
@@ -51,6 +56,69 @@ impl ChannelState {
             status: ChannelStatus::Open,
             version: 0,
         }
+    }
+
+    /// The two endpoints: side `d` is `nodes()[d]`.
+    #[inline]
+    pub fn nodes(&self) -> [NodeId; 2] {
+        self.nodes
+    }
+    /// The node at side `d`.
+    #[inline]
+    pub fn node(&self, d: usize) -> NodeId {
+        self.nodes[d]
+    }
+    #[inline]
+    pub fn capacity(&self) -> Msat {
+        self.capacity
+    }
+    /// Settled balance of side `d`, not counting HTLCs it has in flight.
+    #[inline]
+    pub fn balance(&self, d: usize) -> Msat {
+        self.balance[d]
+    }
+    /// Settled balances of both sides.
+    #[inline]
+    pub fn balances(&self) -> [Msat; 2] {
+        self.balance
+    }
+    /// In-flight sums of both sides.
+    #[inline]
+    pub fn inflights(&self) -> [Msat; 2] {
+        self.inflight
+    }
+    /// Sum of the HTLCs side `d` has offered and that are still in flight.
+    #[inline]
+    pub fn inflight(&self, d: usize) -> Msat {
+        self.inflight[d]
+    }
+    /// Number of HTLCs in flight offered by side `d`.
+    #[inline]
+    pub fn htlcs(&self, d: usize) -> u16 {
+        self.htlcs[d]
+    }
+    /// Balance plus own in-flight HTLCs of side `d`: what it holds until they resolve.
+    #[inline]
+    pub fn local(&self, d: usize) -> Msat {
+        self.balance[d] + self.inflight[d]
+    }
+    #[inline]
+    pub fn reserve(&self, d: usize) -> Msat {
+        self.reserve[d]
+    }
+    /// The forwarding policy side `d` applies to HTLCs it sends out over this channel.
+    #[inline]
+    pub fn policy(&self, d: usize) -> &FeePolicy {
+        &self.policy[d]
+    }
+    #[inline]
+    pub fn status(&self) -> ChannelStatus {
+        self.status
+    }
+    /// State number: incremented by every committed update.
+    #[inline]
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// What side `d` can offer in a new HTLC right now (above its reserve).
@@ -153,7 +221,7 @@ pub struct InEdge {
 /// The mutable network of one run.
 #[derive(Debug, Clone)]
 pub struct Network {
-    pub channels: Vec<ChannelState>,
+    channels: Vec<ChannelState>,
     node_count: usize,
     /// CSR adjacency of incoming edges: node v's are `in_edges[in_start[v]..in_start[v+1]]`.
     in_start: Vec<u32>,
@@ -186,6 +254,23 @@ impl Network {
 
     pub fn node_count(&self) -> usize {
         self.node_count
+    }
+
+    /// Number of channels (open, closing or closed).
+    #[inline]
+    pub fn channel_count(&self) -> usize {
+        self.channels.len()
+    }
+
+    /// Every channel's state, indexed by [`ChannelId`].
+    #[inline]
+    pub fn channels(&self) -> &[ChannelState] {
+        &self.channels
+    }
+
+    /// The channel states, for inspection after a run.
+    pub fn into_channels(self) -> Vec<ChannelState> {
+        self.channels
     }
 
     /// Rebuilds the CSR adjacency (after an open, close or splice). O(N + M).
