@@ -7,8 +7,9 @@
 //! and their outputs are assembled in plan order, so results are byte-identical whatever the
 //! number of threads.
 
-use crate::engine::{Engine, InvariantViolation, RunResult};
+use crate::engine::{Engine, InvariantViolation};
 use crate::metrics::Recorder;
+use crate::metrics::RunResult;
 use crate::rng;
 use crate::scenario::Scenario;
 use crate::workload::Workload;

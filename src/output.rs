@@ -10,8 +10,8 @@
 //! Everything is written under a temporary name and renamed when complete: a run folder is
 //! either complete or absent, and an aggregate file is either the new one or the old one.
 
-use crate::engine::RunResult;
 use crate::experiment::RunPlan;
+use crate::metrics::RunResult;
 use crate::metrics::{PaymentRecord, Recorder, WindowSample};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};

@@ -6,8 +6,12 @@
 //! (`submit_tx`, `Network::set_status`), and count a resolved dispute's payouts as
 //! withdrawn, so `Σ capacity = initial + topped up − withdrawn` keeps holding.
 
-use super::*;
+use super::{Engine, EngineParams};
+use crate::chain::TxKind;
+use crate::network::{ChannelStatus, Network};
 use crate::security::{SecAction, SecurityState};
+use crate::topology::{ChannelId, NodeId};
+use crate::units::SimTime;
 
 impl<'t> Engine<'t> {
     /// Builds the security state if the run has `[security]`.
@@ -23,21 +27,13 @@ impl<'t> Engine<'t> {
 
     /// Whether a dispute is still open.
     pub(super) fn sec_pending(&self) -> bool {
-        self.sec.as_ref().is_some_and(|s| s.pending())
-    }
-
-    /// Channel `c` committed an update (its version was incremented): co-sign it.
-    #[inline]
-    pub(super) fn committed(&mut self, c: ChannelId) {
-        if let Some(s) = self.sec.as_deref_mut() {
-            s.on_update(&self.net, c);
-        }
+        self.ledger.sec().is_some_and(|s| s.pending())
     }
 
     /// An HTLC was refused because its channel is not open: count it if a dispute closed it.
     #[inline]
     pub(super) fn sec_refused_closed(&mut self, c: ChannelId) {
-        if let Some(s) = self.sec.as_deref_mut() {
+        if let (_, Some(s)) = self.ledger.sec_parts() {
             if s.in_dispute(c) {
                 s.totals.payments_disrupted += 1;
             }
@@ -51,37 +47,37 @@ impl<'t> Engine<'t> {
         node: NodeId,
         out_chan: Option<ChannelId>,
     ) {
-        let Some(s) = self.sec.as_deref_mut() else {
+        let (net, Some(s)) = self.ledger.sec_parts() else {
             return;
         };
         let mut out = std::mem::take(&mut self.sec_actions);
-        s.after_rebalance(&self.net, now, node, out_chan, &mut out);
+        s.after_rebalance(net, now, node, out_chan, &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
     }
 
     /// After a block's transactions were applied: answers, deadlines, payouts, cheats.
     pub(super) fn sec_block(&mut self, now: SimTime) {
-        let Some(s) = self.sec.as_deref_mut() else {
+        let (net, Some(s)) = self.ledger.sec_parts() else {
             return;
         };
         let mut out = std::mem::take(&mut self.sec_actions);
         // Once the workload is over the run only drains: open disputes resolve, no new
         // cheats start (a rejected forgery reopens its channel, so cheats could go on forever).
         let draining = self.arrivals_done && self.pending_workload == 0;
-        s.on_block(&self.net, now, self.chain.height, draining, &mut out);
+        s.on_block(net, now, self.chain.height, draining, &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
     }
 
     /// A dispute transaction confirmed.
     pub(super) fn sec_tx(&mut self, now: SimTime, dispute: usize, included: Option<u64>) {
-        let Some(s) = self.sec.as_deref_mut() else {
+        let (net, Some(s)) = self.ledger.sec_parts() else {
             return;
         };
         let mut out = std::mem::take(&mut self.sec_actions);
         let h = self.chain.height;
-        s.on_tx(&self.net, now, dispute, h, included.unwrap_or(h), &mut out);
+        s.on_tx(net, now, dispute, h, included.unwrap_or(h), &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
     }
@@ -95,17 +91,17 @@ impl<'t> Engine<'t> {
                     dispute,
                 } => {
                     // A force-close with a (stale) state: no new HTLCs from now on.
-                    self.net.set_status(chan, ChannelStatus::Closing);
+                    self.ledger.set_status(chan, ChannelStatus::Closing);
                     self.submit_dispute(now, node, dispute);
                 }
                 SecAction::Answer { node, dispute } => self.submit_dispute(now, node, dispute),
-                SecAction::Reopen { chan } => self.net.set_status(chan, ChannelStatus::Open),
+                SecAction::Reopen { chan } => self.ledger.set_status(chan, ChannelStatus::Open),
                 SecAction::Close { chan } => {
                     // The payouts (summing to the capacity) leave the network.
-                    let cap = self.net.chan(chan).capacity();
-                    self.net.set_status(chan, ChannelStatus::Closed);
-                    self.totals.withdrawn += cap;
-                    self.totals.channels_closed += 1;
+                    let cap = self.ledger.net().chan(chan).capacity();
+                    self.ledger.set_status(chan, ChannelStatus::Closed);
+                    self.acct.totals.withdrawn += cap;
+                    self.acct.totals.channels_closed += 1;
                 }
             }
         }
@@ -113,7 +109,7 @@ impl<'t> Engine<'t> {
 
     fn submit_dispute(&mut self, now: SimTime, node: NodeId, dispute: usize) {
         let fee = self.chain.fee_for(self.p.tx_sizes.dispute, now);
-        if let Some(s) = self.sec.as_deref_mut() {
+        if let (_, Some(s)) = self.ledger.sec_parts() {
             s.count_tx(fee);
         }
         self.submit_tx(now, node, TxKind::Dispute { dispute }, fee, 0);

@@ -1,9 +1,10 @@
 //! Hand-computed engine scenarios.
 
 use super::*;
-use crate::metrics::MemRecorder;
+use crate::metrics::{FailureReason, MemRecorder};
 use crate::strategy::NoStrategy;
 use crate::topology::{ChannelSpec, FeePolicy, Topology};
+use crate::units::Msat;
 use crate::workload::{Arrival, Workload, WorkloadConfig};
 
 pub(crate) fn policy(base_msat: u64, ppm: u32) -> FeePolicy {

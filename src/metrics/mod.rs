@@ -4,6 +4,10 @@
 //! to output. Aggregation that needs no I/O (success ratios, percentiles, imbalance) lives
 //! here so that every front end (CLI, experiments, tests) computes it the same way.
 
+pub mod results;
+
+pub use results::{RunResult, Totals};
+
 use crate::network::{ChannelStatus, Network};
 use crate::topology::NodeId;
 use crate::units::{Msat, SimTime};
@@ -66,6 +70,81 @@ impl FailureReason {
         "fee_limit",
         "channel_closed",
     ];
+}
+
+/// Why the engine refused a strategy's action (counted per reason in the results).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejection {
+    /// The action names a channel that does not exist.
+    UnknownChannel,
+    /// The acting node is not an endpoint of the channel.
+    NotOwnChannel,
+    /// The channel is closing or closed.
+    ChannelNotOpen,
+    /// A zero amount.
+    ZeroAmount,
+    /// Out over and back in over the same channel (or a hold refilled from itself).
+    SameChannel,
+    /// A rebalance cycle shorter than 2 hops.
+    CycleTooShort,
+    /// A just-in-time hold that does not exist.
+    UnknownHold,
+    /// A just-in-time hold another action already took.
+    HoldTaken,
+    /// A splice-out larger than what the node can spend on the channel.
+    InsufficientBalance,
+    /// A swap with no swap provider in the scenario.
+    NoSwapProvider,
+    /// A swap by the swap provider itself.
+    SwapWithProvider,
+    /// A channel open naming a node that does not exist.
+    UnknownNode,
+    /// A channel open from a node to itself.
+    ChannelToSelf,
+}
+
+impl Rejection {
+    /// Every reason, in [`Rejection::index`] order.
+    pub const ALL: [Rejection; 13] = [
+        Rejection::UnknownChannel,
+        Rejection::NotOwnChannel,
+        Rejection::ChannelNotOpen,
+        Rejection::ZeroAmount,
+        Rejection::SameChannel,
+        Rejection::CycleTooShort,
+        Rejection::UnknownHold,
+        Rejection::HoldTaken,
+        Rejection::InsufficientBalance,
+        Rejection::NoSwapProvider,
+        Rejection::SwapWithProvider,
+        Rejection::UnknownNode,
+        Rejection::ChannelToSelf,
+    ];
+    pub const COUNT: usize = Self::ALL.len();
+
+    /// Stable short name used in CSV columns (`rejected_<name>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Rejection::UnknownChannel => "unknown_channel",
+            Rejection::NotOwnChannel => "not_own_channel",
+            Rejection::ChannelNotOpen => "channel_not_open",
+            Rejection::ZeroAmount => "zero_amount",
+            Rejection::SameChannel => "same_channel",
+            Rejection::CycleTooShort => "cycle_too_short",
+            Rejection::UnknownHold => "unknown_hold",
+            Rejection::HoldTaken => "hold_taken",
+            Rejection::InsufficientBalance => "insufficient_balance",
+            Rejection::NoSwapProvider => "no_swap_provider",
+            Rejection::SwapWithProvider => "swap_with_provider",
+            Rejection::UnknownNode => "unknown_node",
+            Rejection::ChannelToSelf => "channel_to_self",
+        }
+    }
+
+    /// Position in [`Rejection::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// What a record is about.

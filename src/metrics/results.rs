@@ -1,0 +1,133 @@
+//! What a run returns: its counters ([`Totals`]), its summary ([`RunResult`]) and the
+//! metric columns of `summary.csv` / `stats.csv` ([`RunResult::metrics`]).
+//!
+//! Defined here, below the engine, so that output and reports read results without
+//! depending on the engine.
+
+use super::{Imbalance, Rejection};
+use crate::security::SecurityTotals;
+use crate::units::{Msat, SimTime};
+
+/// Counters of one run (see [`RunResult`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    pub payments: u64,
+    pub succeeded: u64,
+    pub volume: Msat,
+    pub volume_succeeded: Msat,
+    pub fees_paid: Msat,
+    pub failures: [u64; 6],
+    pub infeasible_failures: u64,
+    pub attempts: u64,
+    pub rebalances: u64,
+    pub rebalances_succeeded: u64,
+    pub rebalanced_amount: Msat,
+    pub rebalance_fees: Msat,
+    pub jit_holds: u64,
+    pub jit_forwarded: u64,
+    pub swaps: u64,
+    pub swap_fees: Msat,
+    pub splices: u64,
+    pub onchain_txs: u64,
+    pub onchain_fees: Msat,
+    pub topped_up: Msat,
+    pub withdrawn: Msat,
+    pub channels_opened: u64,
+    pub channels_closed: u64,
+    /// Strategy actions the engine refused, per [`Rejection`] reason.
+    pub rejections: [u64; Rejection::COUNT],
+}
+
+/// What a run returns besides what it streamed to the recorder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    pub totals: Totals,
+    pub end_time: SimTime,
+    pub events: u64,
+    /// Payment latency percentiles (successful workload payments), ms: p50, p90, p99.
+    pub latency_ms: [f64; 3],
+    pub final_imbalance: Imbalance,
+    pub initial_imbalance: Imbalance,
+    /// Routing revenue per node, net of its rebalancing fees, swap fees and on-chain fees.
+    pub node_net_revenue: Vec<i64>,
+    /// Routing fee revenue per node.
+    pub node_revenue: Vec<Msat>,
+    /// Security-model counters (runs with `[security]` only).
+    pub security: Option<SecurityTotals>,
+}
+
+impl RunResult {
+    /// The headline metrics of a run as (name, value) in a fixed order: the columns of
+    /// `summary.csv` and the rows of `stats.csv`. Money in satoshi (fractional), times in
+    /// seconds or milliseconds as named.
+    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
+        let t = &self.totals;
+        let sat = |m: Msat| m.0 as f64 / 1000.0;
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
+        let end_s = self.end_time.secs_f64();
+        let cost = t.rebalance_fees + t.swap_fees + t.onchain_fees;
+        let mut m = vec![
+            ("payments", t.payments as f64),
+            ("succeeded", t.succeeded as f64),
+            ("success_ratio", ratio(t.succeeded, t.payments)),
+            (
+                "volume_success_ratio",
+                ratio(t.volume_succeeded.0, t.volume.0),
+            ),
+            ("volume_sat", sat(t.volume)),
+            ("fees_paid_sat", sat(t.fees_paid)),
+            (
+                "fee_ppm",
+                ratio(t.fees_paid.0 * 1_000_000, t.volume_succeeded.0),
+            ),
+            ("fail_no_route", t.failures[0] as f64),
+            ("fail_no_balance", t.failures[1] as f64),
+            ("fail_offline_node", t.failures[2] as f64),
+            ("fail_timeout", t.failures[3] as f64),
+            ("fail_infeasible", t.infeasible_failures as f64),
+            ("attempts_per_payment", ratio(t.attempts, t.payments)),
+            ("latency_p50_ms", self.latency_ms[0]),
+            ("latency_p90_ms", self.latency_ms[1]),
+            ("latency_p99_ms", self.latency_ms[2]),
+            (
+                "throughput_per_s",
+                if end_s > 0.0 {
+                    t.succeeded as f64 / end_s
+                } else {
+                    f64::NAN
+                },
+            ),
+            (
+                "depleted_share_start",
+                self.initial_imbalance.depleted_share,
+            ),
+            ("depleted_share_end", self.final_imbalance.depleted_share),
+            ("mean_abs_skew_end", self.final_imbalance.mean_abs_skew),
+            ("node_gini_start", self.initial_imbalance.node_gini),
+            ("node_gini_end", self.final_imbalance.node_gini),
+            ("rebalances", t.rebalances as f64),
+            ("rebalances_succeeded", t.rebalances_succeeded as f64),
+            ("rebalanced_sat", sat(t.rebalanced_amount)),
+            ("rebalance_fees_sat", sat(t.rebalance_fees)),
+            ("jit_holds", t.jit_holds as f64),
+            ("jit_forwarded", t.jit_forwarded as f64),
+            ("swaps", t.swaps as f64),
+            ("swap_fees_sat", sat(t.swap_fees)),
+            ("splices", t.splices as f64),
+            ("onchain_txs", t.onchain_txs as f64),
+            ("onchain_fees_sat", sat(t.onchain_fees)),
+            ("total_cost_sat", sat(cost)),
+            ("topped_up_sat", sat(t.topped_up)),
+            ("withdrawn_sat", sat(t.withdrawn)),
+            ("channels_opened", t.channels_opened as f64),
+            ("channels_closed", t.channels_closed as f64),
+            ("rejected_actions", t.rejections.iter().sum::<u64>() as f64),
+            ("events", self.events as f64),
+            ("end_time_s", end_s),
+        ];
+        if let Some(sec) = &self.security {
+            m.extend(sec.metrics());
+        }
+        m
+    }
+}
