@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use pcnsim::engine::{Engine, EngineParams};
 use pcnsim::metrics::NullRecorder;
 use pcnsim::security::config::{SecurityConfig, SignatureMode};
-use pcnsim::strategy::NoStrategy;
+use pcnsim::strategy::{NoStrategy, StrategyBox};
 use pcnsim::topology::{ChannelSpec, FeePolicy, NodeId, Topology};
 use pcnsim::units::{Msat, SimTime};
 use pcnsim::workload::{Arrival, Workload, WorkloadConfig};
@@ -70,7 +70,7 @@ fn run(t: &Topology, tr: &[Arrival], sec: Option<SecurityConfig>) -> u64 {
         t,
         p,
         w,
-        Box::new(NoStrategy),
+        StrategyBox::local(NoStrategy),
         vec![],
         vec![(SimTime::ZERO, 1000)],
         7,

@@ -10,7 +10,7 @@ use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
 use crate::error::{FieldError, InputError};
 use crate::rng::{self, SimRng};
 use crate::routing::RouterParams;
-use crate::strategy::config::StrategySpec;
+use crate::strategy::StrategySpec;
 use crate::topology::{self, NodeId, Topology, TopologyConfig};
 use crate::units::{Msat, SimDuration, SimTime};
 use crate::workload::{self, Arrival, WorkloadConfig};
@@ -395,7 +395,7 @@ pub fn resolve_with(
             "expected a share between 0 and 1",
         )));
     }
-    let strategies = crate::strategy::config::parse_all(&raw.strategy).map_err(fe)?;
+    let strategies = crate::strategy::registry::parse_all(&raw.strategy).map_err(fe)?;
 
     // Topology: its own stream, so every run shares it.
     let topology = match topology {

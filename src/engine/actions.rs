@@ -35,15 +35,15 @@ impl<'t> Engine<'t> {
         actions.clear();
         {
             let now = self.q.now();
-            let view = View {
+            let view = View::new(
+                self.ledger.net(),
                 now,
-                net: self.ledger.net(),
-                height: self.chain.height,
-                feerate_sat_vb: self.chain.feerate_msat_vb(now) as f64 / 1000.0,
-                participates: &self.participates,
-            };
+                self.chain.height,
+                self.chain.feerate_msat_vb(now) as f64 / 1000.0,
+                &self.participates,
+            );
             self.strategy
-                .observe(&view, &obs, &mut self.rngs.strategy, &mut actions);
+                .observe(view, &obs, &mut self.rngs.strategy, &mut actions);
         }
         let now = self.q.now();
         for a in actions.drain(..) {

@@ -41,7 +41,7 @@ use crate::metrics::{imbalance, percentile_sorted, Recorder, RunResult};
 use crate::network::{self, Network};
 use crate::rng::{self, SimRng};
 use crate::routing::{Hop, MissionControl, Router};
-use crate::strategy::{Action, Observation, Strategy};
+use crate::strategy::{Action, Observation, StrategyBox};
 use crate::topology::{ChannelSpec, NodeId, Topology};
 use crate::units::{SimDuration, SimTime};
 use crate::workload::Workload;
@@ -90,7 +90,7 @@ pub struct Engine<'t> {
     mc: MissionControl,
     chain: Chain,
     workload: Workload,
-    strategy: Box<dyn Strategy + 't>,
+    strategy: StrategyBox<'t>,
     participates: Vec<bool>,
     rngs: Streams,
     book: PaymentBook,
@@ -118,7 +118,7 @@ impl<'t> Engine<'t> {
         topo: &'t Topology,
         p: EngineParams,
         workload: Workload,
-        strategy: Box<dyn Strategy + 't>,
+        strategy: StrategyBox<'t>,
         participates: Vec<bool>,
         feerates: Vec<(SimTime, u64)>,
         seed: u64,

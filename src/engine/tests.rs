@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::metrics::{FailureReason, MemRecorder};
-use crate::strategy::NoStrategy;
+use crate::strategy::{NoStrategy, StrategyBox};
 use crate::topology::{ChannelSpec, FeePolicy, Topology};
 use crate::units::Msat;
 use crate::workload::{Arrival, Workload, WorkloadConfig};
@@ -67,7 +67,7 @@ fn run(t: &Topology, trace: Vec<Arrival>) -> (RunResult, MemRecorder, Vec<networ
         t,
         fixed_latency(),
         w,
-        Box::new(NoStrategy),
+        StrategyBox::local(NoStrategy),
         vec![],
         vec![(SimTime::ZERO, 1000)],
         7,
@@ -209,7 +209,7 @@ mod properties {
             let total = t.total_capacity();
             let p = EngineParams { offline_probability: offline, ..EngineParams::default() };
             let w = trace_workload(&t, trace);
-            let e = Engine::new(&t, p, w, Box::new(NoStrategy), vec![], vec![(SimTime::ZERO, 1000)], seed);
+            let e = Engine::new(&t, p, w, StrategyBox::local(NoStrategy), vec![], vec![(SimTime::ZERO, 1000)], seed);
             let mut rec = MemRecorder::default();
             let (r, chans) = e.run_with_network(&mut rec).expect("no invariant violation");
             for c in &chans {

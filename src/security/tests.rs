@@ -6,7 +6,7 @@ use crate::engine::tests::{line, pay, policy, trace_workload};
 use crate::engine::{Engine, EngineParams};
 use crate::metrics::RunResult;
 use crate::metrics::{MemRecorder, PaymentRecord};
-use crate::strategy::NoStrategy;
+use crate::strategy::{NoStrategy, StrategyBox};
 use crate::topology::Topology;
 use crate::workload::Arrival;
 use adjudicator::Rule;
@@ -46,7 +46,7 @@ fn run(
         t,
         p,
         w,
-        Box::new(NoStrategy),
+        StrategyBox::local(NoStrategy),
         vec![],
         vec![(SimTime::ZERO, 1000)],
         seed,
@@ -314,9 +314,6 @@ fn intermittent_victims_are_sometimes_robbed_and_sometimes_not() {
 /// over channel 2 (2→0).
 struct OneRebalance;
 impl crate::strategy::Strategy for OneRebalance {
-    fn name(&self) -> &str {
-        "one"
-    }
     fn observe(
         &mut self,
         _view: &crate::strategy::View<'_>,
@@ -374,7 +371,7 @@ fn cheats_right_after_its_own_rebalance() {
         &t,
         p,
         w,
-        Box::new(OneRebalance),
+        StrategyBox::local(OneRebalance),
         vec![true, false, false],
         vec![(SimTime::ZERO, 1000)],
         9,
@@ -422,7 +419,7 @@ fn force_closes_disrupt_htlcs_in_flight() {
         &t,
         p,
         trace_workload(&t, trace),
-        Box::new(NoStrategy),
+        StrategyBox::local(NoStrategy),
         vec![],
         vec![(SimTime::ZERO, 1000)],
         4,
@@ -552,9 +549,6 @@ fn forged_claims_are_rejected_and_counted_in_both_modes() {
 fn cooperative_close_signs_the_final_state() {
     struct Closer;
     impl crate::strategy::Strategy for Closer {
-        fn name(&self) -> &str {
-            "closer"
-        }
         fn observe(
             &mut self,
             _: &crate::strategy::View<'_>,
@@ -583,10 +577,10 @@ fn cooperative_close_signs_the_final_state() {
             ..EngineParams::default()
         };
         let w = trace_workload(&t, vec![pay(1, 0, 1, 1_000)]);
-        let s: Box<dyn crate::strategy::Strategy> = if close {
-            Box::new(Closer)
+        let s = if close {
+            StrategyBox::local(Closer)
         } else {
-            Box::new(NoStrategy)
+            StrategyBox::local(NoStrategy)
         };
         let e = Engine::new(&t, p, w, s, vec![true; 2], vec![(SimTime::ZERO, 1000)], 1);
         let (r, chans) = e

@@ -39,13 +39,15 @@
 //! ```
 
 use super::common::{self, Local};
-use super::{Action, Observation, Strategy, View};
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::{ChannelId, NodeId, Topology};
 use crate::units::{Msat, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Parameters of `circular` (see the module docs for defaults).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -174,7 +176,7 @@ impl Circular {
     ) {
         let c = &self.cfg;
         let mut buf = std::mem::take(&mut self.buf);
-        common::locals(view.net, node, &mut buf);
+        view.locals(node, &mut buf);
         let want = |l: &Local| (l.capacity as f64 * c.target) as u64;
         let off = |l: &Local| {
             let s = l.share();
@@ -266,11 +268,21 @@ impl Circular {
     }
 }
 
-impl Strategy for Circular {
-    fn name(&self) -> &str {
-        "circular"
-    }
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let c: CircularConfig = registry::params(table, field)?;
+    c.validate(field)?;
+    Ok(Arc::new(move |topo: &Topology, _: &[bool]| {
+        StrategyBox::local(Circular::new(c.clone(), topo))
+    }))
+}
 
+/// Registry entry.
+pub const ENTRY: Entry = Entry {
+    name: "circular",
+    parse,
+};
+
+impl Strategy for Circular {
     fn wants_balance_changes(&self) -> bool {
         true
     }
@@ -295,9 +307,10 @@ impl Strategy for Circular {
             }
             Observation::BalanceChanged { node, chan } => {
                 // O(1) unless the channel left the band.
-                let ch = view.net.chan(chan);
-                let Some(d) = ch.side_of(node) else { return };
-                let s = ch.share(d);
+                let Some(l) = view.own(node, chan) else {
+                    return;
+                };
+                let s = l.share();
                 if (self.cfg.low..=self.cfg.high).contains(&s) || !self.ready(node, view.now) {
                     return;
                 }

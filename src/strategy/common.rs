@@ -1,55 +1,14 @@
-//! Helpers shared by the rebalancing strategies: a node's channels as it sees them,
-//! greedy pairing of channels with surplus and deficit, fee limits, and validation.
+//! Helpers shared by the rebalancing strategies: greedy pairing of channels with surplus
+//! and deficit, fee limits, staggered periodic rounds, and validation.
 //!
 //! Nothing here acts: these are pure functions of the [`View`](super::View).
 
+pub use super::Local;
+use super::{Action, Observation, View};
 use crate::error::FieldError;
-use crate::network::{ChannelStatus, Network};
+use crate::rng::SimRng;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration};
-
-/// One open channel of a node, from that node's side.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Local {
-    pub chan: ChannelId,
-    /// Balance plus own in-flight (what [`share`](crate::network::ChannelState::share) counts).
-    pub local: u64,
-    pub capacity: u64,
-    /// What the node can send over it now.
-    pub spendable: u64,
-    /// What the peer can send to the node over it now.
-    pub inbound: u64,
-}
-
-impl Local {
-    pub fn share(&self) -> f64 {
-        if self.capacity == 0 {
-            0.0
-        } else {
-            self.local as f64 / self.capacity as f64
-        }
-    }
-}
-
-/// Fills `out` with `node`'s open channels, in channel-id order. O(deg).
-pub fn locals(net: &Network, node: NodeId, out: &mut Vec<Local>) {
-    out.clear();
-    for c in net.channels_of(node) {
-        let ch = net.chan(c);
-        if ch.status() != ChannelStatus::Open {
-            continue;
-        }
-        if let Some(d) = ch.side_of(node) {
-            out.push(Local {
-                chan: c,
-                local: ch.balance(d).0 + ch.inflight(d).0,
-                capacity: ch.capacity().0,
-                spendable: ch.spendable(d).0,
-                inbound: ch.spendable(1 - d).0,
-            });
-        }
-    }
-}
 
 /// A planned circular move: out over `out_chan`, in over `in_chan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,20 +180,44 @@ pub fn part(p: &[bool], v: NodeId) -> bool {
     p.get(v.idx()).copied().unwrap_or(false)
 }
 
+/// The periodic-round protocol of `proactive` and `periodic`: at the start every
+/// participating node's timer is staggered over `[0, interval_s)`; each timer re-arms
+/// itself. Returns the node whose round is due now, if `obs` is such a timer and the node
+/// participates.
+pub fn periodic_round(
+    view: &View<'_>,
+    obs: &Observation,
+    rng: &mut SimRng,
+    interval_s: f64,
+    out: &mut Vec<Action>,
+) -> Option<NodeId> {
+    match *obs {
+        Observation::Start => {
+            stagger_timers(view, rng, interval_s, 0, out);
+            None
+        }
+        Observation::Timer { node, .. } => {
+            rearm(view, node, interval_s, 0, out);
+            part(view.participates, node).then_some(node)
+        }
+        _ => None,
+    }
+}
+
 /// Schedules every participating node's first timer at a uniformly random offset in
 /// `[0, interval_s)`, so periodic work is staggered instead of all at once. O(N).
 pub fn stagger_timers(
-    view: &super::View<'_>,
-    rng: &mut crate::rng::SimRng,
+    view: &View<'_>,
+    rng: &mut SimRng,
     interval_s: f64,
     tag: u64,
-    out: &mut Vec<super::Action>,
+    out: &mut Vec<Action>,
 ) {
     use rand::Rng;
     for (v, &p) in view.participates.iter().enumerate() {
         if p {
             let at = view.now + secs(rng.random_range(0.0..interval_s));
-            out.push(super::Action::Timer {
+            out.push(Action::Timer {
                 node: NodeId(v as u32),
                 at,
                 tag,
@@ -244,14 +227,8 @@ pub fn stagger_timers(
 }
 
 /// Re-arms `node`'s periodic timer `interval_s` from now.
-pub fn rearm(
-    view: &super::View<'_>,
-    node: NodeId,
-    interval_s: f64,
-    tag: u64,
-    out: &mut Vec<super::Action>,
-) {
-    out.push(super::Action::Timer {
+pub fn rearm(view: &View<'_>, node: NodeId, interval_s: f64, tag: u64, out: &mut Vec<Action>) {
+    out.push(Action::Timer {
         node,
         at: view.now + secs(interval_s),
         tag,

@@ -24,13 +24,16 @@
 //! ```
 
 use super::common::{self, Local};
-use super::{Action, Observation, Strategy, View};
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::ChannelId;
+use crate::topology::Topology;
 use crate::units::{Msat, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Parameters of `jit` (see the module docs for defaults).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -97,11 +100,18 @@ impl Jit {
     }
 }
 
-impl Strategy for Jit {
-    fn name(&self) -> &str {
-        "jit"
-    }
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let c: JitConfig = registry::params(table, field)?;
+    c.validate(field)?;
+    Ok(Arc::new(move |_: &Topology, _: &[bool]| {
+        StrategyBox::local(Jit::new(c.clone()))
+    }))
+}
 
+/// Registry entry.
+pub const ENTRY: Entry = Entry { name: "jit", parse };
+
+impl Strategy for Jit {
     fn wants_forward_blocked(&self) -> bool {
         true
     }
@@ -143,18 +153,19 @@ impl Strategy for Jit {
         if !common::part(view.participates, node) {
             return;
         }
-        let ch = view.net.chan(chan);
-        let Some(d) = ch.side_of(node) else { return };
-        let shortfall = amount.saturating_sub(ch.spendable(d));
+        let Some(own) = view.own(node, chan) else {
+            return;
+        };
+        let shortfall = amount.saturating_sub(Msat(own.spendable));
         let want = Msat((shortfall.0 as f64 * self.cfg.margin).ceil() as u64)
             .max(common::sat(self.cfg.min_amount_sat))
             .max(shortfall)
             // Can not pull more than the peer holds on the blocked channel.
-            .min(ch.spendable(1 - d));
+            .min(Msat(own.inbound));
         if want < shortfall || shortfall == Msat::ZERO {
             return;
         }
-        common::locals(view.net, node, &mut self.buf);
+        view.locals(node, &mut self.buf);
         let best = self
             .buf
             .iter()

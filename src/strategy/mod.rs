@@ -7,31 +7,167 @@
 //! so funds can only move in one place. A new strategy is one new file in this folder plus
 //! one line in [`registry`].
 
-use crate::network::Network;
+use crate::network::{ChannelStatus, Network};
 use crate::rng::SimRng;
 pub mod circular;
 pub mod common;
-pub mod config;
 pub mod jit;
+pub mod none;
+pub mod participation;
 pub mod periodic;
 pub mod proactive;
+pub mod registry;
 #[cfg(test)]
 mod tests;
 pub mod topup;
 
-use crate::topology::{ChannelId, NodeId};
+use crate::topology::{ChannelId, FeePolicy, NodeId};
 use crate::units::{Msat, SimDuration, SimTime};
+pub use none::NoStrategy;
+pub use participation::Participation;
+pub use registry::StrategySpec;
 
-/// What a strategy may look at.
+/// What a strategy may look at: what its nodes know.
+///
+/// A node knows its own channels exactly (both sides' balances, in-flight HTLCs: the
+/// channel's co-signed state) through [`View::own`] and [`View::locals`]; of every other
+/// channel only what the public graph says (endpoints, capacity, fee policy, whether it is
+/// open) through [`View::public`]. A strategy that needs every balance is a
+/// [`CoordinatedStrategy`] and gets a [`GlobalView`].
 pub struct View<'a> {
     pub now: SimTime,
-    pub net: &'a Network,
     /// Current chain height.
     pub height: u64,
     /// Current on-chain fee rate, sat per vbyte.
     pub feerate_sat_vb: f64,
     /// Whether each node participates in the strategy.
     pub participates: &'a [bool],
+    net: &'a Network,
+}
+
+/// One open channel of a node, from that node's side: what the node knows of it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Local {
+    pub chan: ChannelId,
+    /// The node's side of the channel.
+    pub side: usize,
+    /// Balance plus own in-flight HTLCs, msat.
+    pub local: u64,
+    pub capacity: u64,
+    /// What the node can send over it now (above its reserve), msat.
+    pub spendable: u64,
+    /// What the peer can send to the node over it now, msat.
+    pub inbound: u64,
+}
+
+impl Local {
+    /// Local share: `local / capacity` (0 for an empty channel).
+    pub fn share(&self) -> f64 {
+        if self.capacity == 0 {
+            0.0
+        } else {
+            self.local as f64 / self.capacity as f64
+        }
+    }
+}
+
+/// The public channel graph (gossip): endpoints, capacities, policies, open or not. No
+/// balances.
+#[derive(Clone, Copy)]
+pub struct PublicGraph<'a> {
+    net: &'a Network,
+}
+
+impl<'a> PublicGraph<'a> {
+    pub fn node_count(&self) -> usize {
+        self.net.node_count()
+    }
+    pub fn channel_count(&self) -> usize {
+        self.net.channel_count()
+    }
+    /// Channels of `v` (open or not), in channel-id order.
+    pub fn channels_of(&self, v: NodeId) -> impl Iterator<Item = ChannelId> + 'a {
+        self.net.channels_of(v)
+    }
+    pub fn nodes(&self, c: ChannelId) -> [NodeId; 2] {
+        self.net.chan(c).nodes()
+    }
+    pub fn capacity(&self, c: ChannelId) -> Msat {
+        self.net.chan(c).capacity()
+    }
+    /// The policy side `d` of `c` announces for forwarding out over it.
+    pub fn policy(&self, c: ChannelId, d: usize) -> FeePolicy {
+        *self.net.chan(c).policy(d)
+    }
+    pub fn is_open(&self, c: ChannelId) -> bool {
+        self.net.chan(c).status() == ChannelStatus::Open
+    }
+}
+
+impl<'a> View<'a> {
+    /// The view of the network `net` at time `now` (built by the engine).
+    pub fn new(
+        net: &'a Network,
+        now: SimTime,
+        height: u64,
+        feerate_sat_vb: f64,
+        participates: &'a [bool],
+    ) -> Self {
+        View {
+            now,
+            height,
+            feerate_sat_vb,
+            participates,
+            net,
+        }
+    }
+
+    /// Channel `chan` as `node` sees it, if it is `node`'s own and open.
+    #[inline]
+    pub fn own(&self, node: NodeId, chan: ChannelId) -> Option<Local> {
+        let ch = self.net.channels().get(chan.idx())?;
+        let d = ch.side_of(node)?;
+        (ch.status() == ChannelStatus::Open).then(|| Local {
+            chan,
+            side: d,
+            local: ch.local(d).0,
+            capacity: ch.capacity().0,
+            spendable: ch.spendable(d).0,
+            inbound: ch.spendable(1 - d).0,
+        })
+    }
+
+    /// Fills `out` with `node`'s open channels as it sees them, in channel-id order.
+    /// O(deg).
+    pub fn locals(&self, node: NodeId, out: &mut Vec<Local>) {
+        out.clear();
+        out.extend(self.net.channels_of(node).filter_map(|c| self.own(node, c)));
+    }
+
+    /// The public graph.
+    pub fn public(&self) -> PublicGraph<'a> {
+        PublicGraph { net: self.net }
+    }
+}
+
+/// What a [`CoordinatedStrategy`] sees: everything a [`View`] has, plus every channel's
+/// live state (a central coordinator, e.g. a Revive-style planner).
+pub struct GlobalView<'a> {
+    pub view: View<'a>,
+}
+
+impl<'a> GlobalView<'a> {
+    /// The whole network, every balance included.
+    pub fn network(&self) -> &'a Network {
+        self.view.net
+    }
+}
+
+impl<'a> std::ops::Deref for GlobalView<'a> {
+    type Target = View<'a>;
+    fn deref(&self) -> &View<'a> {
+        &self.view
+    }
 }
 
 /// Something the strategy is told.
@@ -152,10 +288,9 @@ pub enum Action {
     },
 }
 
-/// A rebalancing strategy. Implementations live one per file in this folder.
+/// A rebalancing strategy run by nodes that know what nodes know (see [`View`]).
+/// Implementations live one per file in this folder, registered in [`registry`].
 pub trait Strategy: Send {
-    /// Short stable name (as in scenario files and result tables).
-    fn name(&self) -> &str;
     /// Reacts to `obs`, pushing actions into `out`. Must be cheap for observations that do
     /// not concern it: it is called on the hot path.
     fn observe(
@@ -175,11 +310,64 @@ pub trait Strategy: Send {
     }
 }
 
-/// The baseline: does nothing.
-pub struct NoStrategy;
-impl Strategy for NoStrategy {
-    fn name(&self) -> &str {
-        "none"
+/// A strategy with global knowledge: a coordinator that sees every channel's balance. It
+/// says so in its type, so results of such a strategy are never mistaken for what nodes
+/// acting on their own knowledge could do.
+pub trait CoordinatedStrategy: Send {
+    /// As [`Strategy::observe`], with the whole network visible.
+    fn observe(
+        &mut self,
+        view: &GlobalView<'_>,
+        obs: &Observation,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    );
+    fn wants_balance_changes(&self) -> bool {
+        false
     }
-    fn observe(&mut self, _: &View<'_>, _: &Observation, _: &mut SimRng, _: &mut Vec<Action>) {}
+    fn wants_forward_blocked(&self) -> bool {
+        false
+    }
+}
+
+/// A strategy of either kind, as the engine runs it.
+pub enum StrategyBox<'t> {
+    Local(Box<dyn Strategy + 't>),
+    Coordinated(Box<dyn CoordinatedStrategy + 't>),
+}
+
+impl<'t> StrategyBox<'t> {
+    /// Boxes a strategy that acts on its nodes' own knowledge.
+    pub fn local(s: impl Strategy + 't) -> Self {
+        StrategyBox::Local(Box::new(s))
+    }
+    /// Boxes a coordinated strategy (global knowledge).
+    pub fn coordinated(s: impl CoordinatedStrategy + 't) -> Self {
+        StrategyBox::Coordinated(Box::new(s))
+    }
+    pub fn wants_balance_changes(&self) -> bool {
+        match self {
+            StrategyBox::Local(s) => s.wants_balance_changes(),
+            StrategyBox::Coordinated(s) => s.wants_balance_changes(),
+        }
+    }
+    pub fn wants_forward_blocked(&self) -> bool {
+        match self {
+            StrategyBox::Local(s) => s.wants_forward_blocked(),
+            StrategyBox::Coordinated(s) => s.wants_forward_blocked(),
+        }
+    }
+    /// Tells the strategy about `obs`.
+    pub fn observe(
+        &mut self,
+        view: View<'_>,
+        obs: &Observation,
+        rng: &mut SimRng,
+        out: &mut Vec<Action>,
+    ) {
+        match self {
+            StrategyBox::Local(s) => s.observe(&view, obs, rng, out),
+            StrategyBox::Coordinated(s) => s.observe(&GlobalView { view }, obs, rng, out),
+        }
+    }
 }

@@ -28,12 +28,15 @@
 //! ```
 
 use super::common::{self, Local, Move};
-use super::{Action, Observation, Strategy, View};
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::NodeId;
+use crate::topology::Topology;
 use crate::units::Msat;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// Parameters of `periodic` (see the module docs for defaults).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -99,7 +102,7 @@ impl Periodic {
 
     fn round(&mut self, view: &View<'_>, node: NodeId, out: &mut Vec<Action>) {
         let c = &self.cfg;
-        common::locals(view.net, node, &mut self.buf);
+        view.locals(node, &mut self.buf);
         self.want.clear();
         self.want.extend(
             self.buf
@@ -166,11 +169,21 @@ impl Periodic {
     }
 }
 
-impl Strategy for Periodic {
-    fn name(&self) -> &str {
-        "periodic"
-    }
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let c: PeriodicConfig = registry::params(table, field)?;
+    c.validate(field)?;
+    Ok(Arc::new(move |_: &Topology, _: &[bool]| {
+        StrategyBox::local(Periodic::new(c.clone()))
+    }))
+}
 
+/// Registry entry.
+pub const ENTRY: Entry = Entry {
+    name: "periodic",
+    parse,
+};
+
+impl Strategy for Periodic {
     fn observe(
         &mut self,
         view: &View<'_>,
@@ -178,17 +191,8 @@ impl Strategy for Periodic {
         rng: &mut SimRng,
         out: &mut Vec<Action>,
     ) {
-        match *obs {
-            Observation::Start => {
-                common::stagger_timers(view, rng, self.cfg.interval_s, 0, out);
-            }
-            Observation::Timer { node, .. } => {
-                common::rearm(view, node, self.cfg.interval_s, 0, out);
-                if common::part(view.participates, node) {
-                    self.round(view, node, out);
-                }
-            }
-            _ => {}
+        if let Some(node) = common::periodic_round(view, obs, rng, self.cfg.interval_s, out) {
+            self.round(view, node, out);
         }
     }
 }

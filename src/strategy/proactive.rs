@@ -34,12 +34,15 @@
 //! ```
 
 use super::common::{self, Local};
-use super::{Action, Observation, Strategy, View};
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::NodeId;
+use crate::topology::Topology;
 use crate::units::Msat;
 use serde::Deserialize;
+use std::sync::Arc;
 
 /// Parameters of `proactive` (see the module docs for defaults).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -111,7 +114,7 @@ impl Proactive {
 
     fn round(&mut self, view: &View<'_>, node: NodeId, out: &mut Vec<Action>) {
         let c = &self.cfg;
-        common::locals(view.net, node, &mut self.buf);
+        view.locals(node, &mut self.buf);
         let (sl, sc) = self.buf.iter().fold((0u128, 0u128), |(a, b), l| {
             (a + l.local as u128, b + l.capacity as u128)
         });
@@ -152,11 +155,21 @@ impl Proactive {
     }
 }
 
-impl Strategy for Proactive {
-    fn name(&self) -> &str {
-        "proactive"
-    }
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let c: ProactiveConfig = registry::params(table, field)?;
+    c.validate(field)?;
+    Ok(Arc::new(move |_: &Topology, _: &[bool]| {
+        StrategyBox::local(Proactive::new(c.clone()))
+    }))
+}
 
+/// Registry entry.
+pub const ENTRY: Entry = Entry {
+    name: "proactive",
+    parse,
+};
+
+impl Strategy for Proactive {
     fn observe(
         &mut self,
         view: &View<'_>,
@@ -164,17 +177,8 @@ impl Strategy for Proactive {
         rng: &mut SimRng,
         out: &mut Vec<Action>,
     ) {
-        match *obs {
-            Observation::Start => {
-                common::stagger_timers(view, rng, self.cfg.interval_s, 0, out);
-            }
-            Observation::Timer { node, .. } => {
-                common::rearm(view, node, self.cfg.interval_s, 0, out);
-                if common::part(view.participates, node) {
-                    self.round(view, node, out);
-                }
-            }
-            _ => {}
+        if let Some(node) = common::periodic_round(view, obs, rng, self.cfg.interval_s, out) {
+            self.round(view, node, out);
         }
     }
 }

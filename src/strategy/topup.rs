@@ -29,14 +29,16 @@
 //! ```
 
 use super::common;
-use super::{Action, Observation, Strategy, View};
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
-use crate::network::ChannelStatus;
 use crate::rng::SimRng;
+use crate::topology::Topology;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How funds come in and go out.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
@@ -113,12 +115,10 @@ impl TopUp {
 
     fn check(&mut self, view: &View<'_>, node: NodeId, chan: ChannelId, out: &mut Vec<Action>) {
         let c = &self.cfg;
-        let ch = view.net.chan(chan);
-        if ch.status() != ChannelStatus::Open {
+        let Some(l) = view.own(node, chan) else {
             return;
-        }
-        let Some(d) = ch.side_of(node) else { return };
-        let s = ch.share(d);
+        };
+        let s = l.share();
         if (c.low..=c.high).contains(&s) {
             return;
         }
@@ -128,8 +128,8 @@ impl TopUp {
             }
             self.tags.remove(&tag);
         }
-        let cap = ch.capacity().0 as f64;
-        let local = (ch.balance(d).0 + ch.inflight(d).0) as f64;
+        let cap = l.capacity as f64;
+        let local = l.local as f64;
         let splice = |x: f64| Msat((x / (1.0 - c.target)).max(0.0) as u64);
         let tag = self.next_tag;
         let action = if s < c.low {
@@ -146,7 +146,7 @@ impl TopUp {
                 )),
                 TopUpMode::Loop | TopUpMode::LoopIn => {
                     // The provider pushes the amount to us: at most what the peer holds.
-                    let a = Msat(gap.max(0.0) as u64).min(ch.spendable(1 - d));
+                    let a = Msat(gap.max(0.0) as u64).min(Msat(l.inbound));
                     Some((
                         a,
                         Action::SwapIn {
@@ -163,7 +163,7 @@ impl TopUp {
             let gap = local - c.target * cap;
             match c.mode {
                 TopUpMode::Splice => {
-                    let a = splice(gap).min(ch.spendable(d));
+                    let a = splice(gap).min(Msat(l.spendable));
                     Some((
                         a,
                         Action::SpliceOut {
@@ -175,7 +175,7 @@ impl TopUp {
                     ))
                 }
                 TopUpMode::Loop | TopUpMode::LoopOut => {
-                    let a = Msat(gap.max(0.0) as u64).min(ch.spendable(d));
+                    let a = Msat(gap.max(0.0) as u64).min(Msat(l.spendable));
                     Some((
                         a,
                         Action::SwapOut {
@@ -202,11 +202,21 @@ impl TopUp {
     }
 }
 
-impl Strategy for TopUp {
-    fn name(&self) -> &str {
-        "topup"
-    }
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let c: TopUpConfig = registry::params(table, field)?;
+    c.validate(field)?;
+    Ok(Arc::new(move |_: &Topology, _: &[bool]| {
+        StrategyBox::local(TopUp::new(c.clone()))
+    }))
+}
 
+/// Registry entry.
+pub const ENTRY: Entry = Entry {
+    name: "topup",
+    parse,
+};
+
+impl Strategy for TopUp {
     fn wants_balance_changes(&self) -> bool {
         true
     }

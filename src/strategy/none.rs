@@ -1,0 +1,34 @@
+//! **none**: the baseline. Does nothing; every comparison is paired against it.
+
+use super::registry::{self, Entry, Factory};
+use super::{Action, Observation, Strategy, StrategyBox, View};
+use crate::error::FieldError;
+use crate::rng::SimRng;
+use crate::topology::Topology;
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The baseline strategy.
+pub struct NoStrategy;
+
+impl Strategy for NoStrategy {
+    fn observe(&mut self, _: &View<'_>, _: &Observation, _: &mut SimRng, _: &mut Vec<Action>) {}
+}
+
+/// `none` takes no parameters.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoParams {}
+
+fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
+    let _: NoParams = registry::params(table, field)?;
+    Ok(Arc::new(|_: &Topology, _: &[bool]| {
+        StrategyBox::local(NoStrategy)
+    }))
+}
+
+/// Registry entry.
+pub const ENTRY: Entry = Entry {
+    name: "none",
+    parse,
+};
