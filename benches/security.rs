@@ -10,7 +10,7 @@ use pcnsim::security::config::{SecurityConfig, SignatureMode};
 use pcnsim::strategy::{NoStrategy, StrategyBox};
 use pcnsim::topology::{ChannelSpec, FeePolicy, NodeId, Topology};
 use pcnsim::units::{Msat, SimTime};
-use pcnsim::workload::{Arrival, Workload, WorkloadConfig};
+use pcnsim::workload::{Arrival, Workload, WorkloadSpec};
 use rand::Rng;
 
 const NODES: u32 = 30;
@@ -54,12 +54,9 @@ fn trace() -> Vec<Arrival> {
 }
 
 fn run(t: &Topology, tr: &[Arrival], sec: Option<SecurityConfig>) -> u64 {
-    let cfg: WorkloadConfig = toml::from_str("payments = 1").expect("valid");
     let w = Workload::new(
-        &cfg,
+        &WorkloadSpec::trace(tr.to_vec()),
         t,
-        Vec::new(),
-        Some(tr.to_vec()),
         pcnsim::rng::stream(1, "workload"),
     );
     let p = EngineParams {

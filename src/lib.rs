@@ -1,5 +1,4 @@
 pub mod chain;
-pub mod cli;
 pub mod dist;
 pub mod engine;
 pub mod error;

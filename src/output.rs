@@ -10,27 +10,108 @@
 //! Everything is written under a temporary name and renamed when complete: a run folder is
 //! either complete or absent, and an aggregate file is either the new one or the old one.
 
-use crate::experiment::RunPlan;
 use crate::metrics::RunResult;
 use crate::metrics::{PaymentRecord, Recorder, WindowSample};
-use anyhow::{Context, Result};
+use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A failure to write or read results. Fatal for the command; every variant names a path.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The file system refused (`what` says what was attempted).
+    #[error("{}: cannot {what}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        source: std::io::Error,
+    },
+    /// A results file exists but is not what pcnsim wrote.
+    #[error("{}: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+    /// Encoding a CSV or JSON document failed.
+    #[error("{}: cannot encode: {message}", path.display())]
+    Encode { path: PathBuf, message: String },
+}
+
+/// Shorthand for an I/O error at `path`.
+pub fn io_err(path: &Path, what: &'static str) -> impl FnOnce(std::io::Error) -> OutputError {
+    let path = path.to_path_buf();
+    move |source| OutputError::Io { path, what, source }
+}
+
+fn encode_err(path: &Path) -> impl FnOnce(String) -> OutputError {
+    let path = path.to_path_buf();
+    move |message| OutputError::Encode { path, message }
+}
+
 /// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    fs::create_dir_all(dir).map_err(io_err(dir, "create the folder"))?;
     let tmp = dir.join(format!(
         ".{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
     ));
-    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path)
-        .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))?;
+    fs::write(&tmp, bytes).map_err(io_err(&tmp, "write"))?;
+    fs::rename(&tmp, path).map_err(io_err(path, "rename the finished file into place"))?;
     Ok(())
+}
+
+/// FNV-1a over the scenario text, the effective seed and the version: identifies runs that
+/// can be reused on resume.
+pub fn fingerprint(s: &Scenario) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s
+        .text
+        .bytes()
+        .chain(s.seed.to_le_bytes())
+        .chain(env!("CARGO_PKG_VERSION").bytes())
+    {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    format!("{h:016x}")
+}
+
+/// Sweep columns: (swept key, value per point).
+pub type SweepColumns = Vec<(String, Vec<String>)>;
+
+/// Loads the runs of a results folder in manifest order, with its sweep columns.
+pub fn load_results(dir: &Path) -> Result<(Vec<StoredRun>, SweepColumns), OutputError> {
+    let mpath = dir.join("manifest.json");
+    let text = fs::read_to_string(&mpath).map_err(|source| OutputError::Io {
+        path: mpath.clone(),
+        what: "read (is this a pcnsim results folder?)",
+        source,
+    })?;
+    let invalid = |message: String| OutputError::Invalid {
+        path: mpath.clone(),
+        message,
+    };
+    let m: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    let sweep: SweepColumns = serde_json::from_value(m["sweep"].clone()).unwrap_or_default();
+    let names = m["runs"]
+        .as_array()
+        .ok_or_else(|| invalid("field `runs` missing".into()))?;
+    let mut runs = Vec::new();
+    for n in names {
+        let name = n["name"]
+            .as_str()
+            .ok_or_else(|| invalid("field `runs[].name` missing".into()))?;
+        let p = dir.join("runs").join(name).join("run.json");
+        let t = fs::read_to_string(&p).map_err(io_err(&p, "read"))?;
+        runs.push(
+            serde_json::from_str::<StoredRun>(&t).map_err(|e| OutputError::Invalid {
+                path: p.clone(),
+                message: format!("not a valid run record: {e}"),
+            })?,
+        );
+    }
+    Ok((runs, sweep))
 }
 
 /// Header of `payments.csv`.
@@ -70,25 +151,25 @@ pub const WINDOW_COLUMNS: &[&str] = &[
 ];
 
 /// A recorder that streams payments to a CSV file and keeps the windows.
-pub struct CsvRecorder {
-    payments: Option<csv::Writer<std::io::BufWriter<fs::File>>>,
+pub struct CsvRecorder<'a> {
+    payments: Option<(csv::Writer<std::io::BufWriter<fs::File>>, PathBuf)>,
     pub windows: Vec<WindowSample>,
     pub error: Option<csv::Error>,
-    progress: Option<Box<dyn FnMut(f64) + Send>>,
+    progress: Option<Box<dyn FnMut(f64) + Send + 'a>>,
 }
 
-impl CsvRecorder {
+impl<'a> CsvRecorder<'a> {
     pub fn new(
         payments_path: Option<&Path>,
-        progress: Option<Box<dyn FnMut(f64) + Send>>,
-    ) -> Result<Self> {
+        progress: Option<Box<dyn FnMut(f64) + Send + 'a>>,
+    ) -> Result<Self, OutputError> {
         let payments = match payments_path {
             Some(p) => {
-                let f = fs::File::create(p)
-                    .with_context(|| format!("cannot create {}", p.display()))?;
+                let f = fs::File::create(p).map_err(io_err(p, "create"))?;
                 let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
-                w.write_record(PAYMENT_COLUMNS)?;
-                Some(w)
+                w.write_record(PAYMENT_COLUMNS)
+                    .map_err(|e| encode_err(p)(e.to_string()))?;
+                Some((w, p.to_path_buf()))
             }
             None => None,
         };
@@ -100,12 +181,16 @@ impl CsvRecorder {
         })
     }
 
-    pub fn finish(mut self) -> Result<Vec<WindowSample>> {
-        if let Some(e) = self.error.take() {
-            return Err(e.into());
-        }
-        if let Some(mut w) = self.payments.take() {
-            w.flush()?;
+    pub fn finish(mut self) -> Result<Vec<WindowSample>, OutputError> {
+        if let Some((mut w, path)) = self.payments.take() {
+            if let Some(e) = self.error.take() {
+                return Err(OutputError::Io {
+                    path,
+                    what: "write",
+                    source: std::io::Error::other(e),
+                });
+            }
+            w.flush().map_err(io_err(&path, "write"))?;
         }
         Ok(self.windows)
     }
@@ -115,9 +200,11 @@ fn secs(t: crate::units::SimTime) -> String {
     format!("{:.6}", t.secs_f64())
 }
 
-impl Recorder for CsvRecorder {
+impl Recorder for CsvRecorder<'_> {
     fn payment(&mut self, r: &PaymentRecord) {
-        let Some(w) = &mut self.payments else { return };
+        let Some((w, _)) = &mut self.payments else {
+            return;
+        };
         if self.error.is_some() {
             return;
         }
@@ -188,18 +275,20 @@ pub struct StoredRun {
 }
 
 impl StoredRun {
+    /// The record of a finished run: `id` says which run it was, `fingerprint` which
+    /// experiment.
     pub fn new(
-        plan: &RunPlan,
+        id: RunId<'_>,
         fingerprint: &str,
         result: &RunResult,
         windows: &[WindowSample],
     ) -> Self {
         StoredRun {
-            name: plan.name.clone(),
-            point: plan.point,
-            strategy: plan.label.clone(),
-            replication: plan.replication,
-            seed: plan.seed,
+            name: id.name.to_string(),
+            point: id.point,
+            strategy: id.label.to_string(),
+            replication: id.replication,
+            seed: id.seed,
             fingerprint: fingerprint.to_string(),
             metrics: result
                 .metrics()
@@ -232,16 +321,28 @@ impl StoredRun {
     }
 }
 
-/// Folder of a run.
-pub fn run_dir(out: &Path, plan: &RunPlan) -> PathBuf {
-    out.join("runs").join(&plan.name)
+/// Which run of an experiment a record belongs to.
+#[derive(Debug, Clone, Copy)]
+pub struct RunId<'a> {
+    /// Folder name under `runs/`.
+    pub name: &'a str,
+    pub point: usize,
+    /// Strategy label.
+    pub label: &'a str,
+    pub replication: u32,
+    pub seed: u64,
 }
 
-/// Loads a stored run if it is complete and matches `fingerprint`.
-pub fn load_run(out: &Path, plan: &RunPlan, fingerprint: &str) -> Option<StoredRun> {
-    let text = fs::read_to_string(run_dir(out, plan).join("run.json")).ok()?;
+/// Folder of a run.
+pub fn run_dir(out: &Path, name: &str) -> PathBuf {
+    out.join("runs").join(name)
+}
+
+/// Loads a stored run if it is complete and matches `fingerprint` and `seed`.
+pub fn load_run(out: &Path, name: &str, seed: u64, fingerprint: &str) -> Option<StoredRun> {
+    let text = fs::read_to_string(run_dir(out, name).join("run.json")).ok()?;
     let r: StoredRun = serde_json::from_str(&text).ok()?;
-    (r.fingerprint == fingerprint && r.seed == plan.seed).then_some(r)
+    (r.fingerprint == fingerprint && r.seed == seed).then_some(r)
 }
 
 /// Formats a float for CSV: shortest round-trip representation, empty for NaN.
@@ -254,7 +355,10 @@ pub fn fmt_f(v: f64) -> String {
 }
 
 /// `summary.csv`: one row per run.
-pub fn summary_csv(runs: &[StoredRun], sweep_cols: &[(String, Vec<String>)]) -> Result<Vec<u8>> {
+pub fn summary_csv(
+    runs: &[StoredRun],
+    sweep_cols: &[(String, Vec<String>)],
+) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let names: Vec<String> = runs
         .first()
@@ -280,11 +384,11 @@ pub fn summary_csv(runs: &[StoredRun], sweep_cols: &[(String, Vec<String>)]) -> 
         row.extend(names.iter().map(|n| fmt_f(r.metric(n))));
         w.write_record(&row)?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// `timeseries.csv`: one row per run and window.
-pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>> {
+pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(WINDOW_COLUMNS)?;
     for r in runs {
@@ -314,27 +418,34 @@ pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>> {
             ])?;
         }
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// Writes a run folder atomically: into `<name>.tmp`, then renamed.
-pub fn commit_run_dir(tmp: &Path, final_dir: &Path, stored: &StoredRun) -> Result<()> {
-    let json = serde_json::to_vec_pretty(stored)?;
-    let mut f = fs::File::create(tmp.join("run.json"))?;
-    f.write_all(&json)?;
+pub fn commit_run_dir(tmp: &Path, final_dir: &Path, stored: &StoredRun) -> Result<(), OutputError> {
+    let path = tmp.join("run.json");
+    let json = serde_json::to_vec_pretty(stored).map_err(|e| encode_err(&path)(e.to_string()))?;
+    let mut f = fs::File::create(&path).map_err(io_err(&path, "create"))?;
+    f.write_all(&json).map_err(io_err(&path, "write"))?;
     f.sync_all().ok();
     if final_dir.exists() {
-        fs::remove_dir_all(final_dir)
-            .with_context(|| format!("cannot replace {}", final_dir.display()))?;
+        fs::remove_dir_all(final_dir).map_err(io_err(final_dir, "replace"))?;
     }
-    fs::rename(tmp, final_dir)
-        .with_context(|| format!("cannot rename {} to {}", tmp.display(), final_dir.display()))?;
+    fs::rename(tmp, final_dir).map_err(io_err(
+        final_dir,
+        "rename the finished run folder into place",
+    ))?;
     Ok(())
+}
+
+/// Encodes an in-memory CSV document for `path`, naming the path if that fails.
+pub fn csv_bytes(path: &Path, r: Result<Vec<u8>, csv::Error>) -> Result<Vec<u8>, OutputError> {
+    r.map_err(|e| encode_err(path)(e.to_string()))
 }
 
 /// `nodes.csv` of a run: per node, routing fee revenue, what its rebalancing cost it
 /// (routing fees of its rebalances, swap fees, on-chain fees) and the net.
-pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<u8>> {
+pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["node", "name", "revenue_sat", "cost_sat", "net_sat"])?;
     for (i, (rev, net)) in r.node_revenue.iter().zip(&r.node_net_revenue).enumerate() {
@@ -347,5 +458,5 @@ pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<
             fmt_f(*net as f64 / 1000.0),
         ])?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }

@@ -13,7 +13,7 @@ use crate::routing::RouterParams;
 use crate::strategy::StrategySpec;
 use crate::topology::{self, NodeId, Topology, TopologyConfig};
 use crate::units::{Msat, SimDuration, SimTime};
-use crate::workload::{self, Arrival, WorkloadConfig};
+use crate::workload::{self, WorkloadConfig, WorkloadSpec};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,6 +33,12 @@ pub struct RoutingConfig {
     pub penalty_half_life_s: f64,
     pub max_hops: u8,
     pub max_cltv: u32,
+    /// CLTV delta the receiver asks for, blocks (default 40: kept for comparability with
+    /// pcnsim's earlier results; BOLT 11 assumes 18 when an invoice names none, lnd's own
+    /// invoices ask for 80).
+    pub final_cltv: u32,
+    /// Routes whose estimated success probability is lower are not taken (lnd: 0.01).
+    pub min_probability: f64,
     pub memory: usize,
     /// Use the A* bound in route search (same routes as plain Dijkstra, much faster).
     pub astar: bool,
@@ -53,6 +59,8 @@ impl Default for RoutingConfig {
             penalty_half_life_s: r.penalty_half_life.secs_f64(),
             max_hops: r.max_hops,
             max_cltv: r.max_cltv,
+            final_cltv: r.final_cltv,
+            min_probability: r.min_probability,
             memory: r.memory,
             astar: r.astar,
         }
@@ -99,7 +107,36 @@ impl RoutingConfig {
         if self.memory == 0 {
             return Err(FieldError::new(f("memory"), "expected at least 1 entry"));
         }
+        if !(self.min_probability > 0.0 && self.min_probability <= 1.0) {
+            return Err(FieldError::new(
+                f("min_probability"),
+                "expected a probability in (0, 1]",
+            ));
+        }
+        if self.final_cltv > self.max_cltv {
+            return Err(FieldError::new(
+                f("final_cltv"),
+                format!("expected at most max_cltv ({})", self.max_cltv),
+            ));
+        }
         Ok(())
+    }
+
+    /// The router's parameters: the one place they are built from the scenario.
+    pub fn router_params(&self) -> RouterParams {
+        RouterParams {
+            risk_factor_billionths: self.risk_factor_billionths,
+            attempt_cost: Msat::from_sat(self.attempt_cost_sat),
+            attempt_cost_ppm: self.attempt_cost_ppm,
+            apriori: self.apriori,
+            penalty_half_life: SimDuration::from_secs_f64(self.penalty_half_life_s),
+            min_probability: self.min_probability,
+            max_hops: self.max_hops,
+            max_cltv: self.max_cltv,
+            final_cltv: self.final_cltv,
+            memory: self.memory,
+            astar: self.astar,
+        }
     }
 }
 
@@ -178,19 +215,29 @@ fn one() -> u32 {
     1
 }
 
-/// A validated scenario, ready to run any number of times.
+/// A validated scenario, fully resolved: every default filled in, every file loaded, the
+/// topology built and the strategies parsed. Ready to run any number of times; nothing
+/// downstream reads the raw file.
 pub struct Scenario {
-    pub raw: RawScenario,
-    /// Where it came from (`<embedded default>` for the built-in one).
+    /// Names the results folder.
+    pub name: String,
+    pub description: String,
+    /// Master seed (run seeds derive from it and the replication).
+    pub seed: u64,
+    pub replications: u32,
+    /// Where it came from (`<embedded default scenario>` for the built-in one).
     pub source: String,
+    /// The file as written.
     pub text: String,
     pub base_dir: PathBuf,
     pub topology: Arc<Topology>,
+    pub workload: WorkloadSpec,
     pub params: EngineParams,
     pub strategies: Vec<StrategySpec>,
-    pub amounts: Vec<Msat>,
-    pub trace: Option<Vec<Arrival>>,
-    pub feerates: Vec<(SimTime, u64)>,
+    /// On-chain fee rate series, (time, msat per vbyte).
+    pub feerates: Arc<[(SimTime, u64)]>,
+    /// Write `payments.csv` per run.
+    pub payments_csv: bool,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -421,14 +468,13 @@ pub fn resolve_with(
     if let Some(sec) = &raw.security {
         sec.validate_nodes(topology.node_count()).map_err(fe)?;
     }
-    let amounts = match &raw.workload.amounts_csv {
-        Some(p) => workload::load_amounts(&base_dir.join(p))?,
-        None => Vec::new(),
-    };
-    let trace = match &raw.workload.trace {
-        Some(p) => Some(workload::load_trace(&base_dir.join(p), &topology)?),
-        None => None,
-    };
+    let workload = raw
+        .workload
+        .resolve(base_dir, &topology)
+        .map_err(|e| match e {
+            workload::ResolveError::Field(f) => fe(f),
+            workload::ResolveError::Data(d) => d,
+        })?;
     let feerates = raw.chain.load_feerates(base_dir)?;
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
@@ -442,19 +488,7 @@ pub fn resolve_with(
     };
     let r = &raw.routing;
     let params = EngineParams {
-        router: RouterParams {
-            risk_factor_billionths: r.risk_factor_billionths,
-            attempt_cost: Msat::from_sat(r.attempt_cost_sat),
-            attempt_cost_ppm: r.attempt_cost_ppm,
-            apriori: r.apriori,
-            penalty_half_life: SimDuration::from_secs_f64(r.penalty_half_life_s),
-            min_probability: 0.01,
-            max_hops: r.max_hops,
-            max_cltv: r.max_cltv,
-            final_cltv: 40,
-            memory: r.memory,
-            astar: r.astar,
-        },
+        router: r.router_params(),
         max_attempts: r.max_attempts,
         payment_timeout: SimDuration::from_secs_f64(r.timeout_s),
         hop_latency: r.hop_latency.clone(),
@@ -472,16 +506,19 @@ pub fn resolve_with(
         security: raw.security.clone(),
     };
     Ok(Scenario {
-        raw,
+        name: raw.name,
+        description: raw.description,
+        seed: raw.seed,
+        replications: raw.replications,
         source: source.to_string(),
         text: text.to_string(),
         base_dir: base_dir.to_path_buf(),
         topology,
+        workload,
         params,
         strategies,
-        amounts,
-        trace,
-        feerates,
+        feerates: feerates.into(),
+        payments_csv: m.payments_csv,
     })
 }
 

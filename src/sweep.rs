@@ -215,6 +215,7 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
     if let Some(s) = seed {
         base_raw.seed = s;
     }
+    let base_topology = base_raw.topology.clone();
     let base_scn = scenario::resolve(base_raw, &text, &source, &base)?;
     if keys.is_empty() {
         return Ok(Experiment {
@@ -253,7 +254,7 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
                     .line_opt(scenario::locate(&text, "sweep"))
                     .field("sweep")
             })?;
-        let same_topology = raw.topology == base_scn.raw.topology && raw.seed == base_scn.raw.seed;
+        let same_topology = raw.topology == base_topology && raw.seed == base_scn.seed;
         let mut s = scenario::resolve_with(
             raw,
             &text,

@@ -20,6 +20,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Exp, Zipf};
 use serde::Deserialize;
 use std::path::Path;
+use std::sync::Arc;
 
 /// How endpoints are picked.
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -65,9 +66,8 @@ fn default_payees() -> f64 {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadConfig {
-    /// Poisson arrival rate, payments per second.
-    #[serde(default = "default_rate")]
-    pub rate_per_s: f64,
+    /// Poisson arrival rate, payments per second (default 1).
+    pub rate_per_s: Option<f64>,
     /// Stop generating after this many seconds of simulated time.
     pub duration_s: Option<f64>,
     /// Stop after this many payments.
@@ -84,17 +84,37 @@ pub struct WorkloadConfig {
     /// Replay this trace CSV (`time_s,sender,receiver,amount_msat`) instead of generating.
     pub trace: Option<String>,
 }
-fn default_rate() -> f64 {
-    1.0
-}
 
 impl WorkloadConfig {
     pub fn validate(&self) -> Result<(), FieldError> {
-        if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0) {
-            return Err(FieldError::new(
-                "workload.rate_per_s",
-                "expected a positive rate (payments per second)",
-            ));
+        if let Some(r) = self.rate_per_s {
+            if !(r.is_finite() && r > 0.0) {
+                return Err(FieldError::new(
+                    "workload.rate_per_s",
+                    "expected a positive rate (payments per second)",
+                ));
+            }
+        }
+        if self.trace.is_some() {
+            // A trace says who pays whom, how much and when: generator keys would be
+            // silently ignored.
+            for (key, given) in [
+                ("rate_per_s", self.rate_per_s.is_some()),
+                ("duration_s", self.duration_s.is_some()),
+                ("payments", self.payments.is_some()),
+                ("amount", self.amount.is_some()),
+                ("amounts_csv", self.amounts_csv.is_some()),
+                ("senders", self.senders != EndpointConfig::Default),
+                ("receivers", self.receivers != EndpointConfig::Default),
+                ("one_way", self.one_way.is_some()),
+            ] {
+                if given {
+                    return Err(FieldError::new(
+                        format!("workload.{key}"),
+                        "does not apply with `trace` (the trace gives every payment's time, endpoints and amount); remove it",
+                    ));
+                }
+            }
         }
         if self.trace.is_none() && self.duration_s.is_none() && self.payments.is_none() {
             return Err(FieldError::new(
@@ -159,6 +179,93 @@ impl WorkloadConfig {
     }
 }
 
+/// Where a generated workload's amounts come from.
+#[derive(Debug, Clone)]
+pub enum AmountSource {
+    /// A distribution (satoshi), sampled per payment.
+    Dist(AmountDist),
+    /// A list loaded from `amounts_csv`, drawn from uniformly (shared by every run).
+    List(Arc<[Msat]>),
+}
+
+/// A generated workload, resolved: every default filled in, every file loaded.
+#[derive(Debug, Clone)]
+pub struct GeneratedSpec {
+    /// Poisson arrival rate, payments per second.
+    pub rate_per_s: f64,
+    /// No payment after this time.
+    pub end: Option<SimTime>,
+    /// At most this many payments.
+    pub max: Option<u64>,
+    pub amounts: AmountSource,
+    pub senders: EndpointConfig,
+    pub receivers: EndpointConfig,
+    pub one_way: Option<OneWayConfig>,
+}
+
+/// The workload of a scenario, validated and resolved once (see
+/// [`WorkloadConfig::resolve`]); each run builds its [`Workload`] from it.
+#[derive(Debug, Clone)]
+pub enum WorkloadSpec {
+    Generated(GeneratedSpec),
+    /// A payment trace, replayed as is (shared by every run).
+    Trace(Arc<[Arrival]>),
+}
+
+impl WorkloadSpec {
+    /// A replay of `arrivals` (in time order).
+    pub fn trace(arrivals: Vec<Arrival>) -> Self {
+        WorkloadSpec::Trace(arrivals.into())
+    }
+}
+
+impl WorkloadConfig {
+    /// Validates the table and loads the files it names (relative to `base_dir`): the
+    /// resolved workload every run of the scenario uses.
+    ///
+    /// # Errors
+    /// A [`FieldError`]-based [`InputError`] naming the key (the caller adds the scenario
+    /// file and line), or an error naming the data file, line and column.
+    pub fn resolve(&self, base_dir: &Path, topo: &Topology) -> Result<WorkloadSpec, ResolveError> {
+        self.validate().map_err(ResolveError::Field)?;
+        if let Some(p) = &self.trace {
+            return Ok(WorkloadSpec::Trace(
+                load_trace(&base_dir.join(p), topo)
+                    .map_err(ResolveError::Data)?
+                    .into(),
+            ));
+        }
+        let amounts = match &self.amounts_csv {
+            Some(p) => AmountSource::List(
+                load_amounts(&base_dir.join(p))
+                    .map_err(ResolveError::Data)?
+                    .into(),
+            ),
+            None => AmountSource::Dist(self.amount.clone().unwrap_or_else(default_amount)),
+        };
+        Ok(WorkloadSpec::Generated(GeneratedSpec {
+            rate_per_s: self.rate_per_s.unwrap_or(1.0),
+            end: self
+                .duration_s
+                .map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
+            max: self.payments,
+            amounts,
+            senders: self.senders.clone(),
+            receivers: self.receivers.clone(),
+            one_way: self.one_way.clone(),
+        }))
+    }
+}
+
+/// Why a workload table could not be resolved.
+#[derive(Debug)]
+pub enum ResolveError {
+    /// A key of the scenario file (the caller names file and line).
+    Field(FieldError),
+    /// A data file the table names (trace, amounts), with its own file and line.
+    Data(InputError),
+}
+
 /// One payment to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival {
@@ -209,8 +316,7 @@ impl Picker {
 enum Source {
     Generated {
         exp: Exp<f64>,
-        amount: Option<AmountDist>,
-        amounts: Vec<Msat>,
+        amounts: AmountSource,
         senders: Picker,
         receivers: Picker,
         payers: Vec<NodeId>,
@@ -219,7 +325,10 @@ enum Source {
         end: Option<SimTime>,
         max: Option<u64>,
     },
-    Trace(Vec<Arrival>),
+    Trace {
+        arrivals: Arc<[Arrival]>,
+        pos: usize,
+    },
 }
 
 /// The lazy payment generator of one run.
@@ -241,19 +350,16 @@ fn default_amount() -> AmountDist {
 }
 
 impl Workload {
-    /// Builds the generator. `amounts` and `trace` are pre-loaded data (see [`load_amounts`]
-    /// and [`load_trace`]).
-    pub fn new(
-        cfg: &WorkloadConfig,
-        topo: &Topology,
-        amounts: Vec<Msat>,
-        trace: Option<Vec<Arrival>>,
-        mut rng: SimRng,
-    ) -> Self {
+    /// Builds the generator of one run from the scenario's resolved workload, drawing
+    /// from `rng` (the run's `"workload"` stream).
+    pub fn new(spec: &WorkloadSpec, topo: &Topology, mut rng: SimRng) -> Self {
         let n = topo.node_count();
-        let src = match trace {
-            Some(t) => Source::Trace(t),
-            None => {
+        let src = match spec {
+            WorkloadSpec::Trace(t) => Source::Trace {
+                arrivals: t.clone(),
+                pos: 0,
+            },
+            WorkloadSpec::Generated(g) => {
                 let mut caps = vec![0u64; n];
                 for (_, c) in topo.channels() {
                     caps[c.nodes[0].idx()] += c.capacity.0;
@@ -263,7 +369,7 @@ impl Workload {
                 order.sort_by(|a, b| caps[b.idx()].cmp(&caps[a.idx()]).then(a.cmp(b)));
                 let (mut payers, mut payees) = (Vec::new(), Vec::new());
                 let mut share = 0.0;
-                if let Some(o) = &cfg.one_way {
+                if let Some(o) = &g.one_way {
                     let mut perm: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
                     perm.shuffle(&mut rng);
                     let np = ((o.payers * n as f64).round() as usize)
@@ -275,23 +381,16 @@ impl Workload {
                     share = o.share;
                 }
                 Source::Generated {
-                    exp: Exp::new(cfg.rate_per_s)
+                    exp: Exp::new(g.rate_per_s)
                         .unwrap_or_else(|_| Exp::new(1.0).expect("rate 1 is valid")),
-                    amount: if amounts.is_empty() {
-                        Some(cfg.amount.clone().unwrap_or_else(default_amount))
-                    } else {
-                        None
-                    },
-                    amounts,
-                    senders: Picker::new(&cfg.senders, &caps, &order),
-                    receivers: Picker::new(&cfg.receivers, &caps, &order),
+                    amounts: g.amounts.clone(),
+                    senders: Picker::new(&g.senders, &caps, &order),
+                    receivers: Picker::new(&g.receivers, &caps, &order),
                     payers,
                     payees,
                     one_way_share: share,
-                    end: cfg
-                        .duration_s
-                        .map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
-                    max: cfg.payments,
+                    end: g.end,
+                    max: g.max,
                 }
             }
         };
@@ -303,9 +402,6 @@ impl Workload {
             emitted: 0,
             now: SimTime::ZERO,
         };
-        if let Source::Trace(t) = &mut w.src {
-            t.reverse(); // pop from the back in time order
-        }
         w.next = w.generate();
         w
     }
@@ -315,10 +411,13 @@ impl Workload {
             return None;
         }
         match &mut self.src {
-            Source::Trace(t) => t.pop(),
+            Source::Trace { arrivals, pos } => {
+                let a = arrivals.get(*pos).copied();
+                *pos += 1;
+                a
+            }
             Source::Generated {
                 exp,
-                amount,
                 amounts,
                 senders,
                 receivers,
@@ -357,9 +456,9 @@ impl Workload {
                 if s == r {
                     r = NodeId(((s.0 as usize + 1) % self.n) as u32);
                 }
-                let amount = match amount {
-                    Some(d) => d.sample(rng),
-                    None => amounts[rng.random_range(0..amounts.len())],
+                let amount = match amounts {
+                    AmountSource::Dist(d) => d.sample(rng),
+                    AmountSource::List(l) => l[rng.random_range(0..l.len())],
                 };
                 Some(Arrival {
                     time,
@@ -383,8 +482,8 @@ impl Workload {
             Source::Generated { end: Some(e), .. } => {
                 Some(self.now.micros() as f64 / e.micros().max(1) as f64)
             }
-            Source::Trace(t) => {
-                Some(self.emitted as f64 / (self.emitted + t.len() as u64 + 1) as f64)
+            Source::Trace { arrivals, .. } => {
+                Some(self.emitted as f64 / arrivals.len().max(1) as f64)
             }
             _ => None,
         }

@@ -193,7 +193,7 @@ pub struct PendingTx {
 pub struct Chain {
     pub height: u64,
     pub confirmations: u64,
-    feerates: Vec<(SimTime, u64)>,
+    feerates: std::sync::Arc<[(SimTime, u64)]>,
     pending: Vec<PendingTx>,
     next_id: u64,
     /// Number and total fees of confirmed transactions.
@@ -202,11 +202,11 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub fn new(confirmations: u64, feerates: Vec<(SimTime, u64)>) -> Self {
+    pub fn new(confirmations: u64, feerates: impl Into<std::sync::Arc<[(SimTime, u64)]>>) -> Self {
         Chain {
             height: 0,
             confirmations: confirmations.max(1),
-            feerates,
+            feerates: feerates.into(),
             pending: Vec::new(),
             next_id: 0,
             confirmed_count: 0,

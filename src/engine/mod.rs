@@ -120,7 +120,7 @@ impl<'t> Engine<'t> {
         workload: Workload,
         strategy: StrategyBox<'t>,
         participates: Vec<bool>,
-        feerates: Vec<(SimTime, u64)>,
+        feerates: impl Into<std::sync::Arc<[(SimTime, u64)]>>,
         seed: u64,
     ) -> Self {
         let net = Network::new(topo);

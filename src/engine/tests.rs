@@ -5,7 +5,7 @@ use crate::metrics::{FailureReason, MemRecorder};
 use crate::strategy::{NoStrategy, StrategyBox};
 use crate::topology::{ChannelSpec, FeePolicy, Topology};
 use crate::units::Msat;
-use crate::workload::{Arrival, Workload, WorkloadConfig};
+use crate::workload::{Arrival, Workload, WorkloadSpec};
 
 pub(crate) fn policy(base_msat: u64, ppm: u32) -> FeePolicy {
     FeePolicy {
@@ -35,12 +35,9 @@ pub(crate) fn line(bal: &[(u64, u64)], pol: FeePolicy) -> Topology {
 }
 
 pub(crate) fn trace_workload(t: &Topology, trace: Vec<Arrival>) -> Workload {
-    let cfg: WorkloadConfig = toml::from_str("payments = 1").expect("valid");
     Workload::new(
-        &cfg,
+        &WorkloadSpec::trace(trace),
         t,
-        Vec::new(),
-        Some(trace),
         crate::rng::stream(1, "workload"),
     )
 }
