@@ -290,11 +290,7 @@ impl StoredRun {
             replication: id.replication,
             seed: id.seed,
             fingerprint: fingerprint.to_string(),
-            metrics: result
-                .metrics()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            metrics: result.metrics(),
             windows: windows
                 .iter()
                 .map(|w| StoredWindow {

@@ -86,6 +86,15 @@ fn default_scenario_runs_end_to_end() {
         p.starts_with("id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason")
     );
     assert_eq!(p.lines().count() as f64 - 1.0, col("payments"));
+    // Every failed payment is in exactly one `fail_<reason>` column.
+    let fails: f64 = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("fail_"))
+        .map(|(i, _)| row[i].parse::<f64>().unwrap())
+        .sum();
+    assert!(header.contains(&"fail_fee_limit") && header.contains(&"fail_channel_closed"));
+    assert_eq!(fails, col("payments") - col("succeeded"));
 }
 
 #[test]

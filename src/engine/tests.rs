@@ -221,6 +221,11 @@ mod properties {
             ids.sort_unstable();
             ids.dedup();
             prop_assert_eq!(ids.len() as u64, expected);
+            // Every failed payment has exactly one reason column.
+            let m = r.metrics();
+            let col = |k: &str| m.iter().find(|(n, _)| n == k).map(|x| x.1).expect(k);
+            let fails: f64 = m.iter().filter(|(k, _)| k.starts_with("fail_")).map(|x| x.1).sum();
+            prop_assert_eq!(fails, col("payments") - col("succeeded"));
         }
     }
 }

@@ -42,7 +42,7 @@ impl FailureReason {
             FailureReason::ChannelClosed { .. } => "channel_closed",
         }
     }
-    /// Position of [`FailureReason::name`] in [`FailureReason::ALL_NAMES`].
+    /// Position in [`FailureReason::ALL`].
     pub fn index(&self) -> usize {
         match self {
             FailureReason::NoRoute => 0,
@@ -62,14 +62,16 @@ impl FailureReason {
             _ => None,
         }
     }
-    pub const ALL_NAMES: [&'static str; 6] = [
-        "no_route",
-        "no_balance",
-        "offline_node",
-        "timeout",
-        "fee_limit",
-        "channel_closed",
+    /// One of each reason (hops 0), in [`FailureReason::index`] order.
+    pub const ALL: [FailureReason; 6] = [
+        FailureReason::NoRoute,
+        FailureReason::NoBalance { hop: 0 },
+        FailureReason::OfflineNode { hop: 0 },
+        FailureReason::Timeout,
+        FailureReason::FeeLimit,
+        FailureReason::ChannelClosed { hop: 0 },
     ];
+    pub const COUNT: usize = Self::ALL.len();
 }
 
 /// Why the engine refused a strategy's action (counted per reason in the results).
@@ -334,17 +336,12 @@ mod tests {
     }
 
     #[test]
-    fn failure_index_matches_name_table() {
-        let all = [
-            FailureReason::NoRoute,
-            FailureReason::NoBalance { hop: 1 },
-            FailureReason::OfflineNode { hop: 2 },
-            FailureReason::Timeout,
-            FailureReason::FeeLimit,
-            FailureReason::ChannelClosed { hop: 0 },
-        ];
-        for r in all {
-            assert_eq!(FailureReason::ALL_NAMES[r.index()], r.name());
+    fn failure_and_rejection_tables_are_in_index_order() {
+        for (i, r) in FailureReason::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i, "{}", r.name());
+        }
+        for (i, r) in Rejection::ALL.iter().enumerate() {
+            assert_eq!(r.index(), i, "{}", r.name());
         }
     }
 

@@ -4,7 +4,7 @@
 //! Defined here, below the engine, so that output and reports read results without
 //! depending on the engine.
 
-use super::{Imbalance, Rejection};
+use super::{FailureReason, Imbalance, Rejection};
 use crate::security::SecurityTotals;
 use crate::units::{Msat, SimTime};
 
@@ -16,7 +16,8 @@ pub struct Totals {
     pub volume: Msat,
     pub volume_succeeded: Msat,
     pub fees_paid: Msat,
-    pub failures: [u64; 6],
+    /// Failed workload payments per [`FailureReason`] (by [`FailureReason::index`]).
+    pub failures: [u64; FailureReason::COUNT],
     pub infeasible_failures: u64,
     pub attempts: u64,
     pub rebalances: u64,
@@ -59,14 +60,18 @@ pub struct RunResult {
 impl RunResult {
     /// The headline metrics of a run as (name, value) in a fixed order: the columns of
     /// `summary.csv` and the rows of `stats.csv`. Money in satoshi (fractional), times in
-    /// seconds or milliseconds as named.
-    pub fn metrics(&self) -> Vec<(&'static str, f64)> {
+    /// seconds or milliseconds as named. The `fail_<reason>` columns come from
+    /// [`FailureReason::ALL`] (they add up to `payments − succeeded`), the
+    /// `rejected_<reason>` columns from [`Rejection::ALL`].
+    pub fn metrics(&self) -> Vec<(String, f64)> {
         let t = &self.totals;
         let sat = |m: Msat| m.0 as f64 / 1000.0;
         let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
         let end_s = self.end_time.secs_f64();
         let cost = t.rebalance_fees + t.swap_fees + t.onchain_fees;
-        let mut m = vec![
+        let mut m: Vec<(String, f64)> = Vec::with_capacity(96);
+        let mut put = |k: &str, v: f64| m.push((k.to_string(), v));
+        for (k, v) in [
             ("payments", t.payments as f64),
             ("succeeded", t.succeeded as f64),
             ("success_ratio", ratio(t.succeeded, t.payments)),
@@ -80,11 +85,14 @@ impl RunResult {
                 "fee_ppm",
                 ratio(t.fees_paid.0 * 1_000_000, t.volume_succeeded.0),
             ),
-            ("fail_no_route", t.failures[0] as f64),
-            ("fail_no_balance", t.failures[1] as f64),
-            ("fail_offline_node", t.failures[2] as f64),
-            ("fail_timeout", t.failures[3] as f64),
-            ("fail_infeasible", t.infeasible_failures as f64),
+        ] {
+            put(k, v);
+        }
+        for r in FailureReason::ALL {
+            put(&format!("fail_{}", r.name()), t.failures[r.index()] as f64);
+        }
+        for (k, v) in [
+            ("infeasible_failures", t.infeasible_failures as f64),
             ("attempts_per_payment", ratio(t.attempts, t.payments)),
             ("latency_p50_ms", self.latency_ms[0]),
             ("latency_p90_ms", self.latency_ms[1]),
@@ -122,11 +130,18 @@ impl RunResult {
             ("channels_opened", t.channels_opened as f64),
             ("channels_closed", t.channels_closed as f64),
             ("rejected_actions", t.rejections.iter().sum::<u64>() as f64),
-            ("events", self.events as f64),
-            ("end_time_s", end_s),
-        ];
+        ] {
+            put(k, v);
+        }
+        for r in Rejection::ALL {
+            put(&format!("rejected_{}", r.name()), t.rejections[r.index()] as f64);
+        }
+        put("events", self.events as f64);
+        put("end_time_s", end_s);
         if let Some(sec) = &self.security {
-            m.extend(sec.metrics());
+            for (k, v) in sec.metrics() {
+                put(k, v);
+            }
         }
         m
     }

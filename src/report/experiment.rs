@@ -23,7 +23,7 @@ pub const HEADLINE: &[&str] = &[
     "latency_p99_ms",
     "fail_no_route",
     "fail_no_balance",
-    "fail_infeasible",
+    "infeasible_failures",
     "rebalances_succeeded",
 ];
 

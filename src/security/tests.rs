@@ -426,7 +426,7 @@ fn force_closes_disrupt_htlcs_in_flight() {
     );
     let mut rec = MemRecorder::default();
     let r = e.run(&mut rec).expect("no invariant violation");
-    let s = r.security.expect("on");
+    let s = r.security.clone().expect("on");
     let closed = rec
         .payments
         .iter()
@@ -441,6 +441,13 @@ fn force_closes_disrupt_htlcs_in_flight() {
     assert!(s.payments_disrupted > 0);
     assert_eq!(closed, s.payments_disrupted);
     assert_eq!(r.totals.failures[5], closed);
+    // ... and they reach summary.csv (they did not, before the columns were generated from
+    // the failure-reason list).
+    let m = r.metrics();
+    let col = |k: &str| m.iter().find(|(n, _)| n == k).map(|x| x.1).expect(k);
+    assert_eq!(col("fail_channel_closed"), closed as f64);
+    let fails: f64 = m.iter().filter(|(k, _)| k.starts_with("fail_")).map(|x| x.1).sum();
+    assert_eq!(fails, col("payments") - col("succeeded"));
 }
 
 #[test]
