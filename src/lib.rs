@@ -3,6 +3,7 @@ pub mod dist;
 pub mod engine;
 pub mod error;
 pub mod experiment;
+pub mod layers;
 pub mod metrics;
 pub mod network;
 pub mod output;

@@ -134,7 +134,10 @@ impl RunResult {
             put(k, v);
         }
         for r in Rejection::ALL {
-            put(&format!("rejected_{}", r.name()), t.rejections[r.index()] as f64);
+            put(
+                &format!("rejected_{}", r.name()),
+                t.rejections[r.index()] as f64,
+            );
         }
         put("events", self.events as f64);
         put("end_time_s", end_s);

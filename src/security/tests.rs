@@ -446,7 +446,11 @@ fn force_closes_disrupt_htlcs_in_flight() {
     let m = r.metrics();
     let col = |k: &str| m.iter().find(|(n, _)| n == k).map(|x| x.1).expect(k);
     assert_eq!(col("fail_channel_closed"), closed as f64);
-    let fails: f64 = m.iter().filter(|(k, _)| k.starts_with("fail_")).map(|x| x.1).sum();
+    let fails: f64 = m
+        .iter()
+        .filter(|(k, _)| k.starts_with("fail_"))
+        .map(|x| x.1)
+        .sum();
     assert_eq!(fails, col("payments") - col("succeeded"));
 }
 
