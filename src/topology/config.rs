@@ -27,6 +27,13 @@ use std::path::{Path, PathBuf};
 /// The environment variable `path` may start with (`$PCNSIM_SHARED_DATA/...`).
 pub const SHARED_DATA_VAR: &str = "PCNSIM_SHARED_DATA";
 
+/// The directory `$PCNSIM_SHARED_DATA` names, if it is set and not empty.
+pub fn shared_data_dir() -> Option<PathBuf> {
+    std::env::var_os(SHARED_DATA_VAR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Which graph to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -536,9 +543,9 @@ impl TopologyConfig {
         };
         let prefix = format!("${SHARED_DATA_VAR}/");
         if let Some(rest) = path.strip_prefix(&prefix) {
-            return match std::env::var_os(SHARED_DATA_VAR) {
-                Some(dir) if !dir.is_empty() => Ok(Some(PathBuf::from(dir).join(rest))),
-                _ => Err(InputError::new(
+            return match shared_data_dir() {
+                Some(dir) => Ok(Some(dir.join(rest))),
+                None => Err(InputError::new(
                     base_dir,
                     format!(
                         "`{path}` uses ${SHARED_DATA_VAR}, which is not set; set it to the \

@@ -1511,22 +1511,23 @@ mod tests {
         }
     }
 
-    /// Shared-data tests: run only when `PCNSIM_SHARED_DATA` points at the LN snapshots.
-    fn shared(sub: &str) -> Option<PathBuf> {
-        match std::env::var_os("PCNSIM_SHARED_DATA") {
-            Some(d) if !d.is_empty() => Some(PathBuf::from(d).join(sub)),
-            _ => {
-                eprintln!("PCNSIM_SHARED_DATA is not set: skipping the {sub} import test");
-                None
-            }
-        }
+    /// `sub` inside the shared LN snapshots. The tests using it are `#[ignore]`d (run them
+    /// with `cargo test -- --ignored`) and fail loudly, rather than pass, without the data.
+    fn shared(sub: &str) -> PathBuf {
+        crate::topology::config::shared_data_dir()
+            .unwrap_or_else(|| {
+                panic!(
+                    "PCNSIM_SHARED_DATA is not set: this test needs the shared LN snapshots; \
+                     run `PCNSIM_SHARED_DATA=/path/to/data/ln cargo test -- --ignored`"
+                )
+            })
+            .join(sub)
     }
 
     #[test]
+    #[ignore = "needs PCNSIM_SHARED_DATA"]
     fn topology_import_real_cloth_snapshot() {
-        let Some(dir) = shared("cloth_ln_snapshot") else {
-            return;
-        };
+        let dir = shared("cloth_ln_snapshot");
         let raw = read_cloth(&dir).unwrap();
         assert_eq!(raw.nodes.len(), 6006);
         assert_eq!(raw.channels.len(), 30_457);
@@ -1544,11 +1545,9 @@ mod tests {
     const CLOTH_TOTAL_MSAT: u64 = 104_055_781_879_000;
 
     #[test]
+    #[ignore = "needs PCNSIM_SHARED_DATA"]
     fn topology_import_real_edgelists() {
-        let Some(path) = shared("shaduf_ln_20210331/lightning_simplified_component.edgelist")
-        else {
-            return;
-        };
+        let path = shared("shaduf_ln_20210331/lightning_simplified_component.edgelist");
         let raw = read_edgelist(&path).unwrap();
         assert_eq!((raw.nodes.len(), raw.channels.len()), (10_529, 38_910));
         // Spider (NetworkX form, README table): nodes, edges, total capacity in BTC.
@@ -1556,9 +1555,7 @@ mod tests {
             ("lnd_july15_2019_reducedsize.edgelist", 106, 265, None),
             ("clightning_oct5_2020.edgelist", 5_885, 29_067, Some(811.1)),
         ] {
-            let Some(path) = shared(&format!("spider_lnd_data/{file}")) else {
-                return;
-            };
+            let path = shared(&format!("spider_lnd_data/{file}"));
             let raw = read_edgelist(&path).unwrap();
             assert_eq!(
                 (raw.nodes.len(), raw.channels.len()),
