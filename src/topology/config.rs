@@ -1,10 +1,15 @@
 //! The `[topology]` scenario table: which graph to generate or import, and how to fill in
 //! capacities, balances and fees.
 //!
-//! This module only parses and validates; [`super::build`] acts on a validated config.
-//! Every key except `kind` has a default (see each field). Keys that do not apply to the
-//! chosen `kind` (say `m` for a ring, or `path` for a generator) are rejected by
-//! [`TopologyConfig::validate`] rather than silently ignored.
+//! [`TopologyConfig`] is the serde mirror of the table, as written (it is also what sweeps
+//! compare to decide whether two points share a topology). [`TopologyConfig::resolve`]
+//! validates it once, at the boundary, into a [`TopologySpec`]; [`super::build`] and the
+//! generators and importers take only that. Every key except `kind` has a default (see each
+//! field). Keys that do not apply to the chosen `kind` (say `m` for a ring, or `path` for a
+//! generator) are rejected by `resolve` rather than silently ignored.
+//!
+//! This module must not build or read anything: `resolve` expands the import path but does
+//! not open it.
 //!
 //! ```toml
 //! [topology]
@@ -19,8 +24,9 @@
 //! ppm = { dist = "uniform", min = 1, max = 500 }
 //! ```
 
+use super::spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 use crate::dist::{AmountDist, FeeValue};
-use crate::error::{FieldError, InputError};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -218,7 +224,9 @@ impl FeeConfig {
     }
 }
 
-/// The `[topology]` table.
+/// The `[topology]` table as written: the serde mirror, compared as is by sweeps to decide
+/// whether two points share a topology. Turn it into a [`TopologySpec`] with
+/// [`Self::resolve`] before using it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TopologyConfig {
@@ -279,6 +287,18 @@ pub struct TopologyConfig {
     pub fees: FeeConfig,
 }
 
+impl Default for ChannelFill {
+    /// What a `[topology]` table that sets none of the fill keys resolves to.
+    fn default() -> Self {
+        ChannelFill {
+            capacity: default_capacity(),
+            balance: default_balance(),
+            reserve_ppm: default_reserve_ppm(),
+            fees: FeeConfig::default(),
+        }
+    }
+}
+
 fn default_capacity() -> AmountDist {
     AmountDist::Lognormal {
         median_sat: 2_000_000.0,
@@ -327,26 +347,26 @@ impl TopologyConfig {
         }
     }
 
-    pub fn nodes(&self) -> u32 {
+    fn nodes(&self) -> u32 {
         self.nodes.unwrap_or(DEFAULT_NODES)
     }
-    pub fn m(&self) -> u32 {
+    fn m(&self) -> u32 {
         self.m.unwrap_or(DEFAULT_M)
     }
-    pub fn k(&self) -> u32 {
+    fn k(&self) -> u32 {
         self.k.unwrap_or(DEFAULT_K)
     }
-    pub fn beta(&self) -> f64 {
+    fn beta(&self) -> f64 {
         self.beta.unwrap_or(DEFAULT_BETA)
     }
-    pub fn rows(&self) -> u32 {
+    fn rows(&self) -> u32 {
         self.rows.unwrap_or(DEFAULT_ROWS)
     }
-    pub fn cols(&self) -> u32 {
+    fn cols(&self) -> u32 {
         self.cols.unwrap_or(DEFAULT_COLS)
     }
     /// The Erdős–Rényi edge probability, from `p` or `mean_degree`.
-    pub fn edge_probability(&self) -> f64 {
+    fn edge_probability(&self) -> f64 {
         match (self.p, self.mean_degree) {
             (Some(p), _) => p,
             (None, md) => {
@@ -360,10 +380,29 @@ impl TopologyConfig {
         }
     }
 
-    /// Checks every range and that each key set applies to `kind`. Field paths are
-    /// `topology.<key>`. Does not look at the file system (see [`Self::resolve_path`]).
-    pub fn validate(&self) -> Result<(), FieldError> {
+    /// Validates the table and resolves it into the [`TopologySpec`] that
+    /// [`super::build`] acts on: defaults filled in, the Erdős–Rényi probability computed
+    /// from `p` or `mean_degree`, and the import `path` expanded
+    /// (`$PCNSIM_SHARED_DATA/...`), joined to `base_dir` (the scenario file's directory)
+    /// and made absolute. The file itself is not opened.
+    ///
+    /// # Errors
+    /// The first problem found, naming its key path (`topology.<key>`): a value out of
+    /// range, a key that does not apply to `kind`, a missing `format` or `path`, or a
+    /// `path` using `$PCNSIM_SHARED_DATA` while it is unset.
+    pub fn resolve(&self, base_dir: &Path) -> Result<TopologySpec, FieldError> {
+        self.resolve_with(base_dir, shared_data_dir())
+    }
+
+    /// [`Self::resolve`] with the value of `$PCNSIM_SHARED_DATA` given (testable without
+    /// touching the process environment).
+    fn resolve_with(
+        &self,
+        base_dir: &Path,
+        shared: Option<PathBuf>,
+    ) -> Result<TopologySpec, FieldError> {
         use TopologyKind as K;
+        use TopologySource as S;
         let fe = |k: &str, msg: String| Err(FieldError::new(format!("topology.{k}"), msg));
         let kind = self.kind;
         // Keys that only some kinds use.
@@ -406,7 +445,9 @@ impl TopologyConfig {
                 format!("must be at most {MAX_GENERATED_NODES}, got {n}"),
             );
         }
-        match kind {
+        // The generator, or (for `import`) the format and path, resolved once the fill
+        // settings are checked, in the order the checks have always run.
+        let source: Result<TopologySource, (ImportFormat, &str)> = match kind {
             K::BarabasiAlbert => {
                 let m = self.m();
                 if m == 0 {
@@ -418,6 +459,7 @@ impl TopologyConfig {
                         format!("must be greater than m ({m}) for barabasi_albert, got {n}"),
                     );
                 }
+                Ok(S::BarabasiAlbert { nodes: n, m })
             }
             K::ErdosRenyi => {
                 if self.p.is_some() && self.mean_degree.is_some() {
@@ -442,6 +484,10 @@ impl TopologyConfig {
                 if n < 2 {
                     return fe("nodes", format!("must be at least 2, got {n}"));
                 }
+                Ok(S::ErdosRenyi {
+                    nodes: n,
+                    p: self.edge_probability(),
+                })
             }
             K::WattsStrogatz => {
                 let k = self.k();
@@ -455,16 +501,27 @@ impl TopologyConfig {
                 if !(0.0..=1.0).contains(&b) {
                     return fe("beta", format!("must be a probability in [0, 1], got {b}"));
                 }
+                Ok(S::WattsStrogatz {
+                    nodes: n,
+                    k,
+                    beta: b,
+                })
             }
             K::Line | K::Star => {
                 if n < 2 {
                     return fe("nodes", format!("must be at least 2, got {n}"));
                 }
+                Ok(if kind == K::Line {
+                    S::Line { nodes: n }
+                } else {
+                    S::Star { nodes: n }
+                })
             }
             K::Ring => {
                 if n < 3 {
                     return fe("nodes", format!("must be at least 3 for a ring, got {n}"));
                 }
+                Ok(S::Ring { nodes: n })
             }
             K::Grid => {
                 let (r, c) = (self.rows(), self.cols());
@@ -483,18 +540,19 @@ impl TopologyConfig {
                 if u64::from(r) * u64::from(c) < 2 {
                     return fe("cols", "rows * cols must be at least 2".into());
                 }
+                Ok(S::Grid { rows: r, cols: c })
             }
             K::Import => {
                 let Some(format) = self.format else {
                     return fe("format", "is required for kind = \"import\" (cloth | lnd_json | cln_json | edgelist)".into());
                 };
-                match &self.path {
+                let path = match &self.path {
                     None => return fe("path", "is required for kind = \"import\"".into()),
                     Some(p) if p.trim().is_empty() => {
                         return fe("path", "must not be empty".into())
                     }
-                    Some(_) => {}
-                }
+                    Some(p) => p.as_str(),
+                };
                 if self.balance == BalanceSplit::File && !format.has_balances() {
                     return fe(
                         "balance",
@@ -504,8 +562,9 @@ impl TopologyConfig {
                         ),
                     );
                 }
+                Err((format, path))
             }
-        }
+        };
         if kind != K::Import && self.balance == BalanceSplit::File {
             return fe(
                 "balance",
@@ -531,32 +590,57 @@ impl TopologyConfig {
         }
         self.capacity.validate("topology.capacity")?;
         self.fees.validate("topology.fees")?;
-        Ok(())
-    }
-
-    /// The file or directory to import: `path` expanded (`$PCNSIM_SHARED_DATA/...`) and
-    /// made absolute against `base_dir` (the scenario file's directory). `None` for
-    /// generators.
-    pub fn resolve_path(&self, base_dir: &Path) -> Result<Option<PathBuf>, InputError> {
-        let Some(path) = &self.path else {
-            return Ok(None);
+        let source = match source {
+            Ok(s) => s,
+            Err((format, path)) => S::Import(ImportSource {
+                format,
+                path: import_path(path, base_dir, shared)?,
+                merge_parallel: self.merge_parallel,
+            }),
         };
-        let prefix = format!("${SHARED_DATA_VAR}/");
-        if let Some(rest) = path.strip_prefix(&prefix) {
-            return match shared_data_dir() {
-                Some(dir) => Ok(Some(dir.join(rest))),
-                None => Err(InputError::new(
-                    base_dir,
+        Ok(TopologySpec {
+            source,
+            fill: ChannelFill {
+                capacity: self.capacity.clone(),
+                balance: self.balance,
+                reserve_ppm: self.reserve_ppm,
+                fees: self.fees.clone(),
+            },
+            component: self.component,
+        })
+    }
+}
+
+/// The file or directory to import: `path` with a leading `$PCNSIM_SHARED_DATA/` replaced
+/// by `shared`, joined to `base_dir` (the scenario file's directory) and made absolute
+/// (against the working directory, without resolving symbolic links).
+fn import_path(
+    path: &str,
+    base_dir: &Path,
+    shared: Option<PathBuf>,
+) -> Result<PathBuf, FieldError> {
+    let prefix = format!("${SHARED_DATA_VAR}/");
+    let joined = match path.strip_prefix(&prefix) {
+        Some(rest) => match shared {
+            Some(dir) => dir.join(rest),
+            None => {
+                return Err(FieldError::new(
+                    "topology.path",
                     format!(
                         "`{path}` uses ${SHARED_DATA_VAR}, which is not set; set it to the \
                          directory holding the shared LN snapshots"
                     ),
-                )
-                .field("topology.path")),
-            };
-        }
-        Ok(Some(base_dir.join(path)))
-    }
+                ))
+            }
+        },
+        None => base_dir.join(path),
+    };
+    std::path::absolute(&joined).map_err(|e| {
+        FieldError::new(
+            "topology.path",
+            format!("can not make `{}` absolute: {e}", joined.display()),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -599,7 +683,13 @@ mod tests {
         assert_eq!(c.kind, TopologyKind::BarabasiAlbert);
         assert_eq!(c.balance, BalanceSplit::Ratio(0.3));
         assert_eq!(c.fees.max_htlc_ppm(), 500_000);
-        c.validate().unwrap();
+        let spec = c.resolve(Path::new("/")).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::BarabasiAlbert { nodes: 300, m: 2 }
+        );
+        assert_eq!(spec.fill.balance, BalanceSplit::Ratio(0.3));
+        assert_eq!(spec.fill.fees, c.fees);
     }
 
     #[test]
@@ -610,9 +700,21 @@ mod tests {
         assert_eq!(c.balance, BalanceSplit::Half);
         assert_eq!(c.reserve_ppm, 10_000);
         assert_eq!(c.fees, FeeConfig::default());
-        c.validate().unwrap();
+        let spec = c.resolve(Path::new("/")).unwrap();
+        assert_eq!(spec.source, TopologySource::Ring { nodes: 100 });
+        assert_eq!(spec.fill, ChannelFill::default());
+        assert_eq!(spec.component, ComponentFilter::All);
         let er = TopologyConfig::new(TopologyKind::ErdosRenyi);
         assert!((er.edge_probability() - 4.0 / 99.0).abs() < 1e-12);
+        match er.resolve(Path::new("/")).unwrap().source {
+            TopologySource::ErdosRenyi { nodes: 100, p } => assert_eq!(p, 4.0 / 99.0),
+            other => panic!("{other:?}"),
+        }
+        let grid = parse("[topology]\nkind = \"grid\"\ncols = 7").unwrap();
+        assert_eq!(
+            grid.resolve(Path::new("/")).unwrap().source,
+            TopologySource::Grid { rows: 4, cols: 7 }
+        );
     }
 
     #[test]
@@ -626,7 +728,7 @@ mod tests {
 
     #[test]
     fn topology_config_validate_names_the_field() {
-        let field = |s: &str| parse(s).unwrap().validate().unwrap_err().field;
+        let field = |s: &str| parse(s).unwrap().resolve(Path::new("/")).unwrap_err().field;
         assert_eq!(field("[topology]\nkind = \"ring\"\nm = 3"), "topology.m");
         assert_eq!(
             field("[topology]\nkind = \"barabasi_albert\"\nm = 0"),
@@ -695,36 +797,41 @@ mod tests {
         );
         parse("[topology]\nkind = \"import\"\nformat = \"cloth\"\npath = \"x\"\nbalance = \"file\"\ncomponent = \"largest_strongly_connected\"\nmerge_parallel = true")
             .unwrap()
-            .validate()
+            .resolve(Path::new("/"))
             .unwrap();
     }
 
     #[test]
     fn topology_config_path_resolution() {
         let mut c = TopologyConfig::new(TopologyKind::Import);
+        c.format = Some(ImportFormat::Edgelist);
+        let path = |c: &TopologyConfig, base: &str, shared: Option<&str>| {
+            let spec = c.resolve_with(Path::new(base), shared.map(PathBuf::from))?;
+            match spec.source {
+                TopologySource::Import(src) => Ok::<_, FieldError>(src.path),
+                other => panic!("{other:?}"),
+            }
+        };
         c.path = Some("data/x.edgelist".into());
         assert_eq!(
-            c.resolve_path(Path::new("/scen")).unwrap(),
-            Some(PathBuf::from("/scen/data/x.edgelist"))
+            path(&c, "/scen", None),
+            Ok(PathBuf::from("/scen/data/x.edgelist"))
         );
+        // A relative scenario directory is made absolute against the working directory.
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(path(&c, "scen", None), Ok(cwd.join("scen/data/x.edgelist")));
         c.path = Some("/abs/x".into());
-        assert_eq!(
-            c.resolve_path(Path::new("/scen")).unwrap(),
-            Some(PathBuf::from("/abs/x"))
-        );
-        // The shared-data variable: only checked for being expanded, since tests run in
-        // parallel and must not set process-wide environment variables.
+        assert_eq!(path(&c, "/scen", None), Ok(PathBuf::from("/abs/x")));
+        // The shared-data variable, given explicitly: tests run in parallel and must not
+        // set process-wide environment variables.
         c.path = Some("$PCNSIM_SHARED_DATA/cloth_ln_snapshot".into());
-        match std::env::var_os(SHARED_DATA_VAR) {
-            Some(d) if !d.is_empty() => assert_eq!(
-                c.resolve_path(Path::new("/scen")).unwrap(),
-                Some(PathBuf::from(d).join("cloth_ln_snapshot"))
-            ),
-            _ => {
-                let e = c.resolve_path(Path::new("/scen")).unwrap_err();
-                assert_eq!(e.field.as_deref(), Some("topology.path"));
-                assert!(e.to_string().contains("PCNSIM_SHARED_DATA"));
-            }
-        }
+        assert_eq!(
+            path(&c, "/scen", Some("/data/ln")),
+            Ok(PathBuf::from("/data/ln/cloth_ln_snapshot"))
+        );
+        let e = path(&c, "/scen", None).unwrap_err();
+        assert_eq!(e.field, "topology.path");
+        assert!(e.message.contains("PCNSIM_SHARED_DATA"), "{e}");
+        assert!(e.message.contains("not set"), "{e}");
     }
 }

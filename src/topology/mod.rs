@@ -5,22 +5,25 @@
 //! [`crate::engine`]. It is a petgraph undirected graph: node index = [`NodeId`], edge index =
 //! [`ChannelId`], edge weight = [`ChannelSpec`].
 //!
-//! It is built from a `[topology]` scenario table by [`build`]: generated (`generate`) or
-//! imported from a real Lightning snapshot (`import`). This module does no simulation.
+//! It is built by [`build`] from a `[topology]` scenario table, resolved once by
+//! [`TopologyConfig::resolve`] (`config`) into a [`TopologySpec`] (`spec`): generated
+//! (`generate`) or imported from a real Lightning snapshot (`import`). This module does no
+//! simulation.
 
 pub mod config;
 pub mod generate;
 pub mod import;
+pub mod spec;
 
 pub use config::TopologyConfig;
+pub use spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 
 use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::units::Msat;
-use config::{ComponentFilter, TopologyKind};
+use config::ComponentFilter;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// Index of a node (dense, 0..n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -155,34 +158,33 @@ impl Topology {
     }
 }
 
-/// Builds the topology a `[topology]` table describes: generated, or imported from
-/// `cfg.path` (resolved against `base_dir`, the scenario file's directory), then reduced
-/// to the component `cfg.component` asks for (parallel channels are merged first, during
-/// import, when `merge_parallel` is set).
+/// Builds the topology a resolved `[topology]` table describes (see
+/// [`TopologyConfig::resolve`]): generated, or imported from the snapshot (parallel
+/// channels merged during the import when `merge_parallel` is set), then reduced to the
+/// component `spec.component` asks for.
 ///
-/// Assumes `cfg.validate()` passed; if it did not, the first validation error comes back
-/// as an [`InputError`] with `file = base_dir` and `field` set. Every random draw comes
-/// from `rng`, in a fixed order: the same seed gives the same topology.
+/// Every random draw comes from `rng`, in a fixed order: the same seed gives the same
+/// topology.
 ///
 /// # Errors
-/// Unreadable or malformed snapshot files (naming file, line and field), and an unset
-/// `$PCNSIM_SHARED_DATA` in `path`.
-pub fn build(
-    cfg: &TopologyConfig,
-    base_dir: &Path,
-    rng: &mut SimRng,
-) -> Result<Topology, InputError> {
-    cfg.validate()
-        .map_err(|e| InputError::new(base_dir, e.message).field(e.field))?;
-    let topo = if cfg.kind == TopologyKind::Import {
-        let path = cfg.resolve_path(base_dir)?.ok_or_else(|| {
-            InputError::new(base_dir, "kind = \"import\" needs a path").field("topology.path")
-        })?;
-        import::import(cfg, &path, rng)?
-    } else {
-        generate::generate(cfg, rng)
+/// Unreadable or malformed snapshot files (naming the file, line and field).
+///
+/// # Example
+/// ```
+/// use pcnsim::topology::{build, TopologyConfig, config::TopologyKind};
+/// use rand::SeedableRng;
+/// let mut cfg = TopologyConfig::new(TopologyKind::Star);
+/// cfg.nodes = Some(4);
+/// let spec = cfg.resolve(std::path::Path::new(".")).unwrap();
+/// let t = build(&spec, &mut pcnsim::rng::SimRng::seed_from_u64(1)).unwrap();
+/// assert_eq!((t.node_count(), t.channel_count()), (4, 3));
+/// ```
+pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputError> {
+    let topo = match &spec.source {
+        TopologySource::Import(src) => import::import(src, &spec.fill, rng)?,
+        generator => generate::generate(generator, &spec.fill, rng),
     };
-    Ok(largest_component(&topo, cfg.component))
+    Ok(largest_component(&topo, spec.component))
 }
 
 /// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
@@ -270,8 +272,9 @@ fn induced(topo: &Topology, keep: &[bool]) -> Topology {
 mod tests {
     use super::*;
     use crate::dist::AmountDist;
-    use config::{BalanceSplit, ImportFormat};
+    use config::{BalanceSplit, ImportFormat, TopologyKind};
     use rand::SeedableRng;
+    use std::path::Path;
 
     fn chan(a: u32, b: u32, balance: [u64; 2]) -> ChannelSpec {
         ChannelSpec {
@@ -326,7 +329,12 @@ mod tests {
         cfg.nodes = Some(50);
         cfg.capacity = AmountDist::Fixed { sat: 1000 };
         let base = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let a = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        let spec = cfg.resolve(base).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::BarabasiAlbert { nodes: 50, m: 2 }
+        );
+        let a = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap();
         assert_eq!(a.channel_count(), 2 * 47 + 3);
         assert_eq!(a.total_capacity(), Msat(97 * 1_000_000));
 
@@ -335,19 +343,29 @@ mod tests {
         cfg.path = Some("tests/fixtures/topology/cloth".into());
         cfg.balance = BalanceSplit::File;
         cfg.component = ComponentFilter::LargestConnected;
-        let t = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        let spec = cfg.resolve(base).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::Import(ImportSource {
+                format: ImportFormat::Cloth,
+                path: base.join("tests/fixtures/topology/cloth"),
+                merge_parallel: false,
+            })
+        );
+        let t = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap();
         // Node 40 has no channel and is dropped.
         assert_eq!((t.node_count(), t.channel_count()), (3, 3));
 
-        // A config error comes back as an InputError naming the field.
+        // A config error is found by resolve, naming the field.
         cfg.merge_parallel = true;
         cfg.m = Some(3);
-        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("topology.m"));
+        let e = cfg.resolve(base).unwrap_err();
+        assert_eq!(e.field, "topology.m");
         // A missing file names the file.
         cfg.m = None;
         cfg.path = Some("tests/fixtures/topology/nope".into());
-        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
+        let spec = cfg.resolve(base).unwrap();
+        let e = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap_err();
         assert!(e.to_string().contains("nope/nodes_ln.csv"), "{e}");
     }
 
@@ -376,8 +394,11 @@ mod tests {
             topology: TopologyConfig,
         }
         let doc: Doc = toml::from_str(&format!("[topology]\n{toml_text}")).unwrap();
-        build(&doc.topology, base, &mut SimRng::seed_from_u64(42))
-            .unwrap_or_else(|e| panic!("{toml_text}: {e}"))
+        let spec = doc
+            .topology
+            .resolve(base)
+            .unwrap_or_else(|e| panic!("{toml_text}: {e}"));
+        build(&spec, &mut SimRng::seed_from_u64(42)).unwrap_or_else(|e| panic!("{toml_text}: {e}"))
     }
 
     /// Random fills everywhere, so that any change in the order of random draws shows.

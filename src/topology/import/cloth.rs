@@ -328,8 +328,13 @@ mod tests {
         let total: u64 = raw.channels.iter().map(|c| c.capacity.0).sum();
         // ~1,040.6 BTC (README); exact value computed from channels_ln.csv.
         assert_eq!(total, CLOTH_TOTAL_MSAT);
-        let c = cfg(ImportFormat::Cloth, BalanceSplit::File);
-        let t = import(&c, &dir, &mut SimRng::seed_from_u64(1)).unwrap();
+        let src = source(ImportFormat::Cloth, dir, false);
+        let t = import(
+            &src,
+            &fill(BalanceSplit::File),
+            &mut SimRng::seed_from_u64(1),
+        )
+        .unwrap();
         assert_eq!(t.total_capacity(), Msat(CLOTH_TOTAL_MSAT));
         for (_, ch) in t.channels() {
             assert_eq!(ch.balance[0] + ch.balance[1], ch.capacity);

@@ -42,8 +42,9 @@ pub use cloth::read_cloth;
 pub use edgelist::read_edgelist;
 pub use lnd_json::read_lnd_json;
 
-use super::config::{BalanceSplit, ImportFormat, TopologyConfig};
+use super::config::{BalanceSplit, ImportFormat};
 use super::generate::{reserve, sample_policy, split_balance};
+use super::spec::{ChannelFill, ImportSource};
 use super::{ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::error::InputError;
 use crate::units::Msat;
@@ -111,21 +112,18 @@ impl Interner {
     }
 }
 
-/// Imports `path` (already resolved) in `cfg.format` and fills it in from `cfg`: see
-/// [`finish`]. Does not apply `cfg.component` (that is [`super::build`]'s last step).
+/// Imports the snapshot `src` names and fills it in from `fill`: see [`finish`]. Does not
+/// apply the component filter (that is [`super::build`]'s last step).
 pub fn import<R: Rng + ?Sized>(
-    cfg: &TopologyConfig,
-    path: &Path,
+    src: &ImportSource,
+    fill: &ChannelFill,
     rng: &mut R,
 ) -> Result<Topology, InputError> {
-    let format = cfg.format.ok_or_else(|| {
-        InputError::new(path, "kind = \"import\" needs a format").field("topology.format")
-    })?;
-    let mut raw = read(format, path)?;
-    if cfg.merge_parallel {
+    let mut raw = read(src.format, &src.path)?;
+    if src.merge_parallel {
         raw = merge_parallel(raw);
     }
-    Ok(finish(raw, cfg, rng))
+    Ok(finish(raw, fill, rng))
 }
 
 /// Reads a snapshot in `format` (for `cloth`, `path` is the directory).
@@ -162,9 +160,9 @@ pub fn read(format: ImportFormat, path: &Path) -> Result<RawGraph, InputError> {
 const MAX_TOTAL_MSAT: u64 = crate::dist::MAX_SAT * 1000;
 
 /// Turns a raw graph into a [`Topology`]: per channel, in order, balances (from the file
-/// for `balance = "file"`, else split by `cfg.balance`), reserves from `cfg.reserve_ppm`,
-/// and per side a policy drawn from `cfg.fees` overridden by every value the file has.
-pub fn finish<R: Rng + ?Sized>(raw: RawGraph, cfg: &TopologyConfig, rng: &mut R) -> Topology {
+/// for `balance = "file"`, else split by `fill.balance`), reserves from `fill.reserve_ppm`,
+/// and per side a policy drawn from `fill.fees` overridden by every value the file has.
+pub fn finish<R: Rng + ?Sized>(raw: RawGraph, fill: &ChannelFill, rng: &mut R) -> Topology {
     let mut t = Topology::new();
     t.graph.reserve_nodes(raw.nodes.len());
     t.graph.reserve_edges(raw.channels.len());
@@ -173,14 +171,14 @@ pub fn finish<R: Rng + ?Sized>(raw: RawGraph, cfg: &TopologyConfig, rng: &mut R)
     }
     for ch in raw.channels {
         let cap = ch.capacity;
-        let balance = match (cfg.balance, ch.balance) {
+        let balance = match (fill.balance, ch.balance) {
             (BalanceSplit::File, Some(b)) => b,
             (split, _) => split_balance(cap, split, rng),
         };
-        let r = reserve(cap, cfg.reserve_ppm);
+        let r = reserve(cap, fill.reserve_ppm);
         let [p0, p1] = &ch.policy;
         let policy = [p0, p1].map(|raw| {
-            let mut p: FeePolicy = sample_policy(&cfg.fees, cap, rng);
+            let mut p: FeePolicy = sample_policy(&fill.fees, cap, rng);
             if let Some(v) = raw.base_fee {
                 p.base_fee = Msat(v);
             }
@@ -283,7 +281,6 @@ mod test_support {
 
     use super::*;
     use crate::rng::SimRng;
-    use crate::topology::config::TopologyKind;
     use rand::SeedableRng;
     use std::path::PathBuf;
 
@@ -293,18 +290,31 @@ mod test_support {
             .join(name)
     }
 
-    pub(super) fn cfg(format: ImportFormat, balance: BalanceSplit) -> TopologyConfig {
-        let mut c = TopologyConfig::new(TopologyKind::Import);
-        c.format = Some(format);
-        c.path = Some("unused".into());
-        c.balance = balance;
-        c
+    /// The default fill with this balance split.
+    pub(super) fn fill(balance: BalanceSplit) -> ChannelFill {
+        ChannelFill {
+            balance,
+            ..ChannelFill::default()
+        }
     }
 
+    /// `path` in `format`, parallel channels merged if `merge_parallel`.
+    pub(super) fn source(
+        format: ImportFormat,
+        path: PathBuf,
+        merge_parallel: bool,
+    ) -> ImportSource {
+        ImportSource {
+            format,
+            path,
+            merge_parallel,
+        }
+    }
+
+    /// Imports fixture `name` with the default fill and this balance split, seed 1.
     pub(super) fn load(format: ImportFormat, balance: BalanceSplit, name: &str) -> Topology {
-        let c = cfg(format, balance);
-        c.validate().unwrap();
-        import(&c, &fixture(name), &mut SimRng::seed_from_u64(1)).unwrap()
+        let src = source(format, fixture(name), false);
+        import(&src, &fill(balance), &mut SimRng::seed_from_u64(1)).unwrap()
     }
 
     /// The error for a broken fixture, checked to name the file, the line and the field.
@@ -345,28 +355,19 @@ mod tests {
     use super::test_support::*;
     use super::*;
     use crate::rng::SimRng;
-    use crate::topology::config::ComponentFilter;
-    use crate::topology::ChannelId;
+    use crate::topology::config::{ComponentFilter, TopologyKind};
+    use crate::topology::{ChannelId, TopologyConfig};
     use rand::SeedableRng;
 
     #[test]
     fn topology_import_merge_parallel() {
         // parallel.edgelist: a-b 100, b-c 10, b-a 300, a-b 50 (sat).
-        let mut c = cfg(ImportFormat::Edgelist, BalanceSplit::Ratio(0.1));
-        let t = import(
-            &c,
-            &fixture("parallel.edgelist"),
-            &mut SimRng::seed_from_u64(1),
-        )
-        .unwrap();
+        let f = fill(BalanceSplit::Ratio(0.1));
+        let mut src = source(ImportFormat::Edgelist, fixture("parallel.edgelist"), false);
+        let t = import(&src, &f, &mut SimRng::seed_from_u64(1)).unwrap();
         assert_eq!(t.channel_count(), 4);
-        c.merge_parallel = true;
-        let t = import(
-            &c,
-            &fixture("parallel.edgelist"),
-            &mut SimRng::seed_from_u64(1),
-        )
-        .unwrap();
+        src.merge_parallel = true;
+        let t = import(&src, &f, &mut SimRng::seed_from_u64(1)).unwrap();
         assert_eq!(t.channel_count(), 2);
         let m = t.channel(ChannelId(0));
         assert_eq!(m.nodes, [NodeId(0), NodeId(1)]);
@@ -415,10 +416,12 @@ mod tests {
     #[test]
     fn topology_import_components() {
         // two_components.edgelist: p-q first, then the x-y-z triangle.
-        let mut c = cfg(ImportFormat::Edgelist, BalanceSplit::Half);
+        let mut c = TopologyConfig::new(TopologyKind::Import);
+        c.format = Some(ImportFormat::Edgelist);
         c.component = ComponentFilter::LargestConnected;
         c.path = Some("two_components.edgelist".into());
-        let t = crate::topology::build(&c, &fixture(""), &mut SimRng::seed_from_u64(1)).unwrap();
+        let spec = c.resolve(&fixture("")).unwrap();
+        let t = crate::topology::build(&spec, &mut SimRng::seed_from_u64(1)).unwrap();
         assert_eq!((t.node_count(), t.channel_count()), (3, 3));
         let names: Vec<String> = (0..3).map(|i| t.node(NodeId(i)).name.clone()).collect();
         assert_eq!(names, ["x", "y", "z"]);
@@ -473,9 +476,8 @@ mod tests {
                 let name = path.file_name().unwrap().to_str().unwrap().to_string();
                 std::fs::write(&path, mutated(&name)).unwrap();
             }
-            let mut c = cfg(format, BalanceSplit::Uniform);
-            c.merge_parallel = true;
-            if let Ok(t) = import(&c, &path, &mut SimRng::seed_from_u64(1)) {
+            let src = source(format, path, true);
+            if let Ok(t) = import(&src, &fill(BalanceSplit::Uniform), &mut SimRng::seed_from_u64(1)) {
                 for (_, ch) in t.channels() {
                     proptest::prop_assert_eq!(ch.balance[0] + ch.balance[1], ch.capacity);
                 }
