@@ -8,22 +8,25 @@
 //! It must not fill in anything the files do not say (`max_htlc` stays `None`; defaults
 //! come from [`super::finish`]), draw random numbers, or panic on any input.
 
-use super::{io_err, parse_u64, Interner, RawChannel, RawGraph, RawPolicy};
+use super::{
+    check_msat, parse_u64, read_bytes, CapacityTotal, Interner, RawChannel, RawGraph, RawPolicy,
+    NO_CHANNELS,
+};
 use crate::error::InputError;
 use crate::units::Msat;
 use std::collections::HashMap;
 use std::path::Path;
 
-/// Opens a CSV file and finds the columns `names` in its header (line 1).
-fn open_csv(
-    path: &Path,
-    names: &[&str],
-) -> Result<(csv::Reader<std::fs::File>, Vec<usize>), InputError> {
+type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
+/// Opens a CSV file (a leading byte order mark dropped) and finds the columns `names` in
+/// its header (line 1).
+fn open_csv(path: &Path, names: &[&str]) -> Result<(CsvReader, Vec<usize>), InputError> {
+    let bytes = read_bytes(path)?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| io_err(path, e))?;
+        .from_reader(std::io::Cursor::new(bytes));
     let header = rdr
         .headers()
         .map_err(|e| InputError::new(path, format!("invalid CSV header: {e}")).at_line(1))?
@@ -70,11 +73,15 @@ impl Row<'_> {
             )
         })
     }
+    /// An amount in msat, at most 21 million BTC.
+    fn msat(&self, col: usize, field: &str) -> Result<u64, InputError> {
+        check_msat(self.u64(col, field)?).map_err(|m| self.err(field, m))
+    }
 }
 
 fn rows<'a, 'r>(
     path: &'a Path,
-    rdr: &'r mut csv::Reader<std::fs::File>,
+    rdr: &'r mut CsvReader,
 ) -> impl Iterator<Item = Result<Row<'a>, InputError>> + use<'a, 'r> {
     rdr.records().map(move |r| match r {
         Ok(rec) => {
@@ -91,33 +98,53 @@ fn rows<'a, 'r>(
 struct ClothEdge {
     line: usize,
     channel_id: u64,
+    counter: u64,
     from: u64,
     to: u64,
     balance: u64,
     policy: RawPolicy,
+    /// Whether a channel lists it.
+    listed: bool,
 }
 
 /// Reads CLoTH's `nodes_ln.csv`, `channels_ln.csv` and `edges_ln.csv` from `dir`.
 ///
 /// Amounts (capacity, balance, fee_base, min_htlc) are msat, `fee_proportional` is ppm
-/// and `timelock` the CLTV delta. Checks that each channel's two edges exist, run between
-/// its nodes in opposite directions, point back to it, and that their balances sum to its
-/// capacity. `max_htlc` is not in the format.
+/// and `timelock` the CLTV delta. Checks that node, edge and channel ids are unique, that
+/// each channel's two edges exist, run between its nodes in opposite directions, point
+/// back to it and name each other as `counter_edge_id`, that their balances sum to its
+/// capacity, that every edge belongs to a channel, that every amount and the running total
+/// of capacities stay within 21 million BTC, and that there is at least one channel.
+/// `max_htlc` is not in the format.
 pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
+    if dir.is_file() {
+        return Err(InputError::new(
+            dir,
+            format!(
+                "expected a directory (holding nodes_ln.csv, channels_ln.csv and \
+                 edges_ln.csv), found a file: {}",
+                dir.display()
+            ),
+        ));
+    }
     let nodes_path = dir.join("nodes_ln.csv");
     let chans_path = dir.join("channels_ln.csv");
     let edges_path = dir.join("edges_ln.csv");
 
     let mut names = Interner::default();
-    let mut node_ids: HashMap<u64, u32> = HashMap::new();
+    // Node id -> (dense id, line).
+    let mut node_ids: HashMap<u64, (u32, usize)> = HashMap::new();
     let (mut rdr, cols) = open_csv(&nodes_path, &["id"])?;
     for row in rows(&nodes_path, &mut rdr) {
         let row = row?;
         let id = row.u64(cols[0], "id")?;
-        if node_ids.contains_key(&id) {
-            return Err(row.err("id", format!("duplicate node id {id}")));
+        if let Some(&(_, first)) = node_ids.get(&id) {
+            return Err(row.err(
+                "id",
+                format!("duplicate node id {id} (first at line {first})"),
+            ));
         }
-        node_ids.insert(id, names.id(&id.to_string()));
+        node_ids.insert(id, (names.id(&id.to_string()), row.line));
     }
 
     const EDGE_COLS: [&str; 10] = [
@@ -134,6 +161,8 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
     ];
     let (mut rdr, c) = open_csv(&edges_path, &EDGE_COLS)?;
     let mut edges: HashMap<u64, ClothEdge> = HashMap::new();
+    // Edge ids in file order, for checks that must report the first offender.
+    let mut edge_order: Vec<u64> = Vec::new();
     for row in rows(&edges_path, &mut rdr) {
         let row = row?;
         let id = row.u64(c[0], "id")?;
@@ -142,19 +171,39 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
             channel_id: row.u64(c[1], "channel_id")?,
             from: row.u64(c[3], "from_node_id")?,
             to: row.u64(c[4], "to_node_id")?,
-            balance: row.u64(c[5], "balance")?,
+            balance: row.msat(c[5], "balance")?,
             policy: RawPolicy {
-                base_fee: Some(row.u64(c[6], "fee_base")?),
+                base_fee: Some(row.msat(c[6], "fee_base")?),
                 fee_ppm: Some(row.num::<u32>(c[7], "fee_proportional")?),
-                min_htlc: Some(row.u64(c[8], "min_htlc")?),
+                min_htlc: Some(row.msat(c[8], "min_htlc")?),
                 cltv_delta: Some(row.num::<u16>(c[9], "timelock")?),
                 max_htlc: None,
                 disabled: false,
             },
+            counter: row.u64(c[2], "counter_edge_id")?,
+            listed: false,
         };
-        row.u64(c[2], "counter_edge_id")?;
-        if edges.insert(id, e).is_some() {
-            return Err(row.err("id", format!("duplicate edge id {id}")));
+        if let Some(first) = edges.get(&id) {
+            return Err(row.err(
+                "id",
+                format!("duplicate edge id {id} (first at line {})", first.line),
+            ));
+        }
+        edges.insert(id, e);
+        edge_order.push(id);
+    }
+    for id in &edge_order {
+        let Some(e) = edges.get(id) else { continue };
+        if !edges.contains_key(&e.counter) {
+            return Err(InputError::new(
+                &edges_path,
+                format!(
+                    "counter_edge_id {} of edge {id} is not an edge id in edges_ln.csv",
+                    e.counter
+                ),
+            )
+            .at_line(e.line)
+            .field("counter_edge_id"));
         }
     }
 
@@ -163,6 +212,9 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
     ];
     let (mut rdr, c) = open_csv(&chans_path, &CHAN_COLS)?;
     let mut channels = Vec::new();
+    // Channel id -> line.
+    let mut chan_lines: HashMap<u64, usize> = HashMap::new();
+    let mut total = CapacityTotal::default();
     for row in rows(&chans_path, &mut rdr) {
         let row = row?;
         let id = row.u64(c[0], "id")?;
@@ -171,10 +223,16 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
         let n1 = row.u64(c[3], "node1_id")?;
         let n2 = row.u64(c[4], "node2_id")?;
         let capacity = row.u64(c[5], "capacity")?;
+        if let Some(first) = chan_lines.insert(id, row.line) {
+            return Err(row.err(
+                "id",
+                format!("duplicate channel id {id} (first at line {first})"),
+            ));
+        }
         let node = |n: u64, field: &str| {
             node_ids
                 .get(&n)
-                .copied()
+                .map(|&(dense, _)| dense)
                 .ok_or_else(|| row.err(field, format!("node {n} is not in nodes_ln.csv")))
         };
         let (a, b) = (node(n1, "node1_id")?, node(n2, "node2_id")?);
@@ -184,7 +242,10 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
         if capacity == 0 {
             return Err(row.err("capacity", "must be positive"));
         }
-        let edge = |eid: u64, field: &str, from: u64, to: u64| -> Result<&ClothEdge, InputError> {
+        total
+            .add(Msat(capacity), "msat")
+            .map_err(|m| row.err("capacity", m))?;
+        let edge = |eid: u64, field: &str, from: u64, to: u64, counter: u64| {
             let e = edges
                 .get(&eid)
                 .ok_or_else(|| row.err(field, format!("edge {eid} is not in edges_ln.csv")))?;
@@ -208,27 +269,60 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
                     ),
                 ));
             }
-            Ok(e)
+            if e.counter != counter {
+                return Err(at(
+                    "counter_edge_id",
+                    format!(
+                        "edge {eid} names edge {} as its counter edge, but channel {id} \
+                         pairs it with edge {counter}",
+                        e.counter
+                    ),
+                ));
+            }
+            Ok((e.line, e.balance, e.policy.clone()))
         };
-        let x = edge(e1, "edge1_id", n1, n2)?;
-        let y = edge(e2, "edge2_id", n2, n1)?;
-        if x.balance.checked_add(y.balance) != Some(capacity) {
+        let x = edge(e1, "edge1_id", n1, n2, e2)?;
+        let y = edge(e2, "edge2_id", n2, n1, e1)?;
+        if x.1.checked_add(y.1) != Some(capacity) {
             return Err(row.err(
                 "capacity",
                 format!(
                     "balances of edge {e1} (line {}: {}) and edge {e2} (line {}: {}) of \
                      edges_ln.csv do not sum to the capacity {capacity}",
-                    x.line, x.balance, y.line, y.balance
+                    x.0, x.1, y.0, y.1
                 ),
             ));
+        }
+        for eid in [e1, e2] {
+            if let Some(e) = edges.get_mut(&eid) {
+                e.listed = true;
+            }
         }
         channels.push(RawChannel {
             nodes: [a, b],
             capacity: Msat(capacity),
-            balance: Some([Msat(x.balance), Msat(y.balance)]),
-            policy: [x.policy.clone(), y.policy.clone()],
+            balance: Some([Msat(x.1), Msat(y.1)]),
+            policy: [x.2, y.2],
             label: Some(id.to_string()),
         });
+    }
+    if channels.is_empty() {
+        return Err(InputError::new(&chans_path, NO_CHANNELS)
+            .at_line(1)
+            .field("id"));
+    }
+    for id in &edge_order {
+        if let Some(e) = edges.get(id).filter(|e| !e.listed) {
+            return Err(InputError::new(
+                &edges_path,
+                format!(
+                    "edge {id} (channel_id {}) is not listed by any channel in channels_ln.csv",
+                    e.channel_id
+                ),
+            )
+            .at_line(e.line)
+            .field("channel_id"));
+        }
     }
     Ok(RawGraph {
         nodes: names.names,
@@ -245,6 +339,7 @@ mod tests {
     use crate::topology::config::{BalanceSplit, ImportFormat};
     use crate::topology::{ChannelId, NodeId};
     use rand::SeedableRng;
+    use std::path::Path;
 
     #[test]
     fn topology_import_cloth_fixture() {
@@ -342,4 +437,189 @@ mod tests {
     }
 
     const CLOTH_TOTAL_MSAT: u64 = 104_055_781_879_000;
+
+    const NODES: &str = "id\n10\n20\n30\n";
+    const CHANS: &str = "id,edge1_id,edge2_id,node1_id,node2_id,capacity\n\
+                         0,0,1,10,20,5000000\n\
+                         1,2,3,20,30,3000000\n";
+    const EDGES: &str = "id,channel_id,counter_edge_id,from_node_id,to_node_id,balance,\
+                         fee_base,fee_proportional,min_htlc,timelock\n\
+                         0,0,1,10,20,1000000,1000,1,1000,144\n\
+                         1,0,0,20,10,4000000,2000,10,1000,40\n\
+                         2,1,3,20,30,3000000,0,100,0,40\n\
+                         3,1,2,30,20,0,500,5,1,18\n";
+
+    /// A CLoTH directory `sub` in `tmp` with these three files.
+    fn cloth(tmp: &Path, sub: &str, nodes: &str, chans: &str, edges: &str) -> std::path::PathBuf {
+        write_dir(
+            tmp,
+            sub,
+            &[
+                ("nodes_ln.csv", nodes.as_bytes()),
+                ("channels_ln.csv", chans.as_bytes()),
+                ("edges_ln.csv", edges.as_bytes()),
+            ],
+        )
+    }
+
+    #[test]
+    fn topology_import_cloth_cross_references() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        let ok = read_cloth(&cloth(t, "ok", NODES, CHANS, EDGES)).unwrap();
+        assert_eq!((ok.nodes.len(), ok.channels.len()), (3, 2));
+
+        // counter_edge_id naming no edge.
+        let edges = EDGES.replace("3,1,2,30,20", "3,1,99,30,20");
+        let d = cloth(t, "counter_missing", NODES, CHANS, &edges);
+        let e = bad(
+            ImportFormat::Cloth,
+            &d,
+            "edges_ln.csv",
+            5,
+            "counter_edge_id",
+        );
+        assert!(e.message.contains("99"), "{e}");
+        // counter_edge_id naming an edge of another channel.
+        let edges = EDGES.replace("0,0,1,10,20", "0,0,2,10,20");
+        let d = cloth(t, "counter_wrong", NODES, CHANS, &edges);
+        let e = bad(
+            ImportFormat::Cloth,
+            &d,
+            "edges_ln.csv",
+            2,
+            "counter_edge_id",
+        );
+        assert!(e.message.contains("pairs it with edge 1"), "{e}");
+        // Edge rows that no channel lists.
+        let edges = format!("{EDGES}20,9,21,10,30,1,0,0,0,40\n21,9,20,30,10,1,0,0,0,40\n");
+        let d = cloth(t, "unlisted", NODES, CHANS, &edges);
+        let e = bad(ImportFormat::Cloth, &d, "edges_ln.csv", 6, "channel_id");
+        assert!(e.message.contains("edge 20"), "{e}");
+        // Duplicate channel ids.
+        let chans = CHANS.replace("1,2,3,20,30", "0,2,3,20,30");
+        let d = cloth(t, "dup_channel", NODES, &chans, EDGES);
+        let e = bad(ImportFormat::Cloth, &d, "channels_ln.csv", 3, "id");
+        assert!(e.message.contains("first at line 2"), "{e}");
+        // Duplicate edge ids.
+        let edges = EDGES.replace("2,1,3,20,30", "1,1,3,20,30");
+        let d = cloth(t, "dup_edge", NODES, CHANS, &edges);
+        let e = bad(ImportFormat::Cloth, &d, "edges_ln.csv", 4, "id");
+        assert!(e.message.contains("first at line 3"), "{e}");
+        // Duplicate node ids.
+        let d = cloth(t, "dup_node", "id\n10\n20\n10\n30\n", CHANS, EDGES);
+        bad(ImportFormat::Cloth, &d, "nodes_ln.csv", 4, "id");
+    }
+
+    #[test]
+    fn topology_import_cloth_bom_empty_and_paths() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        // A byte order mark at the start of any file is dropped, not read as part of the
+        // first column name or node id.
+        let d = cloth(
+            t,
+            "bom",
+            &format!("{BOM}{NODES}"),
+            &format!("{BOM}{CHANS}"),
+            &format!("{BOM}{EDGES}"),
+        );
+        let raw = read_cloth(&d).unwrap();
+        assert_eq!(raw.nodes, ["10", "20", "30"]);
+        assert_eq!(
+            raw,
+            read_cloth(&cloth(t, "plain", NODES, CHANS, EDGES)).unwrap()
+        );
+
+        // Empty and single-node snapshots are reported against the data file.
+        let header = |s: &str| format!("{}\n", s.lines().next().unwrap());
+        let d = cloth(t, "empty", &header(NODES), &header(CHANS), &header(EDGES));
+        let e = bad(ImportFormat::Cloth, &d, "channels_ln.csv", 1, "id");
+        assert!(e.message.contains("no channels"), "{e}");
+        let d = cloth(t, "one_node", "id\n10\n", &header(CHANS), &header(EDGES));
+        bad(ImportFormat::Cloth, &d, "channels_ln.csv", 1, "id");
+
+        // A file where the directory belongs, and a directory where a file belongs.
+        let f = t.join("a_file");
+        std::fs::write(&f, "x").unwrap();
+        let e = read_cloth(&f).unwrap_err();
+        assert!(e.message.contains("expected a directory"), "{e}");
+        assert!(e.message.contains("found a file"), "{e}");
+        let d = cloth(t, "nodes_dir", NODES, CHANS, EDGES);
+        std::fs::remove_file(d.join("nodes_ln.csv")).unwrap();
+        std::fs::create_dir(d.join("nodes_ln.csv")).unwrap();
+        let e = read_cloth(&d).unwrap_err();
+        let want = format!(
+            "expected a file, found a directory: {}",
+            d.join("nodes_ln.csv").display()
+        );
+        assert!(e.message.contains(&want), "{e}");
+        assert!(!e.message.contains("Is a directory"), "{e}");
+    }
+
+    #[test]
+    fn topology_import_cloth_amount_ranges() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        // u64::MAX msat: above 21 million BTC, not wrapped.
+        let chans = CHANS.replace("5000000", &u64::MAX.to_string());
+        let d = cloth(t, "max_cap", NODES, &chans, EDGES);
+        let e = bad(ImportFormat::Cloth, &d, "channels_ln.csv", 2, "capacity");
+        assert!(e.message.contains("21 million BTC"), "{e}");
+        for (col, from, to) in [
+            (
+                "balance",
+                "0,0,1,10,20,1000000,",
+                "0,0,1,10,20,18446744073709551615,",
+            ),
+            (
+                "fee_base",
+                "1000000,1000,1,1000,144",
+                "1000000,18446744073709551615,1,1000,144",
+            ),
+            (
+                "min_htlc",
+                "1000000,1000,1,1000,144",
+                "1000000,1000,1,18446744073709551615,144",
+            ),
+        ] {
+            let edges = EDGES.replace(from, to);
+            let d = cloth(t, col, NODES, CHANS, &edges);
+            let e = bad(ImportFormat::Cloth, &d, "edges_ln.csv", 2, col);
+            assert!(e.message.contains("more than 21 million BTC"), "{e}");
+        }
+        // A too large number for its type, and one beyond u64.
+        let edges = EDGES.replace("1000,144", "1000,65536");
+        bad(
+            ImportFormat::Cloth,
+            &cloth(t, "cltv", NODES, CHANS, &edges),
+            "edges_ln.csv",
+            2,
+            "timelock",
+        );
+        let edges = EDGES.replace("1000,1,1000,144", "1000,99999999999999999999,1000,144");
+        bad(
+            ImportFormat::Cloth,
+            &cloth(t, "ppm", NODES, CHANS, &edges),
+            "edges_ln.csv",
+            2,
+            "fee_proportional",
+        );
+        // The running total crosses 21 million BTC at the second channel: each is 2e18
+        // msat (20 million BTC), within range on its own.
+        let big = 2_000_000_000_000_000_000u64;
+        let chans = CHANS
+            .replace("5000000", &big.to_string())
+            .replace("3000000", &big.to_string());
+        let edges = EDGES
+            .replace("1000000,1000,1,", &format!("{},1000,1,", big / 2))
+            .replace("4000000,2000", &format!("{},2000", big / 2))
+            .replace("3000000,0,100", &format!("{big},0,100"));
+        let d = cloth(t, "total", NODES, &chans, &edges);
+        let e = bad(ImportFormat::Cloth, &d, "channels_ln.csv", 3, "capacity");
+        assert!(
+            e.message.contains("total capacity exceeds 21 million BTC"),
+            "{e}"
+        );
+    }
 }

@@ -5,7 +5,10 @@
 //! name the file, the line and the column (`u`, `v`, `capacity`). It must not fill in
 //! defaults (see [`super::finish`]), draw random numbers, or panic on any input.
 
-use super::{io_err, parse_u64, sat_to_msat, Interner, RawChannel, RawGraph, RawPolicy};
+use super::{
+    check_sat, parse_u64, read_text, CapacityTotal, Interner, RawChannel, RawGraph, RawPolicy,
+    NO_CHANNELS,
+};
 use crate::error::InputError;
 use std::path::Path;
 
@@ -14,9 +17,10 @@ use std::path::Path;
 /// lines starting with `#` are skipped. Node names are the tokens `u`, `v`, numbered in
 /// order of first appearance. No balances, no fees.
 pub fn read_edgelist(path: &Path) -> Result<RawGraph, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+    let text = read_text(path)?;
     let mut names = Interner::default();
     let mut channels = Vec::new();
+    let mut total = CapacityTotal::default();
     for (i, line) in text.lines().enumerate() {
         let lineno = i + 1;
         let err =
@@ -54,15 +58,14 @@ pub fn read_edgelist(path: &Path) -> Result<RawGraph, InputError> {
             }
             c
         };
-        let cap = parse_u64(cap_str)
-            .and_then(sat_to_msat)
-            .filter(|c| c.0 > 0)
-            .ok_or_else(|| {
-                err(
-                    "capacity",
-                    format!("expected a positive integer number of sat, got `{cap_str}`"),
-                )
-            })?;
+        let cap = parse_u64(cap_str).filter(|&c| c > 0).ok_or_else(|| {
+            err(
+                "capacity",
+                format!("expected a positive integer number of sat, got `{cap_str}`"),
+            )
+        })?;
+        let cap = check_sat(cap).map_err(|m| err("capacity", m))?;
+        total.add(cap, "sat").map_err(|m| err("capacity", m))?;
         let (a, b) = (names.id(u), names.id(v));
         channels.push(RawChannel {
             nodes: [a, b],
@@ -71,6 +74,9 @@ pub fn read_edgelist(path: &Path) -> Result<RawGraph, InputError> {
             policy: [RawPolicy::default(), RawPolicy::default()],
             label: None,
         });
+    }
+    if channels.is_empty() {
+        return Err(InputError::new(path, NO_CHANNELS).at_line(1).field("u"));
     }
     Ok(RawGraph {
         nodes: names.names,
@@ -120,6 +126,63 @@ mod tests {
     use crate::topology::config::{BalanceSplit, ImportFormat};
     use crate::topology::{ChannelId, FeePolicy, NodeId};
     use crate::units::Msat;
+    use std::path::{Path, PathBuf};
+
+    /// `bytes` written to `name` in `dir`.
+    fn file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn topology_import_edgelist_robustness() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        // A byte order mark is not part of the first node's name.
+        let p = file(
+            t,
+            "bom.edgelist",
+            format!("{BOM}a b 100\nb c 5\n").as_bytes(),
+        );
+        let raw = read_edgelist(&p).unwrap();
+        assert_eq!(raw.nodes, ["a", "b", "c"]);
+        // Empty files (or only comments) are reported against the file.
+        for (name, text) in [("empty.edgelist", ""), ("comments.edgelist", "# none\n\n")] {
+            let p = file(t, name, text.as_bytes());
+            let e = bad(ImportFormat::Edgelist, &p, name, 1, "u");
+            assert!(e.message.contains("no channels"), "{e}");
+        }
+        // u64::MAX sat, and the running total crossing 21 million BTC (3 x 10 million).
+        let p = file(t, "max.edgelist", b"a b 18446744073709551615\n");
+        let e = bad(ImportFormat::Edgelist, &p, "max.edgelist", 1, "capacity");
+        assert!(e.message.contains("more than 21 million BTC"), "{e}");
+        let e = broken(
+            ImportFormat::Edgelist,
+            "edge_too_much.edgelist",
+            "edge_too_much.edgelist",
+            3,
+            "capacity",
+        );
+        assert!(
+            e.message.contains("total capacity exceeds 21 million BTC"),
+            "{e}"
+        );
+        // Not UTF-8: the line is named.
+        let p = file(t, "latin1.edgelist", b"a b 1\n\xe9 b 2\n");
+        let e = read_edgelist(&p).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        // A directory where the file belongs.
+        let e = read_edgelist(t).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: expected a file, found a directory: {}",
+                t.display(),
+                t.display()
+            )
+        );
+    }
 
     #[test]
     fn topology_import_edgelists() {

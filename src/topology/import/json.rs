@@ -6,7 +6,7 @@
 //! It must not know any snapshot format's field names or fill in defaults.
 
 use super::locate::{json_line, JPath};
-use super::{io_err, parse_u64};
+use super::{check_msat, parse_u64, read_text};
 use crate::error::InputError;
 use serde_json::Value;
 use std::path::Path;
@@ -19,7 +19,7 @@ pub(super) struct JsonDoc<'a> {
 
 impl JsonDoc<'_> {
     pub(super) fn load(path: &Path) -> Result<(JsonDoc<'_>, Value), InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| io_err(path, e))?;
+        let text = read_text(path)?;
         let v: Value = serde_json::from_str(&text).map_err(|e| {
             InputError::new(path, format!("invalid JSON: {e}"))
                 .line_opt((e.line() > 0).then_some(e.line()))
@@ -79,6 +79,17 @@ impl JsonDoc<'_> {
             }
             other => Err(bad(kind(other).to_string())),
         }
+    }
+    /// [`Self::int`] for an amount in msat: at most 21 million BTC.
+    pub(super) fn msat(
+        &self,
+        v: &Value,
+        at: &JPath,
+        msat_suffix: bool,
+    ) -> Result<Option<u64>, InputError> {
+        self.int(v, at, msat_suffix)?
+            .map(|x| check_msat(x).map_err(|m| self.err(at, m)))
+            .transpose()
     }
     pub(super) fn required_int(
         &self,
