@@ -5,14 +5,15 @@
 //! [`crate::engine`]. It is a petgraph undirected graph: node index = [`NodeId`], edge index =
 //! [`ChannelId`], edge weight = [`ChannelSpec`].
 //!
-//! It is built by [`build`] from a `[topology]` scenario table, resolved once by
-//! [`TopologyConfig::resolve`] (`config`) into a [`TopologySpec`] (`spec`): generated
+//! It is built by [`build`] from a `[topology]` scenario table (`config`), resolved once
+//! by [`TopologyConfig::resolve`] (`resolve`) into a [`TopologySpec`] (`spec`): generated
 //! (`generate`) or imported from a real Lightning snapshot (`import`). This module does no
 //! simulation.
 
 pub mod config;
 pub mod generate;
 pub mod import;
+mod resolve;
 pub mod spec;
 
 pub use config::TopologyConfig;
