@@ -422,7 +422,7 @@ pub fn resolve_with(
     if raw.replications == 0 {
         return Err(fe(FieldError::new("replications", "expected at least 1")));
     }
-    raw.topology.validate().map_err(fe)?;
+    let topology_spec = raw.topology.resolve(base_dir).map_err(fe)?;
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
     raw.chain.validate().map_err(fe)?;
@@ -449,14 +449,8 @@ pub fn resolve_with(
         Some(t) => t,
         None => {
             let mut trng: SimRng = rng::stream(raw.seed, "topology");
-            Arc::new(
-                topology::build(&raw.topology, base_dir, &mut trng).map_err(|mut e| {
-                    if e.file.is_empty() {
-                        e.file = source.to_string();
-                    }
-                    e
-                })?,
-            )
+            // Its errors name the snapshot file (the scenario's were found by resolve).
+            Arc::new(topology::build(&topology_spec, &mut trng)?)
         }
     };
     if topology.node_count() < 2 {

@@ -174,17 +174,16 @@ fn validate_reports_ok_and_errors() {
     assert!(!o.status.success());
 }
 
-#[test]
-fn example_scenarios_validate() {
+/// `pcnsim validate` on every scenario in `scenarios/` that does (`needs_data`) or does
+/// not use the shared LN snapshots; returns how many were checked.
+fn validate_example_scenarios(needs_data: bool) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
             let text = std::fs::read_to_string(&p).unwrap();
-            if text.contains("$PCNSIM_SHARED_DATA")
-                && std::env::var_os("PCNSIM_SHARED_DATA").is_none()
-            {
+            if text.contains("$PCNSIM_SHARED_DATA") != needs_data {
                 continue;
             }
             let o = bin().arg("validate").arg(&p).output().unwrap();
@@ -197,7 +196,24 @@ fn example_scenarios_validate() {
             n += 1;
         }
     }
-    assert!(n >= 1);
+    n
+}
+
+#[test]
+fn example_scenarios_validate() {
+    assert!(validate_example_scenarios(false) >= 1);
+}
+
+/// The scenarios on the shared LN snapshots (`cargo test -- --ignored`).
+#[test]
+#[ignore = "needs PCNSIM_SHARED_DATA"]
+fn example_snapshot_scenarios_validate() {
+    assert!(
+        std::env::var_os("PCNSIM_SHARED_DATA").is_some_and(|d| !d.is_empty()),
+        "PCNSIM_SHARED_DATA is not set: this test needs the shared LN snapshots; run \
+         `PCNSIM_SHARED_DATA=/path/to/data/ln cargo test -- --ignored`"
+    );
+    assert!(validate_example_scenarios(true) >= 1);
 }
 
 #[test]

@@ -1,10 +1,16 @@
 //! The `[topology]` scenario table: which graph to generate or import, and how to fill in
 //! capacities, balances and fees.
 //!
-//! This module only parses and validates; [`super::build`] acts on a validated config.
-//! Every key except `kind` has a default (see each field). Keys that do not apply to the
-//! chosen `kind` (say `m` for a ring, or `path` for a generator) are rejected by
-//! [`TopologyConfig::validate`] rather than silently ignored.
+//! [`TopologyConfig`] is the serde mirror of the table, as written (it is also what sweeps
+//! compare to decide whether two points share a topology). [`TopologyConfig::resolve`]
+//! (in `resolve.rs`) validates it once, at the boundary, into a
+//! [`TopologySpec`](super::TopologySpec); [`super::build`] and the generators and importers
+//! take only that. Every key except `kind` has a default (see each field). Keys that do not
+//! apply to the chosen `kind` (say `m` for a ring, or `path` for a generator) are rejected
+//! by `resolve` rather than silently ignored.
+//!
+//! This module only describes the table (and its defaults); it must not validate it
+//! (that is `resolve`'s job) or build or read anything.
 //!
 //! ```toml
 //! [topology]
@@ -19,13 +25,21 @@
 //! ppm = { dist = "uniform", min = 1, max = 500 }
 //! ```
 
+use super::spec::ChannelFill;
 use crate::dist::{AmountDist, FeeValue};
-use crate::error::{FieldError, InputError};
+use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The environment variable `path` may start with (`$PCNSIM_SHARED_DATA/...`).
 pub const SHARED_DATA_VAR: &str = "PCNSIM_SHARED_DATA";
+
+/// The directory `$PCNSIM_SHARED_DATA` names, if it is set and not empty.
+pub fn shared_data_dir() -> Option<PathBuf> {
+    std::env::var_os(SHARED_DATA_VAR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+}
 
 /// Which graph to build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +225,9 @@ impl FeeConfig {
     }
 }
 
-/// The `[topology]` table.
+/// The `[topology]` table as written: the serde mirror, compared as is by sweeps to decide
+/// whether two points share a topology. Turn it into a
+/// [`TopologySpec`](super::TopologySpec) with [`Self::resolve`] before using it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TopologyConfig {
@@ -272,6 +288,18 @@ pub struct TopologyConfig {
     pub fees: FeeConfig,
 }
 
+impl Default for ChannelFill {
+    /// What a `[topology]` table that sets none of the fill keys resolves to.
+    fn default() -> Self {
+        ChannelFill {
+            capacity: default_capacity(),
+            balance: default_balance(),
+            reserve_ppm: default_reserve_ppm(),
+            fees: FeeConfig::default(),
+        }
+    }
+}
+
 fn default_capacity() -> AmountDist {
     AmountDist::Lognormal {
         median_sat: 2_000_000.0,
@@ -319,242 +347,13 @@ impl TopologyConfig {
             fees: FeeConfig::default(),
         }
     }
-
-    pub fn nodes(&self) -> u32 {
-        self.nodes.unwrap_or(DEFAULT_NODES)
-    }
-    pub fn m(&self) -> u32 {
-        self.m.unwrap_or(DEFAULT_M)
-    }
-    pub fn k(&self) -> u32 {
-        self.k.unwrap_or(DEFAULT_K)
-    }
-    pub fn beta(&self) -> f64 {
-        self.beta.unwrap_or(DEFAULT_BETA)
-    }
-    pub fn rows(&self) -> u32 {
-        self.rows.unwrap_or(DEFAULT_ROWS)
-    }
-    pub fn cols(&self) -> u32 {
-        self.cols.unwrap_or(DEFAULT_COLS)
-    }
-    /// The Erdős–Rényi edge probability, from `p` or `mean_degree`.
-    pub fn edge_probability(&self) -> f64 {
-        match (self.p, self.mean_degree) {
-            (Some(p), _) => p,
-            (None, md) => {
-                let n = self.nodes();
-                if n < 2 {
-                    0.0
-                } else {
-                    (md.unwrap_or(DEFAULT_MEAN_DEGREE) / f64::from(n - 1)).min(1.0)
-                }
-            }
-        }
-    }
-
-    /// Checks every range and that each key set applies to `kind`. Field paths are
-    /// `topology.<key>`. Does not look at the file system (see [`Self::resolve_path`]).
-    pub fn validate(&self) -> Result<(), FieldError> {
-        use TopologyKind as K;
-        let fe = |k: &str, msg: String| Err(FieldError::new(format!("topology.{k}"), msg));
-        let kind = self.kind;
-        // Keys that only some kinds use.
-        let uses = |key: &str| -> bool {
-            match key {
-                "nodes" => !matches!(kind, K::Grid | K::Import),
-                "m" => kind == K::BarabasiAlbert,
-                "p" | "mean_degree" => kind == K::ErdosRenyi,
-                "k" | "beta" => kind == K::WattsStrogatz,
-                "rows" | "cols" => kind == K::Grid,
-                "format" | "path" => kind == K::Import,
-                _ => true,
-            }
-        };
-        let set: [(&str, bool); 10] = [
-            ("nodes", self.nodes.is_some()),
-            ("m", self.m.is_some()),
-            ("p", self.p.is_some()),
-            ("mean_degree", self.mean_degree.is_some()),
-            ("k", self.k.is_some()),
-            ("beta", self.beta.is_some()),
-            ("rows", self.rows.is_some()),
-            ("cols", self.cols.is_some()),
-            ("format", self.format.is_some()),
-            ("path", self.path.is_some()),
-        ];
-        for (key, is_set) in set {
-            if is_set && !uses(key) {
-                return fe(
-                    key,
-                    format!("does not apply to kind = \"{}\"; remove it", kind.name()),
-                );
-            }
-        }
-
-        let n = self.nodes();
-        if n > MAX_GENERATED_NODES {
-            return fe(
-                "nodes",
-                format!("must be at most {MAX_GENERATED_NODES}, got {n}"),
-            );
-        }
-        match kind {
-            K::BarabasiAlbert => {
-                let m = self.m();
-                if m == 0 {
-                    return fe("m", "must be at least 1".into());
-                }
-                if n <= m {
-                    return fe(
-                        "nodes",
-                        format!("must be greater than m ({m}) for barabasi_albert, got {n}"),
-                    );
-                }
-            }
-            K::ErdosRenyi => {
-                if self.p.is_some() && self.mean_degree.is_some() {
-                    return fe(
-                        "mean_degree",
-                        "give either p or mean_degree, not both".into(),
-                    );
-                }
-                if let Some(p) = self.p {
-                    if !(0.0..=1.0).contains(&p) {
-                        return fe("p", format!("must be a probability in [0, 1], got {p}"));
-                    }
-                }
-                if let Some(md) = self.mean_degree {
-                    if !(md.is_finite() && md >= 0.0 && md <= f64::from(n.max(1) - 1)) {
-                        return fe(
-                            "mean_degree",
-                            format!("must be in [0, nodes - 1 = {}], got {md}", n.max(1) - 1),
-                        );
-                    }
-                }
-                if n < 2 {
-                    return fe("nodes", format!("must be at least 2, got {n}"));
-                }
-            }
-            K::WattsStrogatz => {
-                let k = self.k();
-                if k < 2 || !k.is_multiple_of(2) {
-                    return fe("k", format!("must be even and at least 2, got {k}"));
-                }
-                if k >= n {
-                    return fe("k", format!("must be less than nodes ({n}), got {k}"));
-                }
-                let b = self.beta();
-                if !(0.0..=1.0).contains(&b) {
-                    return fe("beta", format!("must be a probability in [0, 1], got {b}"));
-                }
-            }
-            K::Line | K::Star => {
-                if n < 2 {
-                    return fe("nodes", format!("must be at least 2, got {n}"));
-                }
-            }
-            K::Ring => {
-                if n < 3 {
-                    return fe("nodes", format!("must be at least 3 for a ring, got {n}"));
-                }
-            }
-            K::Grid => {
-                let (r, c) = (self.rows(), self.cols());
-                if r == 0 {
-                    return fe("rows", "must be at least 1".into());
-                }
-                if c == 0 {
-                    return fe("cols", "must be at least 1".into());
-                }
-                if u64::from(r) * u64::from(c) > u64::from(MAX_GENERATED_NODES) {
-                    return fe(
-                        "rows",
-                        format!("rows * cols must be at most {MAX_GENERATED_NODES}"),
-                    );
-                }
-                if u64::from(r) * u64::from(c) < 2 {
-                    return fe("cols", "rows * cols must be at least 2".into());
-                }
-            }
-            K::Import => {
-                let Some(format) = self.format else {
-                    return fe("format", "is required for kind = \"import\" (cloth | lnd_json | cln_json | edgelist)".into());
-                };
-                match &self.path {
-                    None => return fe("path", "is required for kind = \"import\"".into()),
-                    Some(p) if p.trim().is_empty() => {
-                        return fe("path", "must not be empty".into())
-                    }
-                    Some(_) => {}
-                }
-                if self.balance == BalanceSplit::File && !format.has_balances() {
-                    return fe(
-                        "balance",
-                        format!(
-                            "\"file\" needs a format with balances (cloth); {} has none",
-                            format.name()
-                        ),
-                    );
-                }
-            }
-        }
-        if kind != K::Import && self.balance == BalanceSplit::File {
-            return fe(
-                "balance",
-                "\"file\" is only for kind = \"import\" with format = \"cloth\"".into(),
-            );
-        }
-        if let BalanceSplit::Ratio(r) = self.balance {
-            if !(0.0..=1.0).contains(&r) {
-                return fe(
-                    "balance.ratio",
-                    format!("must be in [0, 1] (side 0's share), got {r}"),
-                );
-            }
-        }
-        if self.reserve_ppm > 500_000 {
-            return fe(
-                "reserve_ppm",
-                format!(
-                    "must be at most 500000 (both sides' reserves fit in the capacity), got {}",
-                    self.reserve_ppm
-                ),
-            );
-        }
-        self.capacity.validate("topology.capacity")?;
-        self.fees.validate("topology.fees")?;
-        Ok(())
-    }
-
-    /// The file or directory to import: `path` expanded (`$PCNSIM_SHARED_DATA/...`) and
-    /// made absolute against `base_dir` (the scenario file's directory). `None` for
-    /// generators.
-    pub fn resolve_path(&self, base_dir: &Path) -> Result<Option<PathBuf>, InputError> {
-        let Some(path) = &self.path else {
-            return Ok(None);
-        };
-        let prefix = format!("${SHARED_DATA_VAR}/");
-        if let Some(rest) = path.strip_prefix(&prefix) {
-            return match std::env::var_os(SHARED_DATA_VAR) {
-                Some(dir) if !dir.is_empty() => Ok(Some(PathBuf::from(dir).join(rest))),
-                _ => Err(InputError::new(
-                    base_dir,
-                    format!(
-                        "`{path}` uses ${SHARED_DATA_VAR}, which is not set; set it to the \
-                         directory holding the shared LN snapshots"
-                    ),
-                )
-                .field("topology.path")),
-            };
-        }
-        Ok(Some(base_dir.join(path)))
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::spec::TopologySource;
     use super::*;
+    use std::path::Path;
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -592,20 +391,36 @@ mod tests {
         assert_eq!(c.kind, TopologyKind::BarabasiAlbert);
         assert_eq!(c.balance, BalanceSplit::Ratio(0.3));
         assert_eq!(c.fees.max_htlc_ppm(), 500_000);
-        c.validate().unwrap();
+        let spec = c.resolve(Path::new("/")).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::BarabasiAlbert { nodes: 300, m: 2 }
+        );
+        assert_eq!(spec.fill.balance, BalanceSplit::Ratio(0.3));
+        assert_eq!(spec.fill.fees, c.fees);
     }
 
     #[test]
     fn topology_config_defaults() {
         let c = parse("[topology]\nkind = \"ring\"").unwrap();
         assert_eq!(c, TopologyConfig::new(TopologyKind::Ring));
-        assert_eq!(c.nodes(), 100);
         assert_eq!(c.balance, BalanceSplit::Half);
         assert_eq!(c.reserve_ppm, 10_000);
         assert_eq!(c.fees, FeeConfig::default());
-        c.validate().unwrap();
+        let spec = c.resolve(Path::new("/")).unwrap();
+        assert_eq!(spec.source, TopologySource::Ring { nodes: 100 });
+        assert_eq!(spec.fill, ChannelFill::default());
+        assert_eq!(spec.component, ComponentFilter::All);
         let er = TopologyConfig::new(TopologyKind::ErdosRenyi);
-        assert!((er.edge_probability() - 4.0 / 99.0).abs() < 1e-12);
+        match er.resolve(Path::new("/")).unwrap().source {
+            TopologySource::ErdosRenyi { nodes: 100, p } => assert_eq!(p, 4.0 / 99.0),
+            other => panic!("{other:?}"),
+        }
+        let grid = parse("[topology]\nkind = \"grid\"\ncols = 7").unwrap();
+        assert_eq!(
+            grid.resolve(Path::new("/")).unwrap().source,
+            TopologySource::Grid { rows: 4, cols: 7 }
+        );
     }
 
     #[test]
@@ -615,109 +430,5 @@ mod tests {
         assert!(parse("[topology]\nkind = \"ring\"\nbalance = \"halves\"").is_err());
         assert!(parse("[topology]\nkind = \"ring\"\n[topology.fees]\nbase = 1").is_err());
         assert!(parse("[topology]\nnodes = 5").is_err());
-    }
-
-    #[test]
-    fn topology_config_validate_names_the_field() {
-        let field = |s: &str| parse(s).unwrap().validate().unwrap_err().field;
-        assert_eq!(field("[topology]\nkind = \"ring\"\nm = 3"), "topology.m");
-        assert_eq!(
-            field("[topology]\nkind = \"barabasi_albert\"\nm = 0"),
-            "topology.m"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"barabasi_albert\"\nnodes = 3\nm = 3"),
-            "topology.nodes"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"erdos_renyi\"\np = 1.5"),
-            "topology.p"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"erdos_renyi\"\np = 0.1\nmean_degree = 3"),
-            "topology.mean_degree"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"watts_strogatz\"\nk = 3"),
-            "topology.k"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\nnodes = 2"),
-            "topology.nodes"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\nbalance = { ratio = 1.5 }"),
-            "topology.balance.ratio"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\nreserve_ppm = 600000"),
-            "topology.reserve_ppm"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\ncapacity = { dist = \"fixed\", sat = 0 }"),
-            "topology.capacity.sat"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\n[topology.fees]\ncltv_delta = 70000"),
-            "topology.fees.cltv_delta"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\n[topology.fees]\nmax_htlc_share = 0"),
-            "topology.fees.max_htlc_share"
-        );
-        assert_eq!(field("[topology]\nkind = \"import\""), "topology.format");
-        assert_eq!(
-            field("[topology]\nkind = \"import\"\nformat = \"edgelist\""),
-            "topology.path"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"import\"\nformat = \"edgelist\"\npath = \"x\"\nbalance = \"file\""),
-            "topology.balance"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\nbalance = \"file\""),
-            "topology.balance"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"ring\"\npath = \"x\""),
-            "topology.path"
-        );
-        assert_eq!(
-            field("[topology]\nkind = \"grid\"\nnodes = 3"),
-            "topology.nodes"
-        );
-        parse("[topology]\nkind = \"import\"\nformat = \"cloth\"\npath = \"x\"\nbalance = \"file\"\ncomponent = \"largest_strongly_connected\"\nmerge_parallel = true")
-            .unwrap()
-            .validate()
-            .unwrap();
-    }
-
-    #[test]
-    fn topology_config_path_resolution() {
-        let mut c = TopologyConfig::new(TopologyKind::Import);
-        c.path = Some("data/x.edgelist".into());
-        assert_eq!(
-            c.resolve_path(Path::new("/scen")).unwrap(),
-            Some(PathBuf::from("/scen/data/x.edgelist"))
-        );
-        c.path = Some("/abs/x".into());
-        assert_eq!(
-            c.resolve_path(Path::new("/scen")).unwrap(),
-            Some(PathBuf::from("/abs/x"))
-        );
-        // The shared-data variable: only checked for being expanded, since tests run in
-        // parallel and must not set process-wide environment variables.
-        c.path = Some("$PCNSIM_SHARED_DATA/cloth_ln_snapshot".into());
-        match std::env::var_os(SHARED_DATA_VAR) {
-            Some(d) if !d.is_empty() => assert_eq!(
-                c.resolve_path(Path::new("/scen")).unwrap(),
-                Some(PathBuf::from(d).join("cloth_ln_snapshot"))
-            ),
-            _ => {
-                let e = c.resolve_path(Path::new("/scen")).unwrap_err();
-                assert_eq!(e.field.as_deref(), Some("topology.path"));
-                assert!(e.to_string().contains("PCNSIM_SHARED_DATA"));
-            }
-        }
     }
 }

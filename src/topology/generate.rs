@@ -4,10 +4,15 @@
 //!
 //! The graph generators return plain edge lists `(u, v)` with `u < v`, no self-loops and no
 //! duplicates, in a deterministic order: the same generator state gives the same list,
-//! byte for byte (no hash-ordered collections are iterated). [`generate`] turns a
-//! validated [`TopologyConfig`] into a [`Topology`].
+//! byte for byte (no hash-ordered collections are iterated). [`generate`] turns a resolved
+//! [`TopologySource`] and [`ChannelFill`] into a [`Topology`].
+//!
+//! This module does no I/O and no validation (its inputs are resolved by
+//! [`super::TopologyConfig::resolve`]); it must draw random numbers only from the `rng` it
+//! is given, in a documented order.
 
-use super::config::{BalanceSplit, FeeConfig, TopologyConfig, TopologyKind};
+use super::config::{BalanceSplit, FeeConfig};
+use super::spec::{ChannelFill, TopologySource};
 use super::{ChannelSpec, FeePolicy, NodeId, Topology};
 use crate::units::Msat;
 use rand::Rng;
@@ -310,20 +315,20 @@ pub fn sample_policy<R: Rng + ?Sized>(fees: &FeeConfig, capacity: Msat, rng: &mu
     }
 }
 
-/// A channel between `a` and `b` filled from the config: capacity drawn from
-/// `cfg.capacity`, balances split by `cfg.balance`, reserves from `cfg.reserve_ppm`, and a
-/// policy per side drawn from `cfg.fees` (side 0 first). Draws happen in that order.
-pub fn channel_from_config<R: Rng + ?Sized>(
+/// A channel between `a` and `b` filled from `fill`: capacity drawn from `fill.capacity`,
+/// balances split by `fill.balance`, reserves from `fill.reserve_ppm`, and a policy per
+/// side drawn from `fill.fees` (side 0 first). Draws happen in that order.
+pub fn channel_from_fill<R: Rng + ?Sized>(
     a: NodeId,
     b: NodeId,
-    cfg: &TopologyConfig,
+    fill: &ChannelFill,
     rng: &mut R,
 ) -> ChannelSpec {
-    let capacity = cfg.capacity.sample(rng);
-    let balance = split_balance(capacity, cfg.balance, rng);
-    let r = reserve(capacity, cfg.reserve_ppm);
-    let p0 = sample_policy(&cfg.fees, capacity, rng);
-    let p1 = sample_policy(&cfg.fees, capacity, rng);
+    let capacity = fill.capacity.sample(rng);
+    let balance = split_balance(capacity, fill.balance, rng);
+    let r = reserve(capacity, fill.reserve_ppm);
+    let p0 = sample_policy(&fill.fees, capacity, rng);
+    let p1 = sample_policy(&fill.fees, capacity, rng);
     ChannelSpec {
         nodes: [a, b],
         capacity,
@@ -334,28 +339,27 @@ pub fn channel_from_config<R: Rng + ?Sized>(
     }
 }
 
-/// The edge list of the generator `cfg.kind` (empty for `import`).
-pub fn edges_for<R: Rng + ?Sized>(cfg: &TopologyConfig, rng: &mut R) -> (u32, Vec<(u32, u32)>) {
-    let n = cfg.nodes();
-    match cfg.kind {
-        TopologyKind::BarabasiAlbert => (n, barabasi_albert(n, cfg.m(), rng)),
-        TopologyKind::ErdosRenyi => (n, erdos_renyi(n, cfg.edge_probability(), rng)),
-        TopologyKind::WattsStrogatz => (n, watts_strogatz(n, cfg.k(), cfg.beta(), rng)),
-        TopologyKind::Line => (n, line(n)),
-        TopologyKind::Ring => (n, ring(n)),
-        TopologyKind::Star => (n, star(n)),
-        TopologyKind::Grid => {
-            let (r, c) = (cfg.rows(), cfg.cols());
-            (r.saturating_mul(c), grid(r, c))
+/// The node count and edge list of the generator `source` (none for `Import`).
+pub fn edges_for<R: Rng + ?Sized>(source: &TopologySource, rng: &mut R) -> (u32, Vec<(u32, u32)>) {
+    match *source {
+        TopologySource::BarabasiAlbert { nodes, m } => (nodes, barabasi_albert(nodes, m, rng)),
+        TopologySource::ErdosRenyi { nodes, p } => (nodes, erdos_renyi(nodes, p, rng)),
+        TopologySource::WattsStrogatz { nodes, k, beta } => {
+            (nodes, watts_strogatz(nodes, k, beta, rng))
         }
-        TopologyKind::Import => (0, Vec::new()),
+        TopologySource::Line { nodes } => (nodes, line(nodes)),
+        TopologySource::Ring { nodes } => (nodes, ring(nodes)),
+        TopologySource::Star { nodes } => (nodes, star(nodes)),
+        TopologySource::Grid { rows, cols } => (rows.saturating_mul(cols), grid(rows, cols)),
+        TopologySource::Import(_) => (0, Vec::new()),
     }
 }
 
-/// Generates the topology described by a validated `cfg` (any `kind` but `import`).
+/// Generates the topology of a generator `source` (an `Import` source gives an empty one;
+/// see [`super::import`]), its channels filled from `fill`.
 ///
 /// Nodes are named `n0, n1, ...`; channel `j` is edge `j` of the generator's list, filled
-/// by [`channel_from_config`]. The graph is drawn first, then the channels in order, all
+/// by [`channel_from_fill`]. The graph is drawn first, then the channels in order, all
 /// from `rng`: the same seed gives an identical topology.
 ///
 /// # Complexity
@@ -363,15 +367,18 @@ pub fn edges_for<R: Rng + ?Sized>(cfg: &TopologyConfig, rng: &mut R) -> (u32, Ve
 ///
 /// # Example
 /// ```
-/// use pcnsim::topology::{generate::generate, TopologyConfig, config::TopologyKind};
+/// use pcnsim::topology::{generate::generate, ChannelFill, TopologySource};
 /// use rand::SeedableRng;
-/// let mut cfg = TopologyConfig::new(TopologyKind::Ring);
-/// cfg.nodes = Some(5);
-/// let t = generate(&cfg, &mut pcnsim::rng::SimRng::seed_from_u64(7));
+/// let source = TopologySource::Ring { nodes: 5 };
+/// let t = generate(&source, &ChannelFill::default(), &mut pcnsim::rng::SimRng::seed_from_u64(7));
 /// assert_eq!((t.node_count(), t.channel_count()), (5, 5));
 /// ```
-pub fn generate<R: Rng + ?Sized>(cfg: &TopologyConfig, rng: &mut R) -> Topology {
-    let (n, edges) = edges_for(cfg, rng);
+pub fn generate<R: Rng + ?Sized>(
+    source: &TopologySource,
+    fill: &ChannelFill,
+    rng: &mut R,
+) -> Topology {
+    let (n, edges) = edges_for(source, rng);
     let mut t = Topology::new();
     t.graph.reserve_nodes(n as usize);
     t.graph.reserve_edges(edges.len());
@@ -379,7 +386,7 @@ pub fn generate<R: Rng + ?Sized>(cfg: &TopologyConfig, rng: &mut R) -> Topology 
         t.add_node(format!("n{i}"));
     }
     for (a, b) in edges {
-        let spec = channel_from_config(NodeId(a), NodeId(b), cfg, rng);
+        let spec = channel_from_fill(NodeId(a), NodeId(b), fill, rng);
         t.add_channel(spec);
     }
     t
@@ -390,6 +397,8 @@ mod tests {
     use super::*;
     use crate::dist::AmountDist;
     use crate::rng::SimRng;
+    use crate::topology::config::TopologyKind;
+    use crate::topology::TopologyConfig;
     use proptest::prelude::*;
     use rand::SeedableRng;
 
@@ -524,6 +533,12 @@ mod tests {
         assert_simple(2, &watts_strogatz(2, 4, 0.5, &mut rng(1)));
     }
 
+    /// Resolves `c` and generates it.
+    fn gen(c: &TopologyConfig, rng: &mut SimRng) -> Topology {
+        let s = c.resolve(std::path::Path::new("/")).unwrap();
+        generate(&s.source, &s.fill, rng)
+    }
+
     fn cfg(kind: TopologyKind) -> TopologyConfig {
         let mut c = TopologyConfig::new(kind);
         c.capacity = AmountDist::Uniform {
@@ -547,9 +562,9 @@ mod tests {
         ] {
             let mut c = cfg(kind);
             c.balance = BalanceSplit::Uniform;
-            let a = generate(&c, &mut rng(11));
-            let b = generate(&c, &mut rng(11));
-            let d = generate(&c, &mut rng(12));
+            let a = gen(&c, &mut rng(11));
+            let b = gen(&c, &mut rng(11));
+            let d = gen(&c, &mut rng(12));
             assert_eq!(fingerprint(&a), fingerprint(&b), "{kind:?}");
             assert_ne!(fingerprint(&a), fingerprint(&d), "{kind:?}");
             assert_eq!(a.node_count(), 100);
@@ -576,7 +591,7 @@ mod tests {
         c.capacity = AmountDist::Fixed { sat: 1_000_000 };
         c.fees.base_msat = crate::dist::FeeValue::Fixed(2500);
         c.fees.max_htlc_share = 0.25;
-        let t = generate(&c, &mut rng(1));
+        let t = gen(&c, &mut rng(1));
         assert_eq!((t.node_count(), t.channel_count()), (12, 17));
         assert_eq!(t.node(NodeId(11)).name, "n11");
         let ch = t.channel(super::super::ChannelId(0));
@@ -652,8 +667,8 @@ mod tests {
             c.balance = [BalanceSplit::Half, BalanceSplit::Uniform, BalanceSplit::OneSide,
                          BalanceSplit::Ratio(0.37)][which as usize];
             if kind == TopologyKind::WattsStrogatz { c.k = Some(2); }
-            prop_assert!(c.validate().is_ok());
-            let t = generate(&c, &mut rng(seed));
+            prop_assert!(c.resolve(std::path::Path::new("/")).is_ok());
+            let t = gen(&c, &mut rng(seed));
             let mut seen = BTreeSet::new();
             for (_, ch) in t.channels() {
                 prop_assert_eq!(ch.balance[0] + ch.balance[1], ch.capacity);

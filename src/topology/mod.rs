@@ -5,22 +5,26 @@
 //! [`crate::engine`]. It is a petgraph undirected graph: node index = [`NodeId`], edge index =
 //! [`ChannelId`], edge weight = [`ChannelSpec`].
 //!
-//! It is built from a `[topology]` scenario table by [`build`]: generated (`generate`) or
-//! imported from a real Lightning snapshot (`import`). This module does no simulation.
+//! It is built by [`build`] from a `[topology]` scenario table (`config`), resolved once
+//! by [`TopologyConfig::resolve`] (`resolve`) into a [`TopologySpec`] (`spec`): generated
+//! (`generate`) or imported from a real Lightning snapshot (`import`). This module does no
+//! simulation.
 
 pub mod config;
 pub mod generate;
 pub mod import;
+mod resolve;
+pub mod spec;
 
 pub use config::TopologyConfig;
+pub use spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 
 use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::units::Msat;
-use config::{ComponentFilter, TopologyKind};
+use config::ComponentFilter;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// Index of a node (dense, 0..n).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -155,34 +159,33 @@ impl Topology {
     }
 }
 
-/// Builds the topology a `[topology]` table describes: generated, or imported from
-/// `cfg.path` (resolved against `base_dir`, the scenario file's directory), then reduced
-/// to the component `cfg.component` asks for (parallel channels are merged first, during
-/// import, when `merge_parallel` is set).
+/// Builds the topology a resolved `[topology]` table describes (see
+/// [`TopologyConfig::resolve`]): generated, or imported from the snapshot (parallel
+/// channels merged during the import when `merge_parallel` is set), then reduced to the
+/// component `spec.component` asks for.
 ///
-/// Assumes `cfg.validate()` passed; if it did not, the first validation error comes back
-/// as an [`InputError`] with `file = base_dir` and `field` set. Every random draw comes
-/// from `rng`, in a fixed order: the same seed gives the same topology.
+/// Every random draw comes from `rng`, in a fixed order: the same seed gives the same
+/// topology.
 ///
 /// # Errors
-/// Unreadable or malformed snapshot files (naming file, line and field), and an unset
-/// `$PCNSIM_SHARED_DATA` in `path`.
-pub fn build(
-    cfg: &TopologyConfig,
-    base_dir: &Path,
-    rng: &mut SimRng,
-) -> Result<Topology, InputError> {
-    cfg.validate()
-        .map_err(|e| InputError::new(base_dir, e.message).field(e.field))?;
-    let topo = if cfg.kind == TopologyKind::Import {
-        let path = cfg.resolve_path(base_dir)?.ok_or_else(|| {
-            InputError::new(base_dir, "kind = \"import\" needs a path").field("topology.path")
-        })?;
-        import::import(cfg, &path, rng)?
-    } else {
-        generate::generate(cfg, rng)
+/// Unreadable or malformed snapshot files (naming the file, line and field).
+///
+/// # Example
+/// ```
+/// use pcnsim::topology::{build, TopologyConfig, config::TopologyKind};
+/// use rand::SeedableRng;
+/// let mut cfg = TopologyConfig::new(TopologyKind::Star);
+/// cfg.nodes = Some(4);
+/// let spec = cfg.resolve(std::path::Path::new(".")).unwrap();
+/// let t = build(&spec, &mut pcnsim::rng::SimRng::seed_from_u64(1)).unwrap();
+/// assert_eq!((t.node_count(), t.channel_count()), (4, 3));
+/// ```
+pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputError> {
+    let topo = match &spec.source {
+        TopologySource::Import(src) => import::import(src, &spec.fill, rng)?,
+        generator => generate::generate(generator, &spec.fill, rng),
     };
-    Ok(largest_component(&topo, cfg.component))
+    Ok(largest_component(&topo, spec.component))
 }
 
 /// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
@@ -270,8 +273,9 @@ fn induced(topo: &Topology, keep: &[bool]) -> Topology {
 mod tests {
     use super::*;
     use crate::dist::AmountDist;
-    use config::{BalanceSplit, ImportFormat};
+    use config::{BalanceSplit, ImportFormat, TopologyKind};
     use rand::SeedableRng;
+    use std::path::Path;
 
     fn chan(a: u32, b: u32, balance: [u64; 2]) -> ChannelSpec {
         ChannelSpec {
@@ -326,7 +330,12 @@ mod tests {
         cfg.nodes = Some(50);
         cfg.capacity = AmountDist::Fixed { sat: 1000 };
         let base = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let a = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        let spec = cfg.resolve(base).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::BarabasiAlbert { nodes: 50, m: 2 }
+        );
+        let a = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap();
         assert_eq!(a.channel_count(), 2 * 47 + 3);
         assert_eq!(a.total_capacity(), Msat(97 * 1_000_000));
 
@@ -335,19 +344,164 @@ mod tests {
         cfg.path = Some("tests/fixtures/topology/cloth".into());
         cfg.balance = BalanceSplit::File;
         cfg.component = ComponentFilter::LargestConnected;
-        let t = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap();
+        let spec = cfg.resolve(base).unwrap();
+        assert_eq!(
+            spec.source,
+            TopologySource::Import(ImportSource {
+                format: ImportFormat::Cloth,
+                path: base.join("tests/fixtures/topology/cloth"),
+                merge_parallel: false,
+            })
+        );
+        let t = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap();
         // Node 40 has no channel and is dropped.
         assert_eq!((t.node_count(), t.channel_count()), (3, 3));
 
-        // A config error comes back as an InputError naming the field.
+        // A config error is found by resolve, naming the field.
         cfg.merge_parallel = true;
         cfg.m = Some(3);
-        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("topology.m"));
+        let e = cfg.resolve(base).unwrap_err();
+        assert_eq!(e.field, "topology.m");
         // A missing file names the file.
         cfg.m = None;
         cfg.path = Some("tests/fixtures/topology/nope".into());
-        let e = build(&cfg, base, &mut SimRng::seed_from_u64(3)).unwrap_err();
+        let spec = cfg.resolve(base).unwrap();
+        let e = build(&spec, &mut SimRng::seed_from_u64(3)).unwrap_err();
         assert!(e.to_string().contains("nope/nodes_ln.csv"), "{e}");
+    }
+
+    /// FNV-1a (64 bit) over every node and channel in order (their `Debug` text): equal
+    /// checksums mean the same nodes and channels, in the same order, with the same values.
+    fn checksum(t: &Topology) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |s: String| {
+            for b in s.bytes().chain([0xff]) {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for i in 0..t.node_count() {
+            eat(format!("{:?}", t.node(NodeId(i as u32))));
+        }
+        for (id, c) in t.channels() {
+            eat(format!("{id:?} {c:?}"));
+        }
+        h
+    }
+
+    /// Builds `[topology]` `toml` (relative paths from `base`) with seed 42.
+    fn build_toml(toml_text: &str, base: &Path) -> Topology {
+        #[derive(Deserialize)]
+        struct Doc {
+            topology: TopologyConfig,
+        }
+        let doc: Doc = toml::from_str(&format!("[topology]\n{toml_text}")).unwrap();
+        let spec = doc
+            .topology
+            .resolve(base)
+            .unwrap_or_else(|e| panic!("{toml_text}: {e}"));
+        build(&spec, &mut SimRng::seed_from_u64(42)).unwrap_or_else(|e| panic!("{toml_text}: {e}"))
+    }
+
+    /// Random fills everywhere, so that any change in the order of random draws shows.
+    const RANDOM_FILL: &str = "reserve_ppm = 20000\n\
+        capacity = { dist = \"lognormal\", median_sat = 300000, sigma = 1.2 }\n\
+        fees = { base_msat = { dist = \"uniform\", min = 0, max = 5000 }, \
+        ppm = { dist = \"uniform\", min = 1, max = 900 }, \
+        cltv_delta = { dist = \"choice\", values = [18, 40, 144] }, max_htlc_share = 0.5 }\n";
+
+    /// Checksums of every generator and of every fixture import, recorded from the code
+    /// before the importers were split into one file per format and before `build` took a
+    /// resolved spec. A refactoring must leave them unchanged; a deliberate change of the
+    /// generated or imported values must update them (and say so in its commit).
+    #[test]
+    fn topology_pinned_checksums() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/topology");
+        let cases: &[(&str, &str)] = &[
+            ("barabasi_albert", "kind = \"barabasi_albert\"\nnodes = 40\nm = 3\nbalance = \"uniform\""),
+            ("erdos_renyi p", "kind = \"erdos_renyi\"\nnodes = 40\np = 0.1\nbalance = \"one_side\""),
+            ("erdos_renyi deg", "kind = \"erdos_renyi\"\nnodes = 40\nmean_degree = 3.0\nbalance = { ratio = 0.3 }"),
+            ("watts_strogatz", "kind = \"watts_strogatz\"\nnodes = 40\nk = 4\nbeta = 0.3\nbalance = \"uniform\"\ncomponent = \"largest_strongly_connected\""),
+            ("line", "kind = \"line\"\nnodes = 12\nbalance = \"uniform\""),
+            ("ring", "kind = \"ring\"\nnodes = 12\nbalance = \"one_side\"\ncomponent = \"largest_strongly_connected\""),
+            ("star", "kind = \"star\"\nnodes = 12\nbalance = \"half\""),
+            ("grid", "kind = \"grid\"\nrows = 3\ncols = 5\nbalance = \"uniform\"\ncomponent = \"largest_connected\""),
+            ("cloth file", "kind = \"import\"\nformat = \"cloth\"\npath = \"cloth\"\nbalance = \"file\""),
+            ("cloth uniform", "kind = \"import\"\nformat = \"cloth\"\npath = \"cloth\"\nbalance = \"uniform\"\nmerge_parallel = true\ncomponent = \"largest_strongly_connected\""),
+            ("lnd", "kind = \"import\"\nformat = \"lnd_json\"\npath = \"lnd_small.json\"\nbalance = \"uniform\""),
+            ("cln", "kind = \"import\"\nformat = \"cln_json\"\npath = \"cln_small.json\"\nbalance = \"one_side\""),
+            ("shaduf", "kind = \"import\"\nformat = \"edgelist\"\npath = \"shaduf_small.edgelist\"\nbalance = \"uniform\""),
+            ("spider", "kind = \"import\"\nformat = \"edgelist\"\npath = \"spider_small.edgelist\"\nbalance = { ratio = 0.3 }"),
+            ("parallel", "kind = \"import\"\nformat = \"edgelist\"\npath = \"parallel.edgelist\"\nbalance = \"uniform\""),
+            ("parallel merged", "kind = \"import\"\nformat = \"edgelist\"\npath = \"parallel.edgelist\"\nbalance = \"uniform\"\nmerge_parallel = true"),
+            ("two components", "kind = \"import\"\nformat = \"edgelist\"\npath = \"two_components.edgelist\"\nbalance = \"one_side\"\ncomponent = \"largest_connected\""),
+        ];
+        let pins: &[u64] = &[
+            0x480fe4866396923f, // barabasi_albert
+            0x87e2f906094e9f0b, // erdos_renyi p
+            0x31a724388592b26f, // erdos_renyi deg
+            0xd99f72c507328824, // watts_strogatz
+            0x6bcab1a70e471f93, // line
+            0x94daf5a38a051319, // ring
+            0x80107ee11af645c9, // star
+            0x7abeacb5acbc1716, // grid
+            0x9be90217e266ee48, // cloth file
+            0xd18f77b803bab009, // cloth uniform
+            0x63b2d89b337a32f8, // lnd
+            0x14e8b126cb47146e, // cln
+            0x69a28dd8dece2456, // shaduf
+            0x033676252bb03bd0, // spider
+            0x548bc5ce563d54ad, // parallel
+            0x3af88ea106922f6b, // parallel merged
+            0xea2467f1acf63ad1, // two components
+        ];
+        let got: Vec<u64> = cases
+            .iter()
+            .map(|(_, t)| checksum(&build_toml(&format!("{t}\n{RANDOM_FILL}"), &base)))
+            .collect();
+        let table: Vec<String> = cases
+            .iter()
+            .zip(&got)
+            .map(|((name, _), h)| format!("{h:#018x}, // {name}"))
+            .collect();
+        assert_eq!(got, pins, "checksums now:\n{}", table.join("\n"));
+    }
+
+    /// The same on the shared LN snapshots (`cargo test -- --ignored`).
+    #[test]
+    #[ignore = "needs PCNSIM_SHARED_DATA"]
+    fn topology_pinned_checksums_real_snapshots() {
+        let base = config::shared_data_dir().unwrap_or_else(|| {
+            panic!(
+                "PCNSIM_SHARED_DATA is not set: this test needs the shared LN snapshots; \
+                 run `PCNSIM_SHARED_DATA=/path/to/data/ln cargo test -- --ignored`"
+            )
+        });
+        let cases: &[(&str, &str)] = &[
+            // As scenarios/cloth_snapshot.toml and snapshot_compare.toml read it.
+            ("cloth half", "kind = \"import\"\nformat = \"cloth\"\npath = \"cloth_ln_snapshot\"\nbalance = \"half\""),
+            ("cloth half lcc", "kind = \"import\"\nformat = \"cloth\"\npath = \"cloth_ln_snapshot\"\nbalance = \"half\"\ncomponent = \"largest_connected\""),
+            ("cloth file", "kind = \"import\"\nformat = \"cloth\"\npath = \"cloth_ln_snapshot\"\nbalance = \"file\"\ncomponent = \"largest_strongly_connected\""),
+            ("cloth uniform", &format!("kind = \"import\"\nformat = \"cloth\"\npath = \"cloth_ln_snapshot\"\nbalance = \"uniform\"\nmerge_parallel = true\n{RANDOM_FILL}")),
+            ("shaduf", &format!("kind = \"import\"\nformat = \"edgelist\"\npath = \"shaduf_ln_20210331/lightning_simplified_component.edgelist\"\nbalance = \"one_side\"\n{RANDOM_FILL}")),
+            ("spider", &format!("kind = \"import\"\nformat = \"edgelist\"\npath = \"spider_lnd_data/clightning_oct5_2020.edgelist\"\nbalance = \"uniform\"\n{RANDOM_FILL}")),
+        ];
+        let pins: &[u64] = &[
+            0x0cbc626519b99e6f, // cloth half
+            0x4ebb10f7c84eb93c, // cloth half lcc
+            0xaa5d247b011384c8, // cloth file
+            0x4fca069585128071, // cloth uniform
+            0x7f17bf944643c61a, // shaduf
+            0xa093ada5a9f8b55c, // spider
+        ];
+        let got: Vec<u64> = cases
+            .iter()
+            .map(|(_, t)| checksum(&build_toml(t, &base)))
+            .collect();
+        let table: Vec<String> = cases
+            .iter()
+            .zip(&got)
+            .map(|((name, _), h)| format!("{h:#018x}, // {name}"))
+            .collect();
+        assert_eq!(got, pins, "checksums now:\n{}", table.join("\n"));
     }
 }
