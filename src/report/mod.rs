@@ -18,4 +18,5 @@
 
 pub mod charts;
 pub mod experiment;
+pub mod layout;
 pub mod stats;
