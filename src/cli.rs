@@ -211,7 +211,6 @@ fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) 
         &output::summary_csv(runs, &exp.columns())?,
     )?;
     output::write_atomic(&dir.join("timeseries.csv"), &output::timeseries_csv(runs)?)?;
-    write_report(dir, runs, &exp.columns())?;
     let manifest = serde_json::json!({
         "scenario": s.raw.name,
         "description": s.raw.description,
@@ -231,6 +230,8 @@ fn write_aggregates(exp: &Experiment, dir: &Path, runs: &[StoredRun], fp: &str) 
         &dir.join("manifest.json"),
         serde_json::to_string_pretty(&manifest)?.as_bytes(),
     )?;
+    // After the manifest: report.html shows it.
+    write_report(dir, runs, &exp.columns())?;
     Ok(())
 }
 
@@ -277,7 +278,14 @@ pub fn write_report(dir: &Path, runs: &[StoredRun], sweep: &[(String, Vec<String
             Some((l, v))
         })
         .collect();
-    rep::draw_all(dir, runs, sweep, &lat)
+    rep::draw_all(dir, runs, sweep, &lat)?;
+    // report.html (tables, charts, scenario, provenance) from the manifest written beside.
+    let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    crate::report::html::write_report_html(dir, runs, sweep, &manifest)?;
+    Ok(())
 }
 
 /// Sweep columns: (swept key, value per point).
