@@ -994,23 +994,36 @@ pub fn scatter_model(spec: &ChartSpec, panels: &[ScatterPanel]) -> Result<ChartM
         })
         .collect();
     let y = y_axis(spec, extent(ys.into_iter()));
-    let xs: Vec<AxisModel> = panels
-        .iter()
-        .zip(&pts)
-        .map(|(p, v)| {
-            let xs: Vec<f64> = v
-                .iter()
-                .flat_map(|(q, _)| {
-                    let (lo, hi) = q.x_interval.unwrap_or((q.x, q.x));
-                    [q.x, lo, hi]
-                })
-                .filter(|x| p.x_scale != XScale::Log || *x > 0.0)
-                .collect();
-            x_axis(p.x_scale, &xs)
-        })
-        .collect();
-    // One horizontal title for all panels when they share it.
-    let single = panels.len() <= 1 || panels.iter().all(|p| p.x_label == panels[0].x_label);
+    // One horizontal title, and one horizontal axis, for all panels when they share the
+    // quantity (small multiples compare by position).
+    let single = panels.len() <= 1
+        || panels
+            .iter()
+            .all(|p| p.x_label == panels[0].x_label && p.x_scale == panels[0].x_scale);
+    let x_values = |p: &ScatterPanel, v: &[(LabelledPoint, (bool, bool))]| -> Vec<f64> {
+        v.iter()
+            .flat_map(|(q, _)| {
+                let (lo, hi) = q.x_interval.unwrap_or((q.x, q.x));
+                [q.x, lo, hi]
+            })
+            .filter(|x| p.x_scale != XScale::Log || *x > 0.0)
+            .collect()
+    };
+    let xs: Vec<AxisModel> = if single {
+        let all: Vec<f64> = panels
+            .iter()
+            .zip(&pts)
+            .flat_map(|(p, v)| x_values(p, v))
+            .collect();
+        let scale = panels.first().map_or(spec.x_scale, |p| p.x_scale);
+        vec![x_axis(scale, &all); panels.len()]
+    } else {
+        panels
+            .iter()
+            .zip(&pts)
+            .map(|(p, v)| x_axis(p.x_scale, &x_values(p, v)))
+            .collect()
+    };
     let cut_note = if any_cut {
         "Intervals clipped to the metric's range."
     } else {
@@ -1174,10 +1187,8 @@ fn place_label(
         (0.0, -1.0),
         (0.0, 1.0),
     ];
-    for (ring, dist) in [MARKER_PX + 5.0, 30.0, 55.0, 85.0, 120.0, 160.0]
-        .iter()
-        .enumerate()
-    {
+    // Labels further away than this read as belonging to no point: a legend is clearer.
+    for (ring, dist) in [MARKER_PX + 5.0, 30.0, 55.0].iter().enumerate() {
         for (dx, dy) in dirs {
             let cx = at.0 + dx * (dist + w / 2.0);
             let cy = at.1 + dy * (dist * 0.7 + h / 2.0);
