@@ -453,16 +453,17 @@ fn time_charts(runs: &[StoredRun], sweep: &[(String, Vec<String>)], f: WindowFn<
     out
 }
 
-/// Seconds with at most one decimal and no trailing `.0`.
+/// Seconds with at most one decimal (cut, not rounded: 299.97 s is not "300") and no
+/// trailing `.0`.
 fn secs(v: f64) -> String {
-    let s = format!("{v:.1}");
+    let s = format!("{:.1}", (v * 10.0).floor() / 10.0);
     s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
 }
 
 fn time_subtitle(t: &TimeCharts, what: &str) -> String {
     let dropped = if t.dropped.windows > 0 {
         format!(
-            " Partial last windows ({}–{} s) left out.",
+            " Partial last windows ({}–{}\u{a0}s) left out.",
             secs(t.dropped.shortest_s),
             secs(t.dropped.longest_s)
         )
@@ -470,7 +471,7 @@ fn time_subtitle(t: &TimeCharts, what: &str) -> String {
         String::new()
     };
     format!(
-        "Mean per {} s window; {what}: 95% Student-t interval, {}.{dropped}",
+        "Mean per {}\u{a0}s window; {what}: 95% Student-t interval, {}.{dropped}",
         secs(t.window_s),
         n_text(t.reps.iter().copied())
     )

@@ -628,11 +628,27 @@ fn linear_ticks(lo: f64, hi: f64, step: f64) -> Vec<(f64, String)> {
     } else {
         (-step.log10() - 1e-9).ceil() as usize
     };
+    let biggest = (first.abs().max(last.abs())) as f64 * step;
+    // From a million on, every tick in the same unit ("0.5M", "1M", not "500,000", "1M").
+    let si = [(1e12, "T"), (1e9, "G"), (1e6, "M")]
+        .into_iter()
+        .find(|(d, _)| biggest >= *d);
     (first..=last)
         .map(|k| {
             let v = k as f64 * step;
             let v = if v == 0.0 { 0.0 } else { v };
-            (v, format_number(v, decimals))
+            let label = match si {
+                Some((div, suffix)) if v != 0.0 => {
+                    let d = if step >= div {
+                        0
+                    } else {
+                        (-(step / div).log10() - 1e-9).ceil() as usize
+                    };
+                    format!("{}{suffix}", format_number(v / div, d))
+                }
+                _ => format_number(v, decimals),
+            };
+            (v, label)
         })
         .collect()
 }

@@ -768,3 +768,17 @@ fn ticks_are_round_and_cover_the_data() {
     assert_eq!(format_number(1_250_000.0, 0), "1.25M");
     assert_eq!(format_number(-0.0, 1), "0.0");
 }
+
+#[test]
+fn million_ticks_share_one_unit() {
+    let a = linear_axis(0.0, 3.1e6, Domain::NonNegative);
+    let labels: Vec<&str> = a.ticks.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(
+        labels.iter().all(|l| *l == "0" || l.ends_with('M')),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"0.5M") && labels.contains(&"1.0M"),
+        "{labels:?}"
+    );
+}
