@@ -14,7 +14,9 @@
 //!   text boxes), which the tests check for legibility;
 //! * [`experiment`]: `stats.csv` and `charts/` of a results folder;
 //! * [`html`]: `report.html`, a self-contained page with the tables, charts, scenario
-//!   and provenance.
+//!   and provenance;
+//! * `parquet` (cargo feature `parquet`): Parquet copies of the summary, time series and
+//!   payments tables.
 //!
 //! **What it must not do:** run simulations, read scenario files or depend on the engine.
 //! It never prints; every failure is returned as a typed error. Its inputs are plain
@@ -25,4 +27,6 @@ pub mod charts;
 pub mod experiment;
 pub mod html;
 pub mod layout;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod stats;
