@@ -4,8 +4,8 @@
 //! Run with `cargo run --example chart_gallery`.
 
 use pcnsim::report::charts::{
-    bar_chart, cdf_chart, errorbar_lines, line_chart, scatter_chart, BarGroup, CdfSeries,
-    ChartSpec, LabelledPoint, Point, Series,
+    bar_chart, cdf_chart, dot_chart, errorbar_lines, facet_lines, line_chart, scatter_chart,
+    BarGroup, CdfSeries, ChartSpec, Domain, LabelledPoint, LineStyle, Panel, Point, Series, XScale,
 };
 use pcnsim::report::stats::Summary;
 
@@ -82,6 +82,60 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &series,
     )?;
 
+    // Small multiples: one panel per sweep point, shared axes and legend.
+    let panels: Vec<Panel> = [0.0, 0.3, 0.6, 0.9]
+        .iter()
+        .map(|share| Panel {
+            title: format!("one_way.share = {share}"),
+            series: series
+                .iter()
+                .map(|s| Series {
+                    name: s.name.clone(),
+                    points: s
+                        .points
+                        .iter()
+                        .map(|p| Point {
+                            y: p.y * (1.0 - 0.5 * share),
+                            ..*p
+                        })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect();
+    facet_lines(
+        out.join("facets"),
+        &ChartSpec::new(
+            "Success ratio vs load, per demand imbalance",
+            "offered load (payments/s)",
+            "success ratio",
+        )
+        .with_domain(Domain::Unit)
+        .with_subtitle("Bands: 95% Student-t interval, n = 10 replications."),
+        &panels,
+        LineStyle::Band,
+    )?;
+
+    // Paired differences against a baseline, one dot per strategy.
+    let others: Vec<String> = STRATEGIES[1..].iter().map(|s| s.to_string()).collect();
+    dot_chart(
+        out.join("dots"),
+        &ChartSpec::new(
+            "Success ratio: difference from none",
+            "strategy",
+            "success ratio − none's",
+        )
+        .with_reference(0.0),
+        &others,
+        &[Series {
+            name: "difference".into(),
+            points: [0.002, 0.11, 0.24, 0.07]
+                .iter()
+                .map(|&d| Point::with_interval(0.0, d, d - 0.03, d + 0.03))
+                .collect(),
+        }],
+    )?;
+
     // Trade-off: success ratio against rebalancing cost, one point per strategy.
     let points: Vec<LabelledPoint> = STRATEGIES
         .iter()
@@ -104,7 +158,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "Success vs rebalancing cost",
             "rebalancing fees paid (sat per 1000 payments)",
             "success ratio",
-        ),
+        )
+        .with_x_scale(XScale::SymLog)
+        .with_domain(Domain::Unit),
         &points,
     )?;
 

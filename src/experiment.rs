@@ -265,7 +265,6 @@ fn write_aggregates(
     )?;
     let ts = dir.join("timeseries.csv");
     output::write_atomic(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
-    write_report(dir, runs, &columns)?;
     let manifest = serde_json::json!({
         "scenario": s.name,
         "description": s.description,
@@ -287,6 +286,17 @@ fn write_aggregates(
         message: e.to_string(),
     })?;
     output::write_atomic(&mpath, bytes.as_bytes())?;
+    // After the manifest: report.html shows it.
+    write_report(dir, runs, &columns)?;
+    #[cfg(feature = "parquet")]
+    if s.parquet {
+        crate::report::parquet::write_parquet(dir, runs, &columns).map_err(|e| {
+            ExperimentError::Report {
+                dir: dir.to_path_buf(),
+                message: format!("{e:#}"),
+            }
+        })?;
+    }
     Ok(())
 }
 
@@ -313,7 +323,14 @@ pub fn write_report(
             Some((l, v))
         })
         .collect();
-    rep::draw_all(dir, runs, sweep, &lat).map_err(report_err)
+    rep::draw_all(dir, runs, sweep, &lat).map_err(report_err)?;
+    // report.html (tables, charts, scenario, provenance) from the manifest written beside.
+    let manifest: serde_json::Value = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(serde_json::Value::Null);
+    crate::report::html::write_report_html(dir, runs, sweep, &manifest).map_err(report_err)?;
+    Ok(())
 }
 
 /// Redraws `stats.csv` and the charts of a results folder (`pcnsim plot`).

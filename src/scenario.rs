@@ -150,6 +150,9 @@ pub struct MetricsConfig {
     pub depleted_share: f64,
     /// Write the per-payment CSV (large for long runs).
     pub payments_csv: bool,
+    /// Also write `summary.parquet`, `timeseries.parquet` and `runs/*/payments.parquet`
+    /// (needs a build with the cargo feature `parquet`).
+    pub parquet: bool,
 }
 
 impl Default for MetricsConfig {
@@ -158,6 +161,7 @@ impl Default for MetricsConfig {
             window_s: 60.0,
             depleted_share: 0.05,
             payments_csv: true,
+            parquet: false,
         }
     }
 }
@@ -238,6 +242,8 @@ pub struct Scenario {
     pub feerates: Arc<[(SimTime, u64)]>,
     /// Write `payments.csv` per run.
     pub payments_csv: bool,
+    /// Write Parquet copies of the result tables.
+    pub parquet: bool,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -436,6 +442,12 @@ pub fn resolve_with(
             "expected a positive number of seconds",
         )));
     }
+    if m.parquet && !cfg!(feature = "parquet") {
+        return Err(fe(FieldError::new(
+            "metrics.parquet",
+            "this pcnsim was built without Parquet support; rebuild with `cargo build --release --features parquet`",
+        )));
+    }
     if !(0.0..=1.0).contains(&m.depleted_share) {
         return Err(fe(FieldError::new(
             "metrics.depleted_share",
@@ -513,6 +525,7 @@ pub fn resolve_with(
         strategies,
         feerates: feerates.into(),
         payments_csv: m.payments_csv,
+        parquet: m.parquet,
     })
 }
 

@@ -4,51 +4,57 @@
 //! never compute simulation results themselves; pair them with [`super::stats`] to get
 //! means and confidence intervals across replications.
 //!
-//! Conventions shared by all charts:
+//! Each chart is built in two steps: a `*_model` function lays it out as a
+//! [`ChartModel`] (axes, marks in pixels, every text with its box; see
+//! [`super::layout`]), which the tests check for legibility, and [`render`] paints the
+//! model into both files. Conventions shared by all charts:
 //!
-//! * **Size and type.** 1200 × 800 px; titles 32 px bold, axis titles 26 px, tick labels,
-//!   legends and point labels 23 px (em sizes), so text stays legible when the figure is
-//!   scaled to a single paper column.
+//! * **Size and type.** 1200 × 800 px for one plot; small multiples (one panel per sweep
+//!   point, up to three per row) get 430 px of height per row and 1500 px of width with
+//!   three columns. Titles 32 px bold, axis titles 26 px, tick labels and legends 23 px
+//!   (em sizes), so text stays legible when the figure is scaled to a single paper column.
+//!   Long titles wrap; text shrinks (to 17 px) only when a single word does not fit.
 //! * **Fonts.** DejaVu Sans is embedded with `include_bytes!` (licence in
 //!   `assets/fonts/LICENSE-DejaVu.txt`) and registered once with plotters' `ab_glyph`
 //!   backend, so PNG text never depends on the fonts of the machine. SVG files name the
 //!   `sans-serif` family and let the viewer render it.
 //! * **Colours and markers.** Series `i` gets colour `OKABE_ITO[i % 8]` (the colour-blind-safe
 //!   Okabe–Ito palette, reordered so that the strongest colours come first) and marker shape
-//!   `i % 8`, so the same order of series names gives the same look in every chart.
+//!   `i % 8`, so the same order of series names gives the same look in every chart, and
+//!   the same name the same look in every panel.
+//! * **Ranges.** [`ChartSpec::y_domain`] says which values the metric can take (ratios in
+//!   [0, 1], counts and costs ≥ 0): the axis stays inside it, and interval ends outside it
+//!   are cut at the bound (drawn without a cap, and the subtitle says so).
 //! * **Missing data.** Points with a NaN (or infinite) coordinate are skipped and break the
 //!   line; NaN interval bounds are not drawn. A chart without any drawable point is still
 //!   written, with a "no data" note, so that a pipeline never stops on a figure.
-//! * **Legends** are drawn on a white box with a border, in whichever corner of the plot
-//!   covers the fewest data pixels (upper right on a tie).
+//! * **Legends** go in a plot corner that covers no data, else in a column right of the
+//!   plot; small multiples have one legend under the title. Scatter plots label their
+//!   points directly where the labels can be placed without collisions, else use a legend.
 //!
 //! This module must not run simulations, print, or panic on data: every failure is a
 //! [`ChartError`].
 
+use std::cell::Cell;
 use std::ffi::OsString;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use thiserror::Error;
 
+use super::layout::{
+    build, category_axis, clip_polygon, clip_polyline, draw_model, exact_axis, linear_axis,
+    log_axis, symlog_axis, text_box, text_item, text_width, AxisModel, DrawFail, Frame, FramePanel,
+    Glyph, LegendEntry, LegendMode, Mark, TextItem, AXIS_TITLE_PX, MARKER_PX, POINT_LABEL_PX,
+};
+pub use super::layout::{ChartModel, Domain, Rect, TextRole};
 use super::stats::ecdf;
 
-/// Width and height of every chart, in pixels (PNG) or user units (SVG).
+/// Width and height of a single-plot chart, in pixels (PNG) or user units (SVG).
 pub const CHART_SIZE: (u32, u32) = (1200, 800);
 
-// Plotters' font sizes are nominal: the em size actually rendered is `size / 1.24` (that is
-// what it writes into SVG files), so these give 32, 26, 23 and 23 px em sizes.
-const TITLE_PX: u32 = 40;
-const AXIS_TITLE_PX: u32 = 32;
-const TICK_PX: u32 = 28;
-const LEGEND_PX: u32 = 28;
 const LINE_WIDTH: u32 = 3;
-const MARKER_PX: i32 = 7;
 /// Above this many points in one series, line charts draw no markers (they would merge).
 const MAX_MARKED_POINTS: usize = 40;
 /// Above this many steps, a CDF is thinned to this many (invisible at 1200 px).
@@ -107,11 +113,26 @@ pub enum ChartError {
     InvalidInput(String),
 }
 
-/// Titles and optional fixed range shared by all chart functions.
+/// How the horizontal axis maps values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum XScale {
+    /// Linear.
+    #[default]
+    Linear,
+    /// Logarithmic; values `<= 0` cannot be placed and are skipped.
+    Log,
+    /// Symmetric log: 0 at the origin, then decades (costs spanning several orders of
+    /// magnitude, some of them zero).
+    SymLog,
+}
+
+/// Titles, ranges and scales shared by all chart functions.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChartSpec {
-    /// Chart title, drawn above the plot.
+    /// Chart title, drawn above the plot (wrapped when long).
     pub title: String,
+    /// Smaller text under the title: what bands and bars are, how many replications, notes.
+    pub subtitle: String,
     /// Horizontal axis title; include the unit, e.g. `"payment amount (sat)"`.
     pub x_label: String,
     /// Vertical axis title; include the unit.
@@ -119,6 +140,16 @@ pub struct ChartSpec {
     /// Fixed vertical range `(min, max)`; `None` fits the data (with a small margin,
     /// rounded to tick values). Ignored if not finite or if `min >= max`.
     pub y_range: Option<(f64, f64)>,
+    /// The values the metric can take; the axis and intervals stay inside it.
+    pub y_domain: Domain,
+    /// Horizontal scale (scatter and line charts).
+    pub x_scale: XScale,
+    /// A horizontal reference line (e.g. 0 on a chart of differences).
+    pub reference_y: Option<f64>,
+    /// Series names that fix colours and markers: the name at position `i` gets
+    /// [`series_color`]`(i)` (so a chart that leaves out the baseline keeps every other
+    /// strategy's colour); other names follow in order of appearance.
+    pub palette: Vec<String>,
 }
 
 impl ChartSpec {
@@ -128,13 +159,43 @@ impl ChartSpec {
             title: title.to_owned(),
             x_label: x_label.to_owned(),
             y_label: y_label.to_owned(),
-            y_range: None,
+            ..ChartSpec::default()
         }
     }
 
     /// The same spec with a fixed vertical range.
     pub fn with_y_range(mut self, min: f64, max: f64) -> ChartSpec {
         self.y_range = Some((min, max));
+        self
+    }
+
+    /// The same spec with a subtitle.
+    pub fn with_subtitle(mut self, subtitle: &str) -> ChartSpec {
+        self.subtitle = subtitle.to_owned();
+        self
+    }
+
+    /// The same spec with a value domain for the vertical axis.
+    pub fn with_domain(mut self, domain: Domain) -> ChartSpec {
+        self.y_domain = domain;
+        self
+    }
+
+    /// The same spec with a horizontal scale.
+    pub fn with_x_scale(mut self, scale: XScale) -> ChartSpec {
+        self.x_scale = scale;
+        self
+    }
+
+    /// The same spec with a fixed assignment of colours to series names.
+    pub fn with_palette(mut self, names: &[String]) -> ChartSpec {
+        self.palette = names.to_vec();
+        self
+    }
+
+    /// The same spec with a horizontal reference line at `y`.
+    pub fn with_reference(mut self, y: f64) -> ChartSpec {
+        self.reference_y = Some(y);
         self
     }
 }
@@ -191,6 +252,24 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
+/// One panel of a small-multiples line chart ([`facet_lines`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Panel {
+    /// Panel title (e.g. the sweep point).
+    pub title: String,
+    /// The lines of this panel; the same name gets the same colour in every panel.
+    pub series: Vec<Series>,
+}
+
+/// How the points of a line chart are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineStyle {
+    /// Lines with a translucent band between `lo` and `hi`.
+    Band,
+    /// Lines with an error bar at each point (series dodged sideways).
+    ErrorBars,
+}
+
 /// One labelled point of a [`scatter_chart`] (one strategy in a trade-off plot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledPoint {
@@ -204,6 +283,19 @@ pub struct LabelledPoint {
     pub x_interval: Option<(f64, f64)>,
     /// Optional vertical interval `(lo, hi)`, absolute values.
     pub y_interval: Option<(f64, f64)>,
+}
+
+/// One panel of a [`scatter_panels`] figure: its own horizontal quantity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScatterPanel {
+    /// Panel title.
+    pub title: String,
+    /// Horizontal axis title of this panel.
+    pub x_label: String,
+    /// Horizontal scale of this panel.
+    pub x_scale: XScale,
+    /// The points; a label appearing in several panels keeps its colour and marker.
+    pub points: Vec<LabelledPoint>,
 }
 
 /// One group of bars in a [`bar_chart`]: one value per category.
@@ -227,6 +319,9 @@ pub struct CdfSeries {
     pub values: Vec<f64>,
 }
 
+// ---------------------------------------------------------------------------------------
+// Public chart functions
+
 /// Line chart with one line per series and, where points carry `lo`/`hi`, a translucent
 /// band between them (the confidence interval across replications).
 ///
@@ -244,22 +339,18 @@ pub fn line_chart(
     spec: &ChartSpec,
     series: &[Series],
 ) -> Result<(), ChartError> {
-    render(
-        stem.as_ref(),
-        &LinesFigure {
-            spec,
-            series,
-            style: LineStyle::Band,
-        },
-    )
+    let panel = Panel {
+        title: String::new(),
+        series: series.to_vec(),
+    };
+    render(stem, &lines_model(spec, &[panel], LineStyle::Band, None)?)
 }
 
 /// Metric against a swept parameter: one line per series with an error bar (`lo`..`hi`,
 /// with caps) at each point.
 ///
-/// With several series, points are shifted horizontally by up to ±1.5 % of the x span so
-/// that error bars at the same parameter value do not hide each other (the usual "dodge";
-/// the shift is the same for every point of a series).
+/// With several series, points are shifted sideways by a few pixels so that error bars at
+/// the same parameter value do not hide each other (the usual "dodge").
 ///
 /// Writes `<stem>.png` and `<stem>.svg`. Errors: [`ChartError`] on I/O failure.
 pub fn errorbar_lines(
@@ -267,20 +358,67 @@ pub fn errorbar_lines(
     spec: &ChartSpec,
     series: &[Series],
 ) -> Result<(), ChartError> {
+    let panel = Panel {
+        title: String::new(),
+        series: series.to_vec(),
+    };
     render(
-        stem.as_ref(),
-        &LinesFigure {
-            spec,
-            series,
-            style: LineStyle::ErrorBars,
-        },
+        stem,
+        &lines_model(spec, &[panel], LineStyle::ErrorBars, None)?,
+    )
+}
+
+/// Small multiples: one panel per entry of `panels` (e.g. one per sweep point), sharing
+/// both axes and one legend, up to three panels per row.
+///
+/// Writes `<stem>.png` and `<stem>.svg`. Errors: [`ChartError`] on I/O failure.
+pub fn facet_lines(
+    stem: impl AsRef<Path>,
+    spec: &ChartSpec,
+    panels: &[Panel],
+    style: LineStyle,
+) -> Result<(), ChartError> {
+    render(stem, &lines_model(spec, panels, style, None)?)
+}
+
+/// Dot-and-whisker chart over categories: series `j`'s point `i` is drawn at category
+/// `x = i` (its `x` field is ignored) with its interval; with several series the dots are
+/// dodged. For paired differences, add [`ChartSpec::with_reference`] at 0.
+///
+/// Writes `<stem>.png` and `<stem>.svg`. Errors: [`ChartError`] on I/O failure.
+pub fn dot_chart(
+    stem: impl AsRef<Path>,
+    spec: &ChartSpec,
+    categories: &[String],
+    series: &[Series],
+) -> Result<(), ChartError> {
+    let series: Vec<Series> = series
+        .iter()
+        .map(|s| Series {
+            name: s.name.clone(),
+            points: s
+                .points
+                .iter()
+                .enumerate()
+                .map(|(i, p)| Point { x: i as f64, ..*p })
+                .collect(),
+        })
+        .collect();
+    let panel = Panel {
+        title: String::new(),
+        series,
+    };
+    render(
+        stem,
+        &lines_model(spec, &[panel], LineStyle::ErrorBars, Some(categories))?,
     )
 }
 
 /// Scatter plot of labelled points with optional horizontal and vertical error bars,
 /// e.g. success ratio against rebalancing cost with one point per strategy. Each point
-/// gets its own colour and marker, and its label is written beside it (placed to avoid
-/// the other points and labels where possible); there is no separate legend.
+/// gets its own colour and marker, and its label is written beside it, placed so that no
+/// label covers another label, a marker or an error bar (with a leader line when moved
+/// away); when that is impossible, the labels go into a legend instead.
 ///
 /// Writes `<stem>.png` and `<stem>.svg`. Errors: [`ChartError`] on I/O failure.
 pub fn scatter_chart(
@@ -288,7 +426,25 @@ pub fn scatter_chart(
     spec: &ChartSpec,
     points: &[LabelledPoint],
 ) -> Result<(), ChartError> {
-    render(stem.as_ref(), &ScatterFigure { spec, points })
+    let panel = ScatterPanel {
+        title: String::new(),
+        x_label: spec.x_label.clone(),
+        x_scale: spec.x_scale,
+        points: points.to_vec(),
+    };
+    render(stem, &scatter_model(spec, &[panel])?)
+}
+
+/// Several scatter panels side by side sharing the vertical axis, each with its own
+/// horizontal quantity (e.g. success against fees, and against capital).
+///
+/// Writes `<stem>.png` and `<stem>.svg`. Errors: [`ChartError`] on I/O failure.
+pub fn scatter_panels(
+    stem: impl AsRef<Path>,
+    spec: &ChartSpec,
+    panels: &[ScatterPanel],
+) -> Result<(), ChartError> {
+    render(stem, &scatter_model(spec, panels)?)
 }
 
 /// Grouped bar chart: one cluster per category (e.g. strategy), one bar per group (e.g.
@@ -302,34 +458,7 @@ pub fn bar_chart(
     categories: &[String],
     groups: &[BarGroup],
 ) -> Result<(), ChartError> {
-    for g in groups {
-        if g.values.len() != categories.len() {
-            return Err(ChartError::InvalidInput(format!(
-                "bar group {:?} has {} values for {} categories",
-                g.name,
-                g.values.len(),
-                categories.len()
-            )));
-        }
-        if let Some(err) = &g.err {
-            if err.len() != categories.len() {
-                return Err(ChartError::InvalidInput(format!(
-                    "bar group {:?} has {} error values for {} categories",
-                    g.name,
-                    err.len(),
-                    categories.len()
-                )));
-            }
-        }
-    }
-    render(
-        stem.as_ref(),
-        &BarFigure {
-            spec,
-            categories,
-            groups,
-        },
-    )
+    render(stem, &bar_model(spec, categories, groups)?)
 }
 
 /// Empirical CDFs, one step line per series (e.g. payment latency or fee per strategy).
@@ -347,35 +476,11 @@ pub fn cdf_chart(
     series: &[CdfSeries],
     log_x: bool,
 ) -> Result<(), ChartError> {
-    render(
-        stem.as_ref(),
-        &CdfFigure {
-            spec,
-            series,
-            log_x,
-        },
-    )
+    render(stem, &cdf_model(spec, series, log_x)?)
 }
 
 // ---------------------------------------------------------------------------------------
 // Rendering to both formats
-
-/// Plotters' error, turned into text (the backend error types differ per format).
-struct DrawFail(String);
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawFail {
-    fn from(e: DrawingAreaErrorKind<E>) -> Self {
-        DrawFail(e.to_string())
-    }
-}
-
-/// A chart that can draw itself on any plotters backend.
-trait Figure {
-    fn draw<'a, DB: DrawingBackend + 'a>(
-        &self,
-        root: &'a DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawFail>;
-}
 
 fn register_fonts() -> Result<(), ChartError> {
     static REGISTERED: OnceLock<Result<(), String>> = OnceLock::new();
@@ -397,7 +502,11 @@ fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn render(stem: &Path, figure: &impl Figure) -> Result<(), ChartError> {
+/// Paints `model` into `<stem>.png` and `<stem>.svg` (parent directories are created).
+///
+/// Errors: [`ChartError`] when a directory or file cannot be written.
+pub fn render(stem: impl AsRef<Path>, model: &ChartModel) -> Result<(), ChartError> {
+    let stem = stem.as_ref();
     register_fonts()?;
     if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
@@ -405,223 +514,27 @@ fn render(stem: &Path, figure: &impl Figure) -> Result<(), ChartError> {
             source,
         })?;
     }
-    let png = with_suffix(stem, "png");
     let fail = |path: &Path| {
         let path = path.to_path_buf();
         move |e: DrawFail| ChartError::Draw { path, message: e.0 }
     };
+    let png = with_suffix(stem, "png");
     {
-        let root = BitMapBackend::new(&png, CHART_SIZE).into_drawing_area();
-        figure.draw(&root).map_err(fail(&png))?;
+        let root = BitMapBackend::new(&png, model.size).into_drawing_area();
+        draw_model(&root, model).map_err(fail(&png))?;
         root.present().map_err(DrawFail::from).map_err(fail(&png))?;
     }
     let svg = with_suffix(stem, "svg");
     {
-        let root = SVGBackend::new(&svg, CHART_SIZE).into_drawing_area();
-        figure.draw(&root).map_err(fail(&svg))?;
+        let root = SVGBackend::new(&svg, model.size).into_drawing_area();
+        draw_model(&root, model).map_err(fail(&svg))?;
         root.present().map_err(DrawFail::from).map_err(fail(&svg))?;
     }
     Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
-// Axes
-
-/// How tick values are written.
-#[derive(Clone)]
-enum TickFormat {
-    /// Plain numbers with this many decimals (scientific for very large/small values).
-    Number(usize),
-    /// The axis holds log10 of the data; ticks are written as the data value.
-    Log10,
-    /// Tick `i` is category `i`.
-    Categories(Vec<String>),
-}
-
-/// One axis: its range, the tick positions and how to write them.
-#[derive(Clone)]
-struct Axis {
-    range: Range<f64>,
-    ticks: Vec<f64>,
-    format: TickFormat,
-}
-
-impl Axis {
-    /// A linear axis covering `[lo, hi]` with a small margin, extended to round ticks.
-    fn fit(lo: f64, hi: f64) -> Axis {
-        let (lo, hi) = match (lo.is_finite(), hi.is_finite()) {
-            (true, true) if lo < hi => (lo, hi),
-            (true, true) => {
-                // A single value: centre it in a unit-ish window.
-                let w = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
-                (lo - w, lo + w)
-            }
-            _ => (0.0, 1.0),
-        };
-        let pad = (hi - lo) * 0.04;
-        let step = nice_step((hi - lo + 2.0 * pad) / 6.0);
-        // Extend the padded range to the next tick when that costs less than half a step,
-        // and never across zero (non-negative data get no negative tick).
-        let snap = |v: f64, snapped: f64, data: f64| {
-            let crosses_zero = (data >= 0.0) != (snapped >= 0.0) && snapped != 0.0;
-            if (snapped - v).abs() <= 0.5 * step && !crosses_zero {
-                snapped
-            } else {
-                v
-            }
-        };
-        let (plo, phi) = (lo - pad, hi + pad);
-        let plo = if lo >= 0.0 && plo < 0.0 {
-            plo.max(-pad)
-        } else {
-            plo
-        };
-        let new_lo = snap(plo, (plo / step).floor() * step, lo);
-        let new_hi = snap(phi, (phi / step).ceil() * step, hi);
-        let (lo, hi) = (new_lo, new_hi);
-        Axis::with_step(lo, hi, step)
-    }
-
-    /// A linear axis with exactly this range and ticks at round numbers inside it.
-    fn exact(lo: f64, hi: f64) -> Axis {
-        let step = nice_step((hi - lo) / 6.0);
-        Axis::with_step(lo, hi, step)
-    }
-
-    fn with_step(lo: f64, hi: f64, step: f64) -> Axis {
-        let first = (lo / step - 1e-9).ceil() as i64;
-        let last = (hi / step + 1e-9).floor() as i64;
-        let ticks: Vec<f64> = (first..=last)
-            .map(|k| k as f64 * step)
-            .map(|v| if v == 0.0 { 0.0 } else { v })
-            .collect();
-        let decimals = if step >= 1.0 {
-            0
-        } else {
-            (-step.log10() - 1e-9).ceil() as usize
-        };
-        Axis {
-            range: lo..hi,
-            ticks,
-            format: TickFormat::Number(decimals),
-        }
-    }
-
-    /// A log10 axis for positive data in `[lo, hi]`; the coordinates are log10 values.
-    fn log10(lo: f64, hi: f64) -> Axis {
-        let (a, b) = if lo > 0.0 && hi.is_finite() && lo < hi {
-            (lo.log10(), hi.log10())
-        } else if lo > 0.0 && lo.is_finite() {
-            (lo.log10() - 0.5, lo.log10() + 0.5)
-        } else {
-            (0.0, 1.0)
-        };
-        let pad = 0.03 * (b - a);
-        let (a, b) = (a - pad, b + pad);
-        let decades: Vec<f64> = ((a.ceil() as i64)..=(b.floor() as i64))
-            .map(|k| k as f64)
-            .collect();
-        // Few decades in view: also mark 2× and 5×.
-        let mut ticks = Vec::new();
-        let dense = decades.len() < 3;
-        for k in (a.floor() as i64)..=(b.ceil() as i64) {
-            let k = k as f64;
-            let candidates: &[f64] = if dense { &[1.0, 2.0, 5.0] } else { &[1.0] };
-            for m in candidates {
-                let t = k + m.log10();
-                if t >= a && t <= b {
-                    ticks.push(t);
-                }
-            }
-        }
-        Axis {
-            range: a..b,
-            ticks,
-            format: TickFormat::Log10,
-        }
-    }
-
-    fn categories(names: &[String]) -> Axis {
-        let n = names.len().max(1) as f64;
-        Axis {
-            range: -0.5..n - 0.5,
-            ticks: (0..names.len()).map(|i| i as f64).collect(),
-            format: TickFormat::Categories(names.to_vec()),
-        }
-    }
-
-    fn label(&self, v: f64) -> String {
-        match &self.format {
-            TickFormat::Number(decimals) => format_number(v, *decimals),
-            TickFormat::Log10 => {
-                let x = 10f64.powf(v);
-                let k = v.round();
-                if (v - k).abs() < 1e-9 && !(-3.0..=5.0).contains(&k) {
-                    format!("1e{}", k as i64)
-                } else {
-                    // Enough decimals for 0.002 and friends, none for 2000.
-                    let decimals = if x >= 1.0 {
-                        0
-                    } else {
-                        (-x.log10() - 1e-9).ceil() as usize
-                    };
-                    format_number(x, decimals)
-                }
-            }
-            TickFormat::Categories(names) => {
-                let i = v.round();
-                if (v - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            }
-        }
-    }
-
-    fn span(&self) -> f64 {
-        self.range.end - self.range.start
-    }
-}
-
-/// 1, 2 or 5 times a power of ten, close to `raw`.
-fn nice_step(raw: f64) -> f64 {
-    if !(raw.is_finite() && raw > 0.0) {
-        return 1.0;
-    }
-    let mag = 10f64.powf(raw.log10().floor());
-    let norm = raw / mag;
-    let k = if norm < 1.5 {
-        1.0
-    } else if norm < 3.0 {
-        2.0
-    } else if norm < 7.0 {
-        5.0
-    } else {
-        10.0
-    };
-    k * mag
-}
-
-fn format_number(v: f64, decimals: usize) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-4..1e7).contains(&a) {
-        return format!("{v:.1e}");
-    }
-    if decimals == 0 && a >= 1_000.0 {
-        // Thousands separator (thin space would not survive every viewer; use a comma).
-        let s = format!("{:.0}", a);
-        let mut out = String::new();
-        for (i, c) in s.chars().enumerate() {
-            if i > 0 && (s.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        return if v < 0.0 { format!("-{out}") } else { out };
-    }
-    format!("{v:.decimals$}")
-}
+// Helpers shared by the models
 
 /// Extent of finite values, or `None`.
 fn extent(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
@@ -634,404 +547,168 @@ fn extent(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
 }
 
 /// The vertical axis: the spec's fixed range if usable, else fitted to the data.
-fn y_axis(spec: &ChartSpec, data: Option<(f64, f64)>) -> Axis {
+fn y_axis(spec: &ChartSpec, data: Option<(f64, f64)>) -> AxisModel {
     match spec.y_range {
-        Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo < hi => Axis::exact(lo, hi),
+        Some((lo, hi)) if lo.is_finite() && hi.is_finite() && lo < hi => exact_axis(lo, hi),
         _ => match data {
-            Some((lo, hi)) => Axis::fit(lo, hi),
-            None => Axis::fit(0.0, 1.0),
+            Some((lo, hi)) => linear_axis(lo, hi, spec.y_domain),
+            None => linear_axis(0.0, 1.0, spec.y_domain),
         },
     }
 }
 
-/// A linear plotters coordinate whose ticks are exactly the ones we computed (plotters'
-/// own tick choice cannot be told to use category positions or log decades).
-struct TickCoord {
-    range: Range<f64>,
-    ticks: Vec<f64>,
-}
-
-impl TickCoord {
-    fn new(axis: &Axis) -> TickCoord {
-        TickCoord {
-            range: axis.range.clone(),
-            ticks: axis.ticks.clone(),
-        }
-    }
-}
-
-impl Ranged for TickCoord {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let span = self.range.end - self.range.start;
-        let t = if span > 0.0 {
-            (value - self.range.start) / span
-        } else {
-            0.5
-        };
-        // Far-away values saturate instead of overflowing (`as` saturates).
-        let px = f64::from(limit.0) + t * f64::from(limit.1 - limit.0);
-        px.round().clamp(-1e6, 1e6) as i32
-    }
-
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.range.clone()
-    }
-}
-
-type Coord = Cartesian2d<TickCoord, TickCoord>;
-type Chart<'a, DB> = ChartContext<'a, DB, Coord>;
-
-fn font(px: u32) -> TextStyle<'static> {
-    ("sans-serif", px).into_font().into()
-}
-
-/// Title, axes, grid and tick labels; returns the chart to draw series on.
-fn frame<'a, DB: DrawingBackend>(
-    root: &'a DrawingArea<DB, Shift>,
-    spec: &ChartSpec,
-    x: &Axis,
-    y: &Axis,
-    vertical_grid: bool,
-) -> Result<Chart<'a, DB>, DrawFail> {
-    root.fill(&WHITE)?;
-    // Not `.into_font().style(Bold)`: plotters keeps the regular glyphs on a restyle.
-    let title =
-        FontDesc::new(FontFamily::SansSerif, f64::from(TITLE_PX), FontStyle::Bold).color(&BLACK);
-    // Room for the widest tick label on the vertical axis, plus the rotated axis title.
-    let widest = y
-        .ticks
+/// A horizontal axis of the given scale for data whose finite values are `xs`.
+fn x_axis(scale: XScale, xs: &[f64]) -> AxisModel {
+    let ext = extent(xs.iter().copied());
+    let min_pos = xs
         .iter()
-        .map(|&t| root.estimate_text_size(&y.label(t), &font(TICK_PX)))
-        .map(|r| r.map(|(w, _)| w).unwrap_or(60))
-        .max()
-        .unwrap_or(40);
-    let mut chart = ChartBuilder::on(root)
-        .caption(&spec.title, title)
-        .margin(24)
-        .margin_right(56)
-        .x_label_area_size(AXIS_TITLE_PX + TICK_PX + 40)
-        .y_label_area_size(widest + AXIS_TITLE_PX + 36)
-        .build_cartesian_2d(TickCoord::new(x), TickCoord::new(y))?;
-    let x_fmt = |v: &f64| x.label(*v);
-    let y_fmt = |v: &f64| y.label(*v);
-    let mut mesh = chart.configure_mesh();
-    mesh.x_desc(spec.x_label.as_str())
-        .y_desc(spec.y_label.as_str())
-        .axis_desc_style(font(AXIS_TITLE_PX))
-        .label_style(font(TICK_PX))
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .bold_line_style(BLACK.mix(0.12))
-        .light_line_style(TRANSPARENT)
-        .axis_style(BLACK.stroke_width(2))
-        .set_all_tick_mark_size(8);
-    if !vertical_grid {
-        mesh.disable_x_mesh();
-    }
-    mesh.draw()?;
-    Ok(chart)
-}
-
-/// Writes "no data" in the middle of the plot area.
-fn no_data_note<DB: DrawingBackend>(chart: &Chart<'_, DB>) -> Result<(), DrawFail> {
-    let area = chart.plotting_area().strip_coord_spec();
-    let (w, h) = area.dim_in_pixel();
-    let style = ("sans-serif", AXIS_TITLE_PX)
-        .into_font()
-        .color(&BLACK.mix(0.6))
-        .pos(Pos::new(HPos::Center, VPos::Center));
-    area.draw(&Text::new("no data", (w as i32 / 2, h as i32 / 2), style))?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Markers and legends
-
-/// The short line drawn through a legend marker: (points, style, marker offset). Data
-/// markers get an invisible, empty line (plotters skips fully transparent paths).
-fn marker_line(color: RGBColor, legend: bool) -> (Vec<(i32, i32)>, ShapeStyle, i32) {
-    if legend {
-        (vec![(0, 0), (44, 0)], color.stroke_width(LINE_WIDTH), 22)
-    } else {
-        (Vec::new(), TRANSPARENT.into(), 0)
-    }
-}
-
-/// Runs `$body` with `$mk` bound to a closure `|at| element` that draws marker shape
-/// `$shape % 8` in `$color` at `at` (data or pixel coordinates), preceded by the line
-/// `$line` (see [`marker_line`]). A macro because each shape is a different element type and
-/// plotters' type-erased elements would force `'static` backends.
-macro_rules! with_marker {
-    ($shape:expr, $color:expr, $line:expr, |$mk:ident| $body:expr) => {{
-        let s: i32 = MARKER_PX;
-        let color: RGBColor = $color;
-        let (line_pts, line_style, dx): (Vec<(i32, i32)>, ShapeStyle, i32) = $line;
-        let fill = color.filled();
-        let stroke = color.stroke_width(LINE_WIDTH);
-        let line = move || PathElement::new(line_pts.clone(), line_style);
-        match $shape % 8 {
-            0 => {
-                let $mk = move |p| EmptyElement::at(p) + line() + Circle::new((dx, 0), s, fill);
-                $body
-            }
-            1 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Rectangle::new([(dx - s + 1, -s + 1), (dx + s - 1, s - 1)], fill)
-                };
-                $body
-            }
-            2 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Polygon::new(vec![(dx, -s - 1), (dx + s + 1, s), (dx - s - 1, s)], fill)
-                };
-                $body
-            }
-            3 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Polygon::new(
-                            vec![(dx, -s - 2), (dx + s + 1, 0), (dx, s + 2), (dx - s - 1, 0)],
-                            fill,
-                        )
-                };
-                $body
-            }
-            4 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Polygon::new(vec![(dx, s + 1), (dx + s + 1, -s), (dx - s - 1, -s)], fill)
-                };
-                $body
-            }
-            5 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Circle::new((dx, 0), s, WHITE.filled())
-                        + Circle::new((dx, 0), s, color.stroke_width(3))
-                };
-                $body
-            }
-            6 => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + Rectangle::new(
-                            [(dx - s + 1, -s + 1), (dx + s - 1, s - 1)],
-                            WHITE.filled(),
-                        )
-                        + Rectangle::new(
-                            [(dx - s + 1, -s + 1), (dx + s - 1, s - 1)],
-                            color.stroke_width(3),
-                        )
-                };
-                $body
-            }
-            _ => {
-                let $mk = move |p| {
-                    EmptyElement::at(p)
-                        + line()
-                        + PathElement::new(vec![(dx - s, -s), (dx + s, s)], stroke)
-                        + PathElement::new(vec![(dx - s, s), (dx + s, -s)], stroke)
-                };
-                $body
-            }
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    match (scale, ext) {
+        (XScale::Log, _) if min_pos.is_finite() => {
+            let hi = ext.map_or(min_pos, |e| e.1);
+            log_axis(min_pos, hi)
         }
-    }};
-}
-
-/// Pixels (relative to the plot area) covered by data, used to place the legend.
-#[derive(Default)]
-struct Occupancy {
-    pixels: Vec<(i32, i32)>,
-}
-
-impl Occupancy {
-    /// Records the polyline through `pts` (data coordinates), sampled every few pixels.
-    fn add_path<DB: DrawingBackend>(&mut self, chart: &Chart<'_, DB>, pts: &[(f64, f64)]) {
-        let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let px: Vec<(i32, i32)> = pts
-            .iter()
-            .map(|p| {
-                let (x, y) = chart.backend_coord(p);
-                (x - xr.start, y - yr.start)
-            })
-            .collect();
-        if let Some(&first) = px.first() {
-            self.pixels.push(first);
-        }
-        for w in px.windows(2) {
-            let (a, b) = (w[0], w[1]);
-            let len = (b.0 - a.0).abs().max((b.1 - a.1).abs()).min(5_000);
-            let steps = (len / 4).max(1);
-            for k in 1..=steps {
-                let t = f64::from(k) / f64::from(steps);
-                self.pixels.push((
-                    a.0 + (f64::from(b.0 - a.0) * t) as i32,
-                    a.1 + (f64::from(b.1 - a.1) * t) as i32,
-                ));
-            }
-        }
-    }
-
-    fn count_in(&self, x0: i32, y0: i32, x1: i32, y1: i32) -> usize {
-        self.pixels
-            .iter()
-            .filter(|&&(x, y)| x >= x0 && x <= x1 && y >= y0 && y <= y1)
-            .count()
+        (XScale::Log, _) => log_axis(1.0, 10.0),
+        (XScale::SymLog, Some((lo, hi))) if lo >= 0.0 && hi > 0.0 => symlog_axis(min_pos, hi),
+        (_, Some((lo, hi))) => linear_axis(
+            lo,
+            hi,
+            if lo >= 0.0 {
+                Domain::NonNegative
+            } else {
+                Domain::Real
+            },
+        ),
+        (_, None) => linear_axis(0.0, 1.0, Domain::Real),
     }
 }
 
-/// Draws the legend of the labelled series in the emptiest corner of the plot.
-fn draw_legend<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Chart<'a, DB>,
-    root: &DrawingArea<DB, Shift>,
-    names: &[&str],
-    occupied: &Occupancy,
-) -> Result<(), DrawFail> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    const MARGIN: i32 = 12;
-    const GLYPH_AREA: i32 = 64;
-    const INSET: i32 = 14;
-    let text_w = names
-        .iter()
-        .map(|n| root.estimate_text_size(n, &font(LEGEND_PX)))
-        .map(|r| r.map(|(w, _)| w as i32).unwrap_or(200))
-        .max()
-        .unwrap_or(0);
-    let w = text_w + GLYPH_AREA + 2 * MARGIN;
-    let h = names.len() as i32 * (LEGEND_PX as i32 + 6) + 2 * MARGIN;
-    let (pw, ph) = chart.plotting_area().dim_in_pixel();
-    let (pw, ph) = (pw as i32, ph as i32);
-    let corners = [
-        (pw - w - INSET, INSET),
-        (INSET, INSET),
-        (pw - w - INSET, ph - h - INSET),
-        (INSET, ph - h - INSET),
-    ];
-    let (mut best, mut best_count) = (corners[0], usize::MAX);
-    for &(x, y) in &corners {
-        // A little slack around the box: data touching the border also looks crowded.
-        let c = occupied.count_in(x - 8, y - 8, x + w + 8, y + h + 8);
-        if c < best_count {
-            best = (x, y);
-            best_count = c;
-        }
-    }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::Coordinate(
-            best.0.max(0),
-            best.1.max(0),
-        ))
-        .margin(MARGIN as u32)
-        .legend_area_size(GLYPH_AREA as u32)
-        .label_font(font(LEGEND_PX))
-        .background_style(WHITE.mix(0.92))
-        .border_style(BLACK.mix(0.6))
-        .draw()?;
-    Ok(())
+fn no_data(plot: &Rect) -> TextItem {
+    let (cx, cy) = ((plot.x0 + plot.x1) / 2.0, (plot.y0 + plot.y1) / 2.0);
+    text_item(
+        "no data",
+        TextRole::Note,
+        AXIS_TITLE_PX,
+        false,
+        text_box("no data", AXIS_TITLE_PX, false, cx, cy),
+        RGBColor(0x66, 0x66, 0x66),
+    )
 }
 
-// ---------------------------------------------------------------------------------------
-// Clipping. Plotters clamps out-of-range coordinates onto the frame (which would draw a
-// false plateau), so everything is clipped to the vertical range in data space first.
+/// A darker shade for text in a series colour (yellow text on white is unreadable).
+fn darker(c: RGBColor) -> RGBColor {
+    let f = |v: u8| (f64::from(v) * 0.75) as u8;
+    RGBColor(f(c.0), f(c.1), f(c.2))
+}
 
-/// `pts` with a vertex inserted wherever a segment crosses one of `levels`.
-fn densify(pts: &[(f64, f64)], levels: [f64; 2]) -> Vec<(f64, f64)> {
-    let mut out = Vec::with_capacity(pts.len());
-    for (k, &b) in pts.iter().enumerate() {
-        if k > 0 {
-            let a = pts[k - 1];
-            let mut cuts: Vec<f64> = levels
-                .iter()
-                .filter(|&&l| (a.1 - l) * (b.1 - l) < 0.0)
-                .map(|&l| (l - a.1) / (b.1 - a.1))
-                .collect();
-            cuts.sort_by(f64::total_cmp);
-            out.extend(
-                cuts.into_iter()
-                    .map(|t| (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))),
-            );
+fn line(pts: Vec<(f64, f64)>, color: RGBColor, width: u32) -> Mark {
+    Mark::Line {
+        pts,
+        color,
+        alpha: 1.0,
+        width,
+    }
+}
+
+/// Clipped polyline marks.
+fn clipped_lines(pts: &[(f64, f64)], plot: &Rect, color: RGBColor, width: u32) -> Vec<Mark> {
+    clip_polyline(pts, plot)
+        .into_iter()
+        .map(|run| line(run, color, width))
+        .collect()
+}
+
+/// A vertical whisker from `lo` to `hi` (pixels) at `x`, with caps where `cap_lo`/`cap_hi`.
+fn whisker(
+    x: f64,
+    lo: f64,
+    hi: f64,
+    caps: (bool, bool),
+    plot: &Rect,
+    color: RGBColor,
+) -> Vec<Mark> {
+    let mut out = clipped_lines(&[(x, lo), (x, hi)], plot, color, 2);
+    for (y, cap) in [(lo, caps.0), (hi, caps.1)] {
+        if cap && plot.contains((x, y)) {
+            out.extend(clipped_lines(&[(x - 9.0, y), (x + 9.0, y)], plot, color, 2));
         }
-        out.push(b);
     }
     out
 }
 
-/// The parts of the polyline `pts` inside `lo <= y <= hi`.
-fn clip_polyline(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<Vec<(f64, f64)>> {
-    let tol = 1e-9 * (hi - lo).abs().max(f64::MIN_POSITIVE);
-    let inside = |y: f64| y >= lo - tol && y <= hi + tol;
-    let dense = densify(pts, [lo, hi]);
-    let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut cur: Vec<(f64, f64)> = Vec::new();
-    if dense.len() == 1 && inside(dense[0].1) {
-        return vec![dense];
-    }
-    for w in dense.windows(2) {
-        if inside(0.5 * (w[0].1 + w[1].1)) {
-            if cur.is_empty() {
-                cur.push(w[0]);
-            }
-            cur.push(w[1]);
-        } else if !cur.is_empty() {
-            runs.push(std::mem::take(&mut cur));
+/// Names in first-appearance order across panels.
+fn union_names<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| o == n) {
+            out.push(n.to_owned());
         }
     }
-    if !cur.is_empty() {
-        runs.push(cur);
-    }
-    runs
+    out
 }
 
-/// `pts` clipped to the slab `lo <= y <= hi` by clamping after inserting the crossings
-/// (exact for the region between two polylines).
-fn clamp_polyline(pts: &[(f64, f64)], lo: f64, hi: f64) -> Vec<(f64, f64)> {
-    densify(pts, [lo, hi])
-        .into_iter()
-        .map(|(x, y)| (x, y.clamp(lo, hi)))
-        .collect()
+/// Names in `palette` order first, then the others in order of appearance.
+fn palette_order(palette: &[String], present: &[String]) -> Vec<String> {
+    let mut order = palette.to_vec();
+    for n in present {
+        if !order.contains(n) {
+            order.push(n.clone());
+        }
+    }
+    order
+}
+
+fn cut_note(d: Domain) -> String {
+    match d {
+        Domain::Unit => "Intervals clipped to [0, 1].".to_owned(),
+        Domain::NonNegative => "Intervals clipped at 0.".to_owned(),
+        Domain::Real => String::new(),
+    }
+}
+
+fn subtitle_with(spec: &ChartSpec, extra: &str) -> String {
+    match (spec.subtitle.is_empty(), extra.is_empty()) {
+        (_, true) => spec.subtitle.clone(),
+        (true, false) => extra.to_owned(),
+        (false, false) => format!("{} {extra}", spec.subtitle),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
-// Line charts and error-bar lines
+// Line charts, error-bar lines, facets, dots
 
-#[derive(Clone, Copy, PartialEq)]
-enum LineStyle {
-    Band,
-    ErrorBars,
+/// A point after clamping to the domain: `(x, y, interval, cut ends)`.
+#[derive(Clone, Copy)]
+struct Clamped {
+    x: f64,
+    y: f64,
+    iv: Option<(f64, f64)>,
+    cut: (bool, bool),
 }
 
-struct LinesFigure<'s> {
-    spec: &'s ChartSpec,
-    series: &'s [Series],
-    style: LineStyle,
+fn clamp_point(p: &Point, d: Domain) -> Clamped {
+    let iv = p.interval().map(|(lo, hi)| (lo.min(hi), lo.max(hi)));
+    let (cut, iv) = match iv {
+        Some((lo, hi)) => (
+            (d.clamp(lo) != lo, d.clamp(hi) != hi),
+            Some((d.clamp(lo), d.clamp(hi))),
+        ),
+        None => ((false, false), None),
+    };
+    Clamped {
+        x: p.x,
+        y: if p.y.is_finite() { d.clamp(p.y) } else { p.y },
+        iv,
+        cut,
+    }
 }
 
 /// Maximal runs of consecutive points with finite `x` and `y`.
-fn finite_runs(points: &[Point]) -> Vec<Vec<Point>> {
+fn finite_runs(points: &[Clamped]) -> Vec<Vec<Clamped>> {
     let mut runs = Vec::new();
-    let mut cur: Vec<Point> = Vec::new();
+    let mut cur: Vec<Clamped> = Vec::new();
     for p in points {
         if p.x.is_finite() && p.y.is_finite() {
             cur.push(*p);
@@ -1045,387 +722,636 @@ fn finite_runs(points: &[Point]) -> Vec<Vec<Point>> {
     runs
 }
 
-impl Figure for LinesFigure<'_> {
-    fn draw<'a, DB: DrawingBackend + 'a>(
-        &self,
-        root: &'a DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawFail> {
-        let all = || self.series.iter().flat_map(|s| s.points.iter());
-        let drawable = || all().filter(|p| p.x.is_finite() && p.y.is_finite());
-        let x_ext = extent(drawable().map(|p| p.x));
-        let y_ext = extent(drawable().flat_map(|p| {
-            let (lo, hi) = p.interval().unwrap_or((p.y, p.y));
+/// Lays out a line chart: one panel per entry (small multiples when more than one), with
+/// `categories` as the horizontal axis when given (then points are dots, not joined).
+///
+/// Errors: [`ChartError::Font`] only.
+pub fn lines_model(
+    spec: &ChartSpec,
+    panels: &[Panel],
+    style: LineStyle,
+    categories: Option<&[String]>,
+) -> Result<ChartModel, ChartError> {
+    register_fonts()?;
+    let d = spec.y_domain;
+    let present = union_names(
+        panels
+            .iter()
+            .flat_map(|p| p.series.iter().map(|s| s.name.as_str())),
+    );
+    let order = palette_order(&spec.palette, &present);
+    let names: Vec<String> = order
+        .iter()
+        .filter(|n| present.contains(n))
+        .cloned()
+        .collect();
+    let color_of = |name: &str| order.iter().position(|n| n == name).unwrap_or(0);
+    let clamped: Vec<Vec<Vec<Clamped>>> = panels
+        .iter()
+        .map(|p| {
+            p.series
+                .iter()
+                .map(|s| s.points.iter().map(|q| clamp_point(q, d)).collect())
+                .collect()
+        })
+        .collect();
+    let all = || clamped.iter().flatten().flatten();
+    let drawable = || all().filter(|p| p.x.is_finite() && p.y.is_finite());
+    let any_cut = drawable().any(|p| p.cut.0 || p.cut.1);
+    let xs: Vec<f64> = drawable().map(|p| p.x).collect();
+    let mut ys: Vec<f64> = drawable()
+        .flat_map(|p| {
+            let (lo, hi) = p.iv.unwrap_or((p.y, p.y));
             [p.y, lo, hi]
-        }));
-        let x = match x_ext {
-            Some((lo, hi)) => Axis::fit(lo, hi),
-            None => Axis::fit(0.0, 1.0),
+        })
+        .collect();
+    ys.extend(spec.reference_y);
+    let x = match categories {
+        Some(c) => category_axis(c),
+        None => x_axis(spec.x_scale, &xs),
+    };
+    let y = y_axis(spec, extent(ys.into_iter()));
+    let max_points = all().count().max(1);
+    let per_series_max = panels
+        .iter()
+        .flat_map(|p| p.series.iter().map(|s| s.points.len()))
+        .max()
+        .unwrap_or(0);
+    let marked = style == LineStyle::ErrorBars || per_series_max <= MAX_MARKED_POINTS;
+    let _ = max_points;
+    // A single series of dots is named by the axis title; it needs no legend.
+    let legend = if categories.is_some() && names.len() <= 1 {
+        Vec::new()
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                let j = color_of(n);
+                LegendEntry {
+                    name: n.clone(),
+                    glyph: if categories.is_some() {
+                        Glyph::Marker(series_color(j), j)
+                    } else {
+                        Glyph::Line(series_color(j), marked.then_some(j))
+                    },
+                }
+            })
+            .collect()
+    };
+    let cut_note = if any_cut { cut_note(d) } else { String::new() };
+    let frame = Frame {
+        title: spec.title.clone(),
+        subtitle: subtitle_with(spec, &cut_note),
+        x_title: spec.x_label.clone(),
+        y_title: spec.y_label.clone(),
+        panels: panels
+            .iter()
+            .map(|p| FramePanel {
+                title: p.title.clone(),
+                x_title: String::new(),
+                x: x.clone(),
+                y: y.clone(),
+            })
+            .collect(),
+        legend,
+        legend_mode: if panels.len() > 1 {
+            LegendMode::Top
+        } else {
+            LegendMode::Inside
+        },
+        x_grid: categories.is_none(),
+    };
+    let content = |i: usize, xa: &AxisModel, ya: &AxisModel, plot: &Rect| {
+        let mut marks = Vec::new();
+        let mut texts = Vec::new();
+        let Some((panel, cl)) = panels.get(i).zip(clamped.get(i)) else {
+            return (marks, texts);
         };
-        let y = y_axis(self.spec, y_ext);
-        let mut chart = frame(root, self.spec, &x, &y, true)?;
-        let mut occupied = Occupancy::default();
-        let m = self.series.len();
-        let dodge = |j: usize| match self.style {
-            LineStyle::ErrorBars if m > 1 => {
-                (j as f64 - (m - 1) as f64 / 2.0) * (0.03 * x.span() / (m - 1) as f64)
+        if let Some(r) = spec.reference_y {
+            let py = ya.to_px(r);
+            marks.extend(
+                clip_polyline(&[(plot.x0, py), (plot.x1, py)], plot)
+                    .into_iter()
+                    .map(|run| Mark::Line {
+                        pts: run,
+                        color: RGBColor(0x33, 0x33, 0x33),
+                        alpha: 0.8,
+                        width: 2,
+                    }),
+            );
+        }
+        let m = panel.series.len();
+        let spread = match categories {
+            Some(c) => 0.45 * plot.w() / c.len().max(1) as f64,
+            None => (0.03 * plot.w()).min(60.0),
+        };
+        let dodge = |j: usize| {
+            if style == LineStyle::ErrorBars && m > 1 {
+                (j as f64 - (m - 1) as f64 / 2.0) * spread / (m - 1) as f64
+            } else {
+                0.0
             }
-            _ => 0.0,
         };
-
-        // Bands first, so that every line is drawn over every band.
-        if self.style == LineStyle::Band {
-            for (j, s) in self.series.iter().enumerate() {
-                let color = series_color(j);
-                for run in finite_runs(&s.points) {
-                    for band in run.split(|p| p.interval().is_none()) {
+        let px = |c: &Clamped, j: usize| (xa.to_px(c.x) + dodge(j), ya.to_px(c.y));
+        if style == LineStyle::Band {
+            for (s, pts) in panel.series.iter().zip(cl) {
+                let color = series_color(color_of(&s.name));
+                for run in finite_runs(pts) {
+                    for band in run.split(|p| p.iv.is_none()) {
                         if band.len() < 2 {
                             continue;
                         }
-                        let upper: Vec<(f64, f64)> = band
+                        let mut poly: Vec<(f64, f64)> = band
                             .iter()
-                            .filter_map(|p| p.interval().map(|i| (p.x, i.1)))
+                            .filter_map(|p| p.iv.map(|iv| (xa.to_px(p.x), ya.to_px(iv.1))))
                             .collect();
-                        let lower: Vec<(f64, f64)> = band
-                            .iter()
-                            .filter_map(|p| p.interval().map(|i| (p.x, i.0)))
-                            .collect();
-                        let (ylo, yhi) = (y.range.start, y.range.end);
-                        let mut poly = clamp_polyline(&upper, ylo, yhi);
-                        poly.extend(clamp_polyline(&lower, ylo, yhi).into_iter().rev());
-                        chart.draw_series(std::iter::once(Polygon::new(
-                            poly,
-                            color.mix(0.18).filled(),
-                        )))?;
+                        poly.extend(
+                            band.iter()
+                                .rev()
+                                .filter_map(|p| p.iv.map(|iv| (xa.to_px(p.x), ya.to_px(iv.0)))),
+                        );
+                        let clipped = clip_polygon(&poly, plot);
+                        if clipped.len() >= 3 {
+                            marks.push(Mark::Area {
+                                pts: clipped,
+                                color,
+                                alpha: 0.16,
+                            });
+                        }
                     }
                 }
             }
         }
-
-        for (j, s) in self.series.iter().enumerate() {
-            let color = series_color(j);
-            let dx = dodge(j);
-            let runs = finite_runs(&s.points);
-            let n_points: usize = runs.iter().map(Vec::len).sum();
-            let marked = self.style == LineStyle::ErrorBars || n_points <= MAX_MARKED_POINTS;
-            if self.style == LineStyle::ErrorBars {
-                let whisker = color.stroke_width(2);
-                let (ylo, yhi) = (y.range.start, y.range.end);
-                for p in runs.iter().flatten() {
-                    if let Some((lo, hi)) = p.interval() {
-                        let xx = p.x + dx;
-                        if hi < ylo || lo > yhi {
-                            continue;
+        let mut any = false;
+        for (j, (s, pts)) in panel.series.iter().zip(cl).enumerate() {
+            let k = color_of(&s.name);
+            let color = series_color(k);
+            for run in finite_runs(pts) {
+                any = true;
+                if style == LineStyle::ErrorBars {
+                    for p in &run {
+                        if let Some((lo, hi)) = p.iv {
+                            let (x, _) = px(p, j);
+                            let caps = (!p.cut.0, !p.cut.1);
+                            marks.extend(whisker(x, ya.to_px(lo), ya.to_px(hi), caps, plot, color));
                         }
-                        // A whisker cut by the frame gets no cap at the cut end.
-                        let caps: Vec<f64> = [lo, hi]
-                            .into_iter()
-                            .filter(|v| (ylo..=yhi).contains(v))
-                            .collect();
-                        let (lo, hi) = (lo.max(ylo), hi.min(yhi));
-                        chart.draw_series(std::iter::once(PathElement::new(
-                            vec![(xx, lo), (xx, hi)],
-                            whisker,
-                        )))?;
-                        chart.draw_series(caps.into_iter().map(|v| {
-                            EmptyElement::at((xx, v))
-                                + PathElement::new(vec![(-9, 0), (9, 0)], whisker)
-                        }))?;
-                        occupied.add_path(&chart, &[(xx, lo), (xx, hi)]);
                     }
                 }
-            }
-            // The legend entry hangs on an always-present (possibly empty) line series.
-            let anno = chart.draw_series(LineSeries::new(
-                std::iter::empty::<(f64, f64)>(),
-                color.stroke_width(LINE_WIDTH),
-            ))?;
-            let legend_marker = if marked { j } else { usize::MAX };
-            if legend_marker == usize::MAX {
-                let line = color.stroke_width(LINE_WIDTH);
-                anno.label(s.name.as_str())
-                    .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 44, py)], line));
-            } else {
-                with_marker!(legend_marker, color, marker_line(color, true), |mk| {
-                    anno.label(s.name.as_str()).legend(mk);
-                });
-            }
-            for run in &runs {
-                let pts: Vec<(f64, f64)> = run.iter().map(|p| (p.x + dx, p.y)).collect();
-                for part in clip_polyline(&pts, y.range.start, y.range.end) {
-                    occupied.add_path(&chart, &part);
-                    chart.draw_series(LineSeries::new(part, color.stroke_width(LINE_WIDTH)))?;
+                if categories.is_none() {
+                    let line_pts: Vec<(f64, f64)> = run.iter().map(|p| px(p, j)).collect();
+                    marks.extend(clipped_lines(&line_pts, plot, color, LINE_WIDTH));
                 }
                 if marked {
-                    let shown: Vec<(f64, f64)> = pts
-                        .into_iter()
-                        .filter(|q| y.range.contains(&q.1) || q.1 == y.range.end)
-                        .collect();
-                    with_marker!(j, color, marker_line(color, false), |mk| {
-                        chart.draw_series(shown.iter().map(|&q| mk(q)))?;
-                    });
+                    for p in &run {
+                        let at = px(p, j);
+                        if plot.contains(at) {
+                            marks.push(Mark::Marker {
+                                at,
+                                shape: k,
+                                color,
+                            });
+                        }
+                    }
                 }
             }
         }
-        if x_ext.is_none() {
-            no_data_note(&chart)?;
+        if !any {
+            texts.push(no_data(plot));
         }
-        let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
-        draw_legend(&mut chart, root, &names, &occupied)
-    }
+        (marks, texts)
+    };
+    Ok(build(&frame, &content))
 }
 
 // ---------------------------------------------------------------------------------------
-// Scatter chart
-
-struct ScatterFigure<'s> {
-    spec: &'s ChartSpec,
-    points: &'s [LabelledPoint],
-}
+// Scatter
 
 fn finite_interval(i: Option<(f64, f64)>) -> Option<(f64, f64)> {
     i.filter(|(a, b)| a.is_finite() && b.is_finite())
 }
 
-impl Figure for ScatterFigure<'_> {
-    fn draw<'a, DB: DrawingBackend + 'a>(
-        &self,
-        root: &'a DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawFail> {
-        let drawable: Vec<(usize, &LabelledPoint)> = self
-            .points
+/// Lays out scatter panels sharing the vertical axis.
+///
+/// Errors: [`ChartError::Font`] only.
+pub fn scatter_model(spec: &ChartSpec, panels: &[ScatterPanel]) -> Result<ChartModel, ChartError> {
+    register_fonts()?;
+    let d = spec.y_domain;
+    let present = union_names(
+        panels
             .iter()
-            .enumerate()
-            .filter(|(_, p)| p.x.is_finite() && p.y.is_finite())
-            .collect();
-        let x_ext = extent(drawable.iter().flat_map(|(_, p)| {
-            let (lo, hi) = finite_interval(p.x_interval).unwrap_or((p.x, p.x));
-            [p.x, lo, hi]
-        }));
-        let y_ext = extent(drawable.iter().flat_map(|(_, p)| {
-            let (lo, hi) = finite_interval(p.y_interval).unwrap_or((p.y, p.y));
-            [p.y, lo, hi]
-        }));
-        // Labels need room: widen the horizontal range a little more than usual.
-        let x = match x_ext {
-            Some((lo, hi)) => {
-                let pad = (hi - lo) * 0.08;
-                let padded_lo = if lo >= 0.0 {
-                    (lo - pad).max(0.0)
-                } else {
-                    lo - pad
-                };
-                Axis::fit(padded_lo, hi + pad)
-            }
-            None => Axis::fit(0.0, 1.0),
+            .flat_map(|p| p.points.iter().map(|q| q.label.as_str())),
+    );
+    let order = palette_order(&spec.palette, &present);
+    let names: Vec<String> = order
+        .iter()
+        .filter(|n| present.contains(n))
+        .cloned()
+        .collect();
+    let index_of = |label: &str| order.iter().position(|n| n == label).unwrap_or(0);
+    let drawable = |p: &ScatterPanel| -> Vec<LabelledPoint> {
+        p.points
+            .iter()
+            .filter(|q| q.x.is_finite() && q.y.is_finite())
+            .filter(|q| p.x_scale != XScale::Log || q.x > 0.0)
+            .cloned()
+            .collect()
+    };
+    let mut any_cut = false;
+    let mut pts: Vec<Vec<(LabelledPoint, (bool, bool))>> = Vec::new();
+    for p in panels {
+        let xd = if p.points.iter().all(|q| !q.x.is_finite() || q.x >= 0.0) {
+            Domain::NonNegative
+        } else {
+            Domain::Real
         };
-        let y = y_axis(self.spec, y_ext);
-        let mut chart = frame(root, self.spec, &x, &y, true)?;
-
-        for &(i, p) in &drawable {
-            let color = series_color(i);
-            let whisker = color.stroke_width(2);
-            if let Some((lo, hi)) = finite_interval(p.y_interval) {
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(p.x, lo), (p.x, hi)],
-                    whisker,
-                )))?;
-                chart.draw_series([lo, hi].into_iter().map(|v| {
-                    EmptyElement::at((p.x, v)) + PathElement::new(vec![(-9, 0), (9, 0)], whisker)
-                }))?;
+        let mut v = Vec::new();
+        for mut q in drawable(p) {
+            q.y = d.clamp(q.y);
+            let mut cut = (false, false);
+            if let Some((lo, hi)) = finite_interval(q.y_interval) {
+                cut = (d.clamp(lo) != lo, d.clamp(hi) != hi);
+                q.y_interval = Some((d.clamp(lo), d.clamp(hi)));
+            } else {
+                q.y_interval = None;
             }
-            if let Some((lo, hi)) = finite_interval(p.x_interval) {
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(lo, p.y), (hi, p.y)],
-                    whisker,
-                )))?;
-                chart.draw_series([lo, hi].into_iter().map(|v| {
-                    EmptyElement::at((v, p.y)) + PathElement::new(vec![(0, -9), (0, 9)], whisker)
-                }))?;
+            if let Some((lo, hi)) = finite_interval(q.x_interval) {
+                any_cut |= xd.clamp(lo) != lo;
+                q.x_interval = Some((xd.clamp(lo), xd.clamp(hi)));
+            } else {
+                q.x_interval = None;
             }
+            any_cut |= cut.0 || cut.1;
+            v.push((q, cut));
         }
-        for &(i, p) in &drawable {
-            let color = series_color(i);
-            with_marker!(i, color, marker_line(color, false), |mk| {
-                chart.draw_series(std::iter::once(mk((p.x, p.y))))?;
-            });
-        }
-
-        // Labels: try four places around each point, keep the first that overlaps no
-        // marker and no earlier label and stays inside the plot.
-        let (xr, yr) = chart.plotting_area().get_pixel_range();
-        let (pw, ph) = chart.plotting_area().dim_in_pixel();
-        let to_px = |p: &LabelledPoint| {
-            let (a, b) = chart.backend_coord(&(p.x, p.y));
-            (a - xr.start, b - yr.start)
-        };
-        let markers: Vec<(i32, i32)> = drawable.iter().map(|(_, p)| to_px(p)).collect();
-        let mut taken: Vec<(i32, i32, i32, i32)> = Vec::new();
-        let area = chart.plotting_area().strip_coord_spec();
-        for (k, &(i, p)) in drawable.iter().enumerate() {
-            let style = font(LEGEND_PX);
-            let (tw, th) = root
-                .estimate_text_size(&p.label, &style)
-                .map(|(w, h)| (w as i32, h as i32))
-                .unwrap_or((200, LEGEND_PX as i32));
-            let (mx, my) = markers[k];
-            let gap = MARKER_PX + 6;
-            let candidates = [
-                (mx + gap, my - gap - th),
-                (mx + gap, my + gap),
-                (mx - gap - tw, my - gap - th),
-                (mx - gap - tw, my + gap),
-                (mx + gap, my - th / 2),
-                (mx - gap - tw, my - th / 2),
-            ];
-            let fits = |&(x, y): &(i32, i32)| {
-                let r = (x - 2, y - 2, x + tw + 2, y + th + 2);
-                let inside = r.0 >= 0 && r.1 >= 0 && r.2 <= pw as i32 && r.3 <= ph as i32;
-                let hits_marker = markers.iter().any(|&(a, b)| {
-                    a + MARKER_PX >= r.0
-                        && a - MARKER_PX <= r.2
-                        && b + MARKER_PX >= r.1
-                        && b - MARKER_PX <= r.3
-                });
-                let hits_label = taken
-                    .iter()
-                    .any(|t| t.0 < r.2 && r.0 < t.2 && t.1 < r.3 && r.1 < t.3);
-                (inside, !hits_marker && !hits_label)
-            };
-            let chosen = candidates
-                .iter()
-                .find(|c| fits(c) == (true, true))
-                .or_else(|| candidates.iter().find(|c| fits(c).0))
-                .copied()
-                .unwrap_or(candidates[0]);
-            taken.push((chosen.0, chosen.1, chosen.0 + tw, chosen.1 + th));
-            let color = darker(series_color(i));
-            area.draw(&Text::new(
-                p.label.clone(),
-                chosen,
-                style.color(&color).pos(Pos::new(HPos::Left, VPos::Top)),
-            ))?;
-        }
-        if drawable.is_empty() {
-            no_data_note(&chart)?;
-        }
-        Ok(())
+        pts.push(v);
     }
+    let ys: Vec<f64> = pts
+        .iter()
+        .flatten()
+        .flat_map(|(q, _)| {
+            let (lo, hi) = q.y_interval.unwrap_or((q.y, q.y));
+            [q.y, lo, hi]
+        })
+        .collect();
+    let y = y_axis(spec, extent(ys.into_iter()));
+    // One horizontal title, and one horizontal axis, for all panels when they share the
+    // quantity (small multiples compare by position).
+    let single = panels.len() <= 1
+        || panels
+            .iter()
+            .all(|p| p.x_label == panels[0].x_label && p.x_scale == panels[0].x_scale);
+    let x_values = |p: &ScatterPanel, v: &[(LabelledPoint, (bool, bool))]| -> Vec<f64> {
+        v.iter()
+            .flat_map(|(q, _)| {
+                let (lo, hi) = q.x_interval.unwrap_or((q.x, q.x));
+                [q.x, lo, hi]
+            })
+            .filter(|x| p.x_scale != XScale::Log || *x > 0.0)
+            .collect()
+    };
+    let xs: Vec<AxisModel> = if single {
+        let all: Vec<f64> = panels
+            .iter()
+            .zip(&pts)
+            .flat_map(|(p, v)| x_values(p, v))
+            .collect();
+        let scale = panels.first().map_or(spec.x_scale, |p| p.x_scale);
+        vec![x_axis(scale, &all); panels.len()]
+    } else {
+        panels
+            .iter()
+            .zip(&pts)
+            .map(|(p, v)| x_axis(p.x_scale, &x_values(p, v)))
+            .collect()
+    };
+    let cut_note = if any_cut {
+        "Intervals clipped to the metric's range."
+    } else {
+        ""
+    };
+    let frame_for = |mode: LegendMode| Frame {
+        title: spec.title.clone(),
+        subtitle: subtitle_with(spec, cut_note),
+        x_title: if single {
+            panels
+                .first()
+                .map_or(spec.x_label.clone(), |p| p.x_label.clone())
+        } else {
+            String::new()
+        },
+        y_title: spec.y_label.clone(),
+        panels: panels
+            .iter()
+            .zip(&xs)
+            .map(|(p, x)| FramePanel {
+                title: p.title.clone(),
+                x_title: if single {
+                    String::new()
+                } else {
+                    p.x_label.clone()
+                },
+                x: x.clone(),
+                y: y.clone(),
+            })
+            .collect(),
+        legend: names
+            .iter()
+            .map(|n| {
+                let j = index_of(n);
+                LegendEntry {
+                    name: n.clone(),
+                    glyph: Glyph::Marker(series_color(j), j),
+                }
+            })
+            .collect(),
+        legend_mode: mode,
+        x_grid: true,
+    };
+    let failed = Cell::new(false);
+    let content = |with_labels: bool| {
+        let failed = &failed;
+        let pts = &pts;
+        move |i: usize, xa: &AxisModel, ya: &AxisModel, plot: &Rect| {
+            let mut marks = Vec::new();
+            let mut texts = Vec::new();
+            let Some(v) = pts.get(i) else {
+                return (marks, texts);
+            };
+            let mut obstacles: Vec<Rect> = Vec::new();
+            let mut centres = Vec::new();
+            for (q, cut) in v {
+                let k = index_of(&q.label);
+                let color = series_color(k);
+                let at = (xa.to_px(q.x), ya.to_px(q.y));
+                if let Some((lo, hi)) = q.y_interval {
+                    let (a, b) = (ya.to_px(lo), ya.to_px(hi));
+                    marks.extend(whisker(at.0, a, b, (!cut.0, !cut.1), plot, color));
+                    obstacles.push(Rect::new(at.0 - 9.0, b.min(a), at.0 + 9.0, a.max(b)));
+                }
+                if let Some((lo, hi)) = q.x_interval {
+                    let (a, b) = (xa.to_px(lo), xa.to_px(hi));
+                    marks.extend(clipped_lines(&[(a, at.1), (b, at.1)], plot, color, 2));
+                    for x in [a, b] {
+                        if plot.contains((x, at.1)) {
+                            marks.extend(clipped_lines(
+                                &[(x, at.1 - 9.0), (x, at.1 + 9.0)],
+                                plot,
+                                color,
+                                2,
+                            ));
+                        }
+                    }
+                    obstacles.push(Rect::new(a.min(b), at.1 - 9.0, a.max(b), at.1 + 9.0));
+                }
+                centres.push((at, k, q.label.clone()));
+            }
+            for (at, k, _) in &centres {
+                if plot.contains(*at) {
+                    marks.push(Mark::Marker {
+                        at: *at,
+                        shape: *k,
+                        color: series_color(*k),
+                    });
+                }
+                obstacles.push(Rect::centered(
+                    at.0,
+                    at.1,
+                    2.0 * MARKER_PX + 6.0,
+                    2.0 * MARKER_PX + 6.0,
+                ));
+            }
+            if v.is_empty() {
+                texts.push(no_data(plot));
+            }
+            if !with_labels {
+                return (marks, texts);
+            }
+            let mut placed: Vec<Rect> = Vec::new();
+            for (at, k, label) in &centres {
+                match place_label(label, *at, plot, &obstacles, &placed) {
+                    Some((r, leader)) => {
+                        if let Some((a, b)) = leader {
+                            marks.push(Mark::Line {
+                                pts: vec![a, b],
+                                color: RGBColor(0x55, 0x55, 0x55),
+                                alpha: 0.8,
+                                width: 1,
+                            });
+                        }
+                        placed.push(r);
+                        texts.push(text_item(
+                            label,
+                            TextRole::PointLabel,
+                            POINT_LABEL_PX,
+                            false,
+                            r,
+                            darker(series_color(*k)),
+                        ));
+                    }
+                    None => failed.set(true),
+                }
+            }
+            (marks, texts)
+        }
+    };
+    let labelled = build(&frame_for(LegendMode::None), &content(true));
+    if !failed.get() {
+        return Ok(labelled);
+    }
+    Ok(build(&frame_for(LegendMode::Top), &content(false)))
 }
 
-/// A darker shade for text in a series colour (yellow text on white is unreadable).
-fn darker(c: RGBColor) -> RGBColor {
-    let f = |v: u8| (f64::from(v) * 0.75) as u8;
-    RGBColor(f(c.0), f(c.1), f(c.2))
+/// A leader line from a marker to its label: (start, end) in pixels.
+type Leader = ((f64, f64), (f64, f64));
+
+/// A box for `label` near the marker at `at`, inside `plot`, avoiding `obstacles` and
+/// `placed` labels: rings of growing distance, eight directions each. Returns the box and,
+/// when it is not next to the marker, a leader line from the marker to the box.
+fn place_label(
+    label: &str,
+    at: (f64, f64),
+    plot: &Rect,
+    obstacles: &[Rect],
+    placed: &[Rect],
+) -> Option<(Rect, Option<Leader>)> {
+    let w = text_width(label, POINT_LABEL_PX, false) + 4.0;
+    let h = POINT_LABEL_PX;
+    let inner = Rect::new(plot.x0 + 2.0, plot.y0 + 2.0, plot.x1 - 2.0, plot.y1 - 2.0);
+    let dirs = [
+        (1.0, -1.0),
+        (1.0, 1.0),
+        (-1.0, -1.0),
+        (-1.0, 1.0),
+        (1.0, 0.0),
+        (-1.0, 0.0),
+        (0.0, -1.0),
+        (0.0, 1.0),
+    ];
+    // Labels further away than this read as belonging to no point: a legend is clearer.
+    for (ring, dist) in [MARKER_PX + 5.0, 30.0, 55.0].iter().enumerate() {
+        for (dx, dy) in dirs {
+            let cx = at.0 + dx * (dist + w / 2.0);
+            let cy = at.1 + dy * (dist * 0.7 + h / 2.0);
+            let r = Rect::centered(cx, cy, w, h);
+            if !inner.contains_rect(&r) {
+                continue;
+            }
+            let slack = r.inflate(2.0);
+            if obstacles.iter().any(|o| o.intersects(&slack))
+                || placed.iter().any(|o| o.intersects(&slack))
+            {
+                continue;
+            }
+            let leader = (ring > 0).then(|| {
+                let tx = at.0.clamp(r.x0, r.x1);
+                let ty = at.1.clamp(r.y0, r.y1);
+                let (vx, vy) = (tx - at.0, ty - at.1);
+                let len = (vx * vx + vy * vy).sqrt().max(1e-9);
+                let start = (
+                    at.0 + vx / len * (MARKER_PX + 3.0),
+                    at.1 + vy / len * (MARKER_PX + 3.0),
+                );
+                (start, (tx, ty))
+            });
+            return Some((r, leader));
+        }
+    }
+    None
 }
 
 // ---------------------------------------------------------------------------------------
-// Bar chart
+// Bars
 
-struct BarFigure<'s> {
-    spec: &'s ChartSpec,
-    categories: &'s [String],
-    groups: &'s [BarGroup],
-}
-
-impl Figure for BarFigure<'_> {
-    fn draw<'a, DB: DrawingBackend + 'a>(
-        &self,
-        root: &'a DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawFail> {
-        let err_at = |g: &BarGroup, i: usize| {
-            g.err
-                .as_ref()
-                .and_then(|e| e.get(i).copied())
-                .filter(|e| e.is_finite())
-        };
-        let mut ys = vec![0.0];
-        for g in self.groups {
-            for (i, &v) in g.values.iter().enumerate() {
-                if v.is_finite() {
-                    let e = err_at(g, i).unwrap_or(0.0).abs();
-                    ys.extend([v, v - e, v + e]);
-                }
+/// Lays out a grouped bar chart.
+///
+/// Errors: [`ChartError::InvalidInput`] for ragged groups; [`ChartError::Font`].
+pub fn bar_model(
+    spec: &ChartSpec,
+    categories: &[String],
+    groups: &[BarGroup],
+) -> Result<ChartModel, ChartError> {
+    for g in groups {
+        if g.values.len() != categories.len() {
+            return Err(ChartError::InvalidInput(format!(
+                "bar group {:?} has {} values for {} categories",
+                g.name,
+                g.values.len(),
+                categories.len()
+            )));
+        }
+        if let Some(err) = &g.err {
+            if err.len() != categories.len() {
+                return Err(ChartError::InvalidInput(format!(
+                    "bar group {:?} has {} error values for {} categories",
+                    g.name,
+                    err.len(),
+                    categories.len()
+                )));
             }
         }
-        let any_bar = self
-            .groups
-            .iter()
-            .any(|g| g.values.iter().any(|v| v.is_finite()));
-        let y_ext = extent(ys.into_iter());
-        // Bars start at zero: do not pad below a zero baseline.
-        let y = match (self.spec.y_range, y_ext) {
-            (None, Some((lo, hi))) if lo >= 0.0 && hi > 0.0 => {
-                let a = Axis::fit(0.0, hi);
-                Axis::exact(0.0, a.range.end)
+    }
+    register_fonts()?;
+    let d = spec.y_domain;
+    let err_at = |g: &BarGroup, i: usize| {
+        g.err
+            .as_ref()
+            .and_then(|e| e.get(i).copied())
+            .filter(|e| e.is_finite())
+    };
+    let mut ys = vec![0.0];
+    let mut any_cut = false;
+    for g in groups {
+        for (i, &v) in g.values.iter().enumerate() {
+            if v.is_finite() {
+                let e = err_at(g, i).unwrap_or(0.0).abs();
+                any_cut |= d.clamp(v - e) != v - e || d.clamp(v + e) != v + e;
+                ys.extend([d.clamp(v), d.clamp(v - e), d.clamp(v + e)]);
             }
-            _ => y_axis(self.spec, y_ext),
-        };
-        let x = Axis::categories(self.categories);
-        let mut chart = frame(root, self.spec, &x, &y, false)?;
-        let mut occupied = Occupancy::default();
-        let m = self.groups.len().max(1) as f64;
-        let width = 0.8 / m;
-        for (j, g) in self.groups.iter().enumerate() {
-            let color = series_color(j);
-            let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
-            let bars: Vec<(f64, f64, f64)> = g
-                .values
+        }
+    }
+    let any_bar = groups
+        .iter()
+        .any(|g| g.values.iter().any(|v| v.is_finite()));
+    let y_ext = extent(ys.into_iter());
+    let y = y_axis(spec, y_ext);
+    let x = category_axis(categories);
+    let frame = Frame {
+        title: spec.title.clone(),
+        subtitle: subtitle_with(spec, &if any_cut { cut_note(d) } else { String::new() }),
+        x_title: spec.x_label.clone(),
+        y_title: spec.y_label.clone(),
+        panels: vec![FramePanel {
+            title: String::new(),
+            x_title: String::new(),
+            x,
+            y,
+        }],
+        legend: if groups.len() > 1 {
+            groups
                 .iter()
                 .enumerate()
-                .filter(|(_, v)| v.is_finite())
-                .map(|(i, &v)| (left(i) + 0.01, left(i) + width - 0.01, v))
-                .collect();
-            for &(a, b, v) in &bars {
-                occupied.add_path(&chart, &[(a, 0.0), (a, v), (b, v), (b, 0.0)]);
+                .map(|(j, g)| LegendEntry {
+                    name: g.name.clone(),
+                    glyph: Glyph::Swatch(series_color(j)),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        legend_mode: LegendMode::Inside,
+        x_grid: false,
+    };
+    let content = |_: usize, xa: &AxisModel, ya: &AxisModel, plot: &Rect| {
+        let mut marks = Vec::new();
+        let m = groups.len().max(1) as f64;
+        let width = 0.8 / m;
+        let base = ya.to_px(0.0_f64.clamp(ya.min, ya.max));
+        for (j, g) in groups.iter().enumerate() {
+            let color = series_color(j);
+            let left = |i: usize| i as f64 - 0.4 + j as f64 * width;
+            for (i, &v) in g.values.iter().enumerate() {
+                if !v.is_finite() {
+                    continue;
+                }
+                let (a, b) = (xa.to_px(left(i) + 0.01), xa.to_px(left(i) + width - 0.01));
+                let top = ya.to_px(d.clamp(v));
+                let r = Rect::new(a, top.min(base), b, top.max(base));
+                let r = Rect::new(r.x0, r.y0.max(plot.y0), r.x1, r.y1.min(plot.y1));
+                if r.h() > 0.0 {
+                    marks.push(Mark::Bar { rect: r, color });
+                }
             }
-            chart
-                .draw_series(
-                    bars.iter()
-                        .map(|&(a, b, v)| Rectangle::new([(a, 0.0), (b, v)], color.filled())),
-                )?
-                .label(g.name.as_str())
-                .legend(move |(px, py)| {
-                    Rectangle::new([(px, py - 9), (px + 40, py + 9)], color.filled())
-                });
-            chart.draw_series(
-                bars.iter()
-                    .map(|&(a, b, v)| Rectangle::new([(a, 0.0), (b, v)], BLACK.mix(0.5))),
-            )?;
             for (i, &v) in g.values.iter().enumerate() {
                 let Some(e) = err_at(g, i).filter(|_| v.is_finite()) else {
                     continue;
                 };
-                let c = left(i) + width / 2.0;
+                let c = xa.to_px(left(i) + width / 2.0);
                 let (lo, hi) = (v - e.abs(), v + e.abs());
-                let style = BLACK.stroke_width(2);
-                chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(c, lo), (c, hi)],
-                    style,
-                )))?;
-                chart.draw_series([lo, hi].into_iter().map(|t| {
-                    EmptyElement::at((c, t)) + PathElement::new(vec![(-8, 0), (8, 0)], style)
-                }))?;
-                occupied.add_path(&chart, &[(c, lo), (c, hi)]);
+                let caps = (d.clamp(lo) == lo, d.clamp(hi) == hi);
+                marks.extend(whisker(
+                    c,
+                    ya.to_px(d.clamp(lo)),
+                    ya.to_px(d.clamp(hi)),
+                    caps,
+                    plot,
+                    RGBColor(0, 0, 0),
+                ));
             }
         }
-        if !any_bar {
-            no_data_note(&chart)?;
-        }
-        let names: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
-        draw_legend(&mut chart, root, &names, &occupied)
-    }
+        let texts = if any_bar {
+            Vec::new()
+        } else {
+            vec![no_data(plot)]
+        };
+        (marks, texts)
+    };
+    Ok(build(&frame, &content))
 }
 
 // ---------------------------------------------------------------------------------------
-// CDF chart
+// CDF
 
-struct CdfFigure<'s> {
-    spec: &'s ChartSpec,
-    series: &'s [CdfSeries],
-    log_x: bool,
-}
-
-/// The step polyline of one ECDF in axis coordinates (log10 x when `log_x`).
+/// The step polyline of one ECDF in data coordinates (only positive x when `log_x`).
 fn cdf_steps(values: &[f64], log_x: bool) -> Vec<(f64, f64)> {
     let mut e = ecdf(values);
     e.retain(|(x, _)| x.is_finite());
@@ -1443,386 +1369,83 @@ fn cdf_steps(values: &[f64], log_x: bool) -> Vec<(f64, f64)> {
             prev_f = f;
             continue;
         }
-        let xx = if log_x { x.log10() } else { x };
-        out.push((xx, prev_f));
-        out.push((xx, f));
+        out.push((x, prev_f));
+        out.push((x, f));
         prev_f = f;
     }
     out
 }
 
-impl Figure for CdfFigure<'_> {
-    fn draw<'a, DB: DrawingBackend + 'a>(
-        &self,
-        root: &'a DrawingArea<DB, Shift>,
-    ) -> Result<(), DrawFail> {
-        let steps: Vec<Vec<(f64, f64)>> = self
-            .series
+/// Lays out empirical CDFs.
+///
+/// Errors: [`ChartError::Font`] only.
+pub fn cdf_model(
+    spec: &ChartSpec,
+    series: &[CdfSeries],
+    log_x: bool,
+) -> Result<ChartModel, ChartError> {
+    register_fonts()?;
+    let steps: Vec<Vec<(f64, f64)>> = series.iter().map(|s| cdf_steps(&s.values, log_x)).collect();
+    let xs: Vec<f64> = steps.iter().flatten().map(|p| p.0).collect();
+    let any = !xs.is_empty();
+    let x = x_axis(if log_x { XScale::Log } else { XScale::Linear }, &xs);
+    let y = exact_axis(0.0, 1.0);
+    let frame = Frame {
+        title: spec.title.clone(),
+        subtitle: spec.subtitle.clone(),
+        x_title: spec.x_label.clone(),
+        y_title: spec.y_label.clone(),
+        panels: vec![FramePanel {
+            title: String::new(),
+            x_title: String::new(),
+            x,
+            y,
+        }],
+        legend: series
             .iter()
-            .map(|s| cdf_steps(&s.values, self.log_x))
-            .collect();
-        let x_ext = extent(steps.iter().flatten().map(|p| p.0));
-        let x = match (x_ext, self.log_x) {
-            (Some((lo, hi)), true) => Axis::log10(10f64.powf(lo), 10f64.powf(hi)),
-            (Some((lo, hi)), false) => Axis::fit(lo, hi),
-            (None, true) => Axis::log10(1.0, 10.0),
-            (None, false) => Axis::fit(0.0, 1.0),
-        };
-        let y = Axis::exact(0.0, 1.0);
-        let mut chart = frame(root, self.spec, &x, &y, true)?;
-        let mut occupied = Occupancy::default();
-        for (j, (s, pts)) in self.series.iter().zip(&steps).enumerate() {
+            .enumerate()
+            .map(|(j, s)| LegendEntry {
+                name: s.name.clone(),
+                glyph: Glyph::Line(series_color(j), Some(j)),
+            })
+            .collect(),
+        legend_mode: LegendMode::Inside,
+        x_grid: true,
+    };
+    let content = |_: usize, xa: &AxisModel, ya: &AxisModel, plot: &Rect| {
+        let mut marks = Vec::new();
+        let n_series = series.len().max(1) as f64;
+        for (j, pts) in steps.iter().enumerate() {
             let color = series_color(j);
+            let mut px: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|&(a, b)| (xa.to_px(a), ya.to_px(b)))
+                .collect();
             // Close the last step at the right edge so that F = 1 reads as a plateau.
-            let mut line = pts.clone();
-            if let Some(&(_, f)) = line.last() {
-                line.push((x.range.end, f));
+            if let Some(&(_, f)) = px.last() {
+                px.push((plot.x1, f));
             }
-            occupied.add_path(&chart, &line);
+            marks.extend(clipped_lines(&px, plot, color, LINE_WIDTH));
             // Sparse markers where the CDF crosses a few levels (staggered per series), so
             // that lines stay distinguishable in greyscale print.
-            let n_series = self.series.len().max(1) as f64;
-            let marks: Vec<(f64, f64)> = [0.1, 0.3, 0.5, 0.7, 0.9]
-                .iter()
-                .map(|l| l + 0.08 * j as f64 / n_series)
-                .filter_map(|level| {
-                    let k = line.iter().position(|p| p.1 >= level)?;
-                    Some((line[k].0, level))
-                })
-                .collect();
-            let anno = chart.draw_series(LineSeries::new(line, color.stroke_width(LINE_WIDTH)))?;
-            with_marker!(j, color, marker_line(color, true), |mk| {
-                anno.label(s.name.as_str()).legend(mk);
-            });
-            with_marker!(j, color, marker_line(color, false), |mk| {
-                chart.draw_series(marks.iter().map(|&q| mk(q)))?;
-            });
+            for level in [0.1, 0.3, 0.5, 0.7, 0.9].map(|l| l + 0.08 * j as f64 / n_series) {
+                if let Some(k) = pts.iter().position(|p| p.1 >= level) {
+                    let at = (xa.to_px(pts[k].0), ya.to_px(level));
+                    if plot.contains(at) {
+                        marks.push(Mark::Marker {
+                            at,
+                            shape: j,
+                            color,
+                        });
+                    }
+                }
+            }
         }
-        if x_ext.is_none() {
-            no_data_note(&chart)?;
-        }
-        let names: Vec<&str> = self.series.iter().map(|s| s.name.as_str()).collect();
-        draw_legend(&mut chart, root, &names, &occupied)
-    }
+        let texts = if any { Vec::new() } else { vec![no_data(plot)] };
+        (marks, texts)
+    };
+    Ok(build(&frame, &content))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Width and height from the IHDR chunk of a PNG file (bytes 16..24, big-endian).
-    fn png_size(path: &Path) -> (u32, u32) {
-        let bytes = std::fs::read(path).expect("png readable");
-        assert_eq!(
-            &bytes[..8],
-            b"\x89PNG\r\n\x1a\n",
-            "PNG signature of {path:?}"
-        );
-        assert_eq!(&bytes[12..16], b"IHDR");
-        let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
-        (be(&bytes[16..20]), be(&bytes[20..24]))
-    }
-
-    /// Both files exist and are sane; returns the SVG text.
-    fn check_outputs(stem: &Path) -> String {
-        let png = with_suffix(stem, "png");
-        assert_eq!(png_size(&png), CHART_SIZE);
-        assert!(std::fs::metadata(&png).expect("png").len() > 1000);
-        let svg = std::fs::read_to_string(with_suffix(stem, "svg")).expect("svg readable");
-        assert!(svg.starts_with("<svg"), "svg header");
-        assert!(svg.trim_end().ends_with("</svg>"), "svg closed");
-        svg
-    }
-
-    fn spec(title: &str) -> ChartSpec {
-        ChartSpec::new(title, "load (payments/s)", "success ratio")
-    }
-
-    fn two_series() -> Vec<Series> {
-        vec![
-            Series {
-                name: "alpha-strategy".into(),
-                points: (0..5)
-                    .map(|i| {
-                        let x = i as f64;
-                        Point::with_interval(x, 0.9 - 0.1 * x, 0.85 - 0.1 * x, 0.95 - 0.1 * x)
-                    })
-                    .collect(),
-            },
-            Series {
-                name: "beta-strategy".into(),
-                points: (0..5).map(|i| Point::new(i as f64, 0.5)).collect(),
-            },
-        ]
-    }
-
-    fn nan_series() -> Vec<Series> {
-        vec![
-            Series {
-                name: "gappy".into(),
-                points: vec![
-                    Point::with_interval(0.0, 1.0, f64::NAN, 2.0),
-                    Point::new(f64::NAN, 2.0),
-                    Point::new(2.0, f64::INFINITY),
-                    Point::with_interval(3.0, 1.5, 1.0, 2.0),
-                ],
-            },
-            Series {
-                name: "empty".into(),
-                points: vec![],
-            },
-        ]
-    }
-
-    #[test]
-    fn line_chart_writes_png_and_svg_with_title_and_legend() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let stem = dir.path().join("sub/line");
-        line_chart(&stem, &spec("Line title"), &two_series()).expect("drawn");
-        let svg = check_outputs(&stem);
-        for text in [
-            "Line title",
-            "alpha-strategy",
-            "beta-strategy",
-            "success ratio",
-        ] {
-            assert!(svg.contains(text), "svg lacks {text:?}");
-        }
-    }
-
-    #[test]
-    fn errorbar_lines_writes_both_files() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let stem = dir.path().join("eb");
-        errorbar_lines(
-            &stem,
-            &spec("Errorbars").with_y_range(0.0, 1.0),
-            &two_series(),
-        )
-        .expect("drawn");
-        let svg = check_outputs(&stem);
-        assert!(svg.contains("Errorbars") && svg.contains("alpha-strategy"));
-    }
-
-    #[test]
-    fn scatter_chart_writes_labels() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let stem = dir.path().join("scatter");
-        let pts = vec![
-            LabelledPoint {
-                label: "circular".into(),
-                x: 100.0,
-                y: 0.7,
-                x_interval: Some((90.0, 110.0)),
-                y_interval: Some((0.65, 0.75)),
-            },
-            LabelledPoint {
-                label: "submarine".into(),
-                x: 300.0,
-                y: 0.8,
-                x_interval: None,
-                y_interval: Some((f64::NAN, 0.9)),
-            },
-            LabelledPoint {
-                label: "broken".into(),
-                x: f64::NAN,
-                y: 0.8,
-                x_interval: None,
-                y_interval: None,
-            },
-        ];
-        scatter_chart(&stem, &spec("Trade-off"), &pts).expect("drawn");
-        let svg = check_outputs(&stem);
-        assert!(svg.contains("Trade-off") && svg.contains("circular") && svg.contains("submarine"));
-        assert!(!svg.contains("broken"), "NaN point must be skipped");
-    }
-
-    #[test]
-    fn bar_chart_writes_categories_and_groups() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let stem = dir.path().join("bars");
-        let cats: Vec<String> = vec!["none".into(), "circular".into(), "splice".into()];
-        let groups = vec![
-            BarGroup {
-                name: "on-chain txs".into(),
-                values: vec![0.0, 3.0, f64::NAN],
-                err: Some(vec![0.5, f64::NAN, 1.0]),
-            },
-            BarGroup {
-                name: "scenario B".into(),
-                values: vec![1.0, -2.0, 4.0],
-                err: None,
-            },
-        ];
-        bar_chart(&stem, &spec("Bars"), &cats, &groups).expect("drawn");
-        let svg = check_outputs(&stem);
-        for text in [
-            "Bars",
-            "none",
-            "circular",
-            "splice",
-            "on-chain txs",
-            "scenario B",
-        ] {
-            assert!(svg.contains(text), "svg lacks {text:?}");
-        }
-    }
-
-    #[test]
-    fn bar_chart_rejects_ragged_groups() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let stem = dir.path().join("ragged");
-        let cats = vec!["a".to_string(), "b".to_string()];
-        let bad = vec![BarGroup {
-            name: "g".into(),
-            values: vec![1.0],
-            err: None,
-        }];
-        assert!(matches!(
-            bar_chart(&stem, &spec("x"), &cats, &bad),
-            Err(ChartError::InvalidInput(_))
-        ));
-        let bad_err = vec![BarGroup {
-            name: "g".into(),
-            values: vec![1.0, 2.0],
-            err: Some(vec![1.0]),
-        }];
-        assert!(bar_chart(&stem, &spec("x"), &cats, &bad_err).is_err());
-        assert!(
-            !with_suffix(&stem, "png").exists(),
-            "nothing written on bad input"
-        );
-    }
-
-    #[test]
-    fn cdf_chart_linear_and_log() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let series = vec![
-            CdfSeries {
-                name: "latency A".into(),
-                values: (1..500).map(|i| f64::from(i) * 1.7).collect(),
-            },
-            CdfSeries {
-                name: "latency B".into(),
-                values: vec![0.0, -1.0, 5.0, f64::NAN, 50.0, 500.0],
-            },
-        ];
-        for log_x in [false, true] {
-            let stem = dir.path().join(format!("cdf_{log_x}"));
-            cdf_chart(&stem, &spec("CDF"), &series, log_x).expect("drawn");
-            let svg = check_outputs(&stem);
-            assert!(svg.contains("CDF") && svg.contains("latency A") && svg.contains("latency B"));
-        }
-    }
-
-    #[test]
-    fn empty_and_nan_inputs_do_not_panic() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let d = |name: &str| dir.path().join(name);
-        line_chart(d("l0"), &spec("empty"), &[]).expect("empty line chart");
-        assert!(check_outputs(&d("l0")).contains("no data"));
-        line_chart(d("l1"), &spec("nan"), &nan_series()).expect("nan line chart");
-        check_outputs(&d("l1"));
-        errorbar_lines(d("e0"), &spec("empty"), &nan_series()).expect("nan errorbars");
-        check_outputs(&d("e0"));
-        scatter_chart(d("s0"), &spec("empty"), &[]).expect("empty scatter");
-        assert!(check_outputs(&d("s0")).contains("no data"));
-        bar_chart(d("b0"), &spec("empty"), &[], &[]).expect("empty bars");
-        check_outputs(&d("b0"));
-        let all_nan = vec![BarGroup {
-            name: "nan".into(),
-            values: vec![f64::NAN],
-            err: None,
-        }];
-        bar_chart(d("b1"), &spec("nan"), &["x".to_string()], &all_nan).expect("nan bars");
-        assert!(check_outputs(&d("b1")).contains("no data"));
-        let nan_cdf = vec![CdfSeries {
-            name: "nan".into(),
-            values: vec![f64::NAN, -3.0],
-        }];
-        cdf_chart(d("c0"), &spec("empty"), &[], false).expect("empty cdf");
-        check_outputs(&d("c0"));
-        cdf_chart(d("c1"), &spec("nan"), &nan_cdf, true).expect("cdf, nothing positive");
-        assert!(check_outputs(&d("c1")).contains("no data"));
-        // A single point and a degenerate fixed range.
-        let one = vec![Series {
-            name: "one".into(),
-            points: vec![Point::new(5.0, 5.0)],
-        }];
-        let mut bad_range = spec("one");
-        bad_range.y_range = Some((1.0, 1.0));
-        line_chart(d("one"), &bad_range, &one).expect("single point");
-        check_outputs(&d("one"));
-    }
-
-    #[test]
-    fn many_series_cycle_palette_and_markers() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let series: Vec<Series> = (0..11)
-            .map(|j| Series {
-                name: format!("s{j}"),
-                points: (0..4)
-                    .map(|i| Point::new(i as f64, (i * j) as f64))
-                    .collect(),
-            })
-            .collect();
-        errorbar_lines(dir.path().join("many"), &spec("many"), &series).expect("drawn");
-        assert_eq!(series_color(0), series_color(8));
-        assert_ne!(series_color(0), series_color(1));
-    }
-
-    #[test]
-    fn embedded_fonts_are_registered_and_bold_differs() {
-        register_fonts().expect("fonts");
-        let text = "Payment success ratio";
-        let normal = ("sans-serif", 40.0)
-            .into_font()
-            .box_size(text)
-            .expect("normal");
-        let bold = FontDesc::new(FontFamily::SansSerif, 40.0, FontStyle::Bold)
-            .box_size(text)
-            .expect("bold");
-        assert!(normal.0 > 100, "text has width: {normal:?}");
-        assert!(
-            bold.0 > normal.0,
-            "bold {bold:?} wider than normal {normal:?}"
-        );
-    }
-
-    #[test]
-    fn clipping_cuts_lines_at_the_frame_instead_of_clamping() {
-        // (0, 0) → (2, 2) clipped to 0.5..=1.5 is the piece (0.5, 0.5) → (1.5, 1.5).
-        let runs = clip_polyline(&[(0.0, 0.0), (2.0, 2.0)], 0.5, 1.5);
-        assert_eq!(runs, vec![vec![(0.5, 0.5), (1.5, 1.5)]]);
-        // A line that leaves and re-enters gives two runs.
-        let runs = clip_polyline(&[(0.0, 1.0), (1.0, 3.0), (2.0, 1.0)], 0.0, 2.0);
-        assert_eq!(runs.len(), 2);
-        let band = clamp_polyline(&[(0.0, 0.0), (2.0, 2.0)], 0.5, 1.5);
-        assert_eq!(band, vec![(0.0, 0.5), (0.5, 0.5), (1.5, 1.5), (2.0, 1.5)]);
-    }
-
-    #[test]
-    fn ticks_are_round_and_cover_the_data() {
-        let a = Axis::fit(0.1, 0.94);
-        assert!(a.range.start <= 0.1 && a.range.end >= 0.94);
-        assert_eq!(a.label(0.2), "0.2");
-        let b = Axis::fit(0.0, 9100.0);
-        assert!(
-            b.range.start >= -400.0,
-            "no big negative margin: {:?}",
-            b.range
-        );
-        assert_eq!(b.label(2000.0), "2,000");
-        let l = Axis::log10(9.0, 4000.0);
-        assert!(l.ticks.contains(&1.0) && l.ticks.contains(&3.0));
-        assert_eq!(l.label(3.0), "1,000");
-        assert_eq!(l.label(-2.0), "0.01");
-        let c = Axis::categories(&["a".to_string(), "b".to_string()]);
-        assert_eq!(
-            (c.label(1.0), c.label(0.5)),
-            ("b".to_string(), String::new())
-        );
-        assert_eq!(format_number(-12_345.0, 0), "-12,345");
-        assert_eq!(format_number(0.25, 2), "0.25");
-    }
-}
+mod tests;

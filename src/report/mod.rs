@@ -9,7 +9,14 @@
 //!   the same payments, percentiles, empirical CDFs and the Gini coefficient;
 //! * [`charts`]: PNG and SVG figures for papers (line charts with confidence bands,
 //!   labelled scatter plots, grouped bar charts, CDFs and error-bar plots), drawn with
-//!   plotters and an embedded font so that the output does not depend on the machine.
+//!   plotters and an embedded font so that the output does not depend on the machine;
+//! * [`layout`]: the chart model those figures are laid out as before drawing (axes, marks,
+//!   text boxes), which the tests check for legibility;
+//! * [`experiment`]: `stats.csv` and `charts/` of a results folder;
+//! * [`html`]: `report.html`, a self-contained page with the tables, charts, scenario
+//!   and provenance;
+//! * `parquet` (cargo feature `parquet`): Parquet copies of the summary, time series and
+//!   payments tables.
 //!
 //! **What it must not do:** run simulations, read scenario files or depend on the engine.
 //! It never prints; every failure is returned as a typed error. Its inputs are plain
@@ -18,4 +25,8 @@
 
 pub mod charts;
 pub mod experiment;
+pub mod html;
+pub mod layout;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod stats;
