@@ -293,7 +293,7 @@ fn write_aggregates(
         crate::report::parquet::write_parquet(dir, runs, &columns).map_err(|e| {
             ExperimentError::Report {
                 dir: dir.to_path_buf(),
-                message: format!("{e:#}"),
+                message: e.to_string(),
             }
         })?;
     }
@@ -307,9 +307,9 @@ pub fn write_report(
     sweep: &[(String, Vec<String>)],
 ) -> Result<(), ExperimentError> {
     use crate::report::experiment as rep;
-    let report_err = |e: anyhow::Error| ExperimentError::Report {
+    let report_err = |e: crate::report::ReportError| ExperimentError::Report {
         dir: dir.to_path_buf(),
-        message: format!("{e:#}"),
+        message: e.to_string(),
     };
     let stats = rep::stats_csv(runs, sweep).map_err(report_err)?;
     output::write_atomic(&dir.join("stats.csv"), &stats)?;

@@ -12,8 +12,8 @@ use super::charts::{
     ScatterPanel, Series, XScale,
 };
 use super::stats::{paired_difference, Summary};
+use super::{Context, Result};
 use crate::output::{fmt_f, StoredRun, StoredWindow};
-use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -223,7 +223,8 @@ pub fn stats_csv(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<
         ]);
         w.write_record(&row)?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    w.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()).into())
 }
 
 fn summary_point(xs: &[f64], x: f64) -> Point {

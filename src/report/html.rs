@@ -16,8 +16,8 @@
 //! chart code left them.
 
 use super::experiment::{self, metric_info, point_name, stat_rows, StatRow};
+use super::{Context, Result};
 use crate::output::StoredRun;
-use anyhow::{Context, Result};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

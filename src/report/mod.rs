@@ -30,3 +30,58 @@ pub mod layout;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod stats;
+
+use std::fmt::Display;
+
+/// Why a report (statistics, charts, HTML, Parquet) could not be written. Every message
+/// names the file it concerns.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+    /// Anything else, with what was being done (naming the path).
+    #[error("{what}: {message}")]
+    Failed { what: String, message: String },
+}
+
+macro_rules! failed_from {
+    ($($t:ty),*) => {$(
+        impl From<$t> for ReportError {
+            fn from(e: $t) -> Self {
+                ReportError::Failed { what: stringify!($t).into(), message: e.to_string() }
+            }
+        }
+    )*};
+}
+failed_from!(csv::Error, std::io::Error);
+#[cfg(feature = "parquet")]
+failed_from!(::parquet::errors::ParquetError, arrow_schema::ArrowError);
+
+/// `Result` of the report layer.
+pub type Result<T, E = ReportError> = std::result::Result<T, E>;
+
+/// Adds what was being done to an error or a missing value (the report layer's small
+/// stand-in for `anyhow::Context`, so the library API stays typed).
+pub trait Context<T> {
+    fn with_context<S: Display>(self, what: impl FnOnce() -> S) -> Result<T>;
+}
+
+impl<T, E: Display> Context<T> for std::result::Result<T, E> {
+    fn with_context<S: Display>(self, what: impl FnOnce() -> S) -> Result<T> {
+        self.map_err(|e| ReportError::Failed {
+            what: what().to_string(),
+            message: e.to_string(),
+        })
+    }
+}
+
+impl<T> Context<T> for Option<T> {
+    fn with_context<S: Display>(self, what: impl FnOnce() -> S) -> Result<T> {
+        self.ok_or_else(|| ReportError::Failed {
+            what: what().to_string(),
+            message: "missing".into(),
+        })
+    }
+}

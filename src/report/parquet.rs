@@ -8,8 +8,8 @@
 //!
 //! This module must not run simulations; it reads only what the run folders hold.
 
+use super::{Context, Result};
 use crate::output::StoredRun;
-use anyhow::{Context, Result};
 use arrow_array::builder::{
     BooleanBuilder, Float64Builder, StringBuilder, UInt32Builder, UInt64Builder,
 };
