@@ -40,6 +40,9 @@ pub enum Cmd {
         /// No progress bar or summary table.
         #[arg(long, short)]
         quiet: bool,
+        /// Recompute every run, even those already stored with a matching fingerprint.
+        #[arg(long)]
+        fresh: bool,
     },
     /// Redraw the charts and statistics of a results folder from its CSV/JSON files.
     Plot {
@@ -59,16 +62,18 @@ pub fn main_with(cli: Cli) -> Result<()> {
             seed,
             jobs,
             quiet,
+            fresh,
         } => {
             if jobs == Some(0) {
                 bail!("--jobs: expected at least 1");
             }
             let exp = sweep::load(scenario.as_deref(), seed)?;
             let bar = Bar::new(quiet);
-            let opts = RunOptions { out, jobs };
+            let opts = RunOptions { out, jobs, fresh };
             let outcome = experiment::run_experiment(&exp, &opts, &bar)?;
             if !quiet {
                 print_table(&outcome.runs, &outcome.sweep);
+                eprintln!("reused {} of {} runs", outcome.reused, outcome.runs.len());
                 eprintln!("results written to {}", outcome.dir.display());
             }
             Ok(())

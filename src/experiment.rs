@@ -129,6 +129,8 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Parallel runs (`None`: all cores).
     pub jobs: Option<usize>,
+    /// Recompute every run, even those stored with a matching fingerprint.
+    pub fresh: bool,
 }
 
 /// What [`run_experiment`] did.
@@ -137,8 +139,11 @@ pub struct Outcome {
     pub dir: PathBuf,
     /// Every run, in plan order.
     pub runs: Vec<StoredRun>,
-    /// How many of them were reused from an earlier, identical experiment.
+    /// How many of them were reused from an earlier, identical experiment (same
+    /// fingerprint and seed; 0 with `fresh`).
     pub reused: usize,
+    /// The experiment's fingerprint (see [`output::fingerprint`]).
+    pub fingerprint: String,
     pub sweep: SweepColumns,
 }
 
@@ -168,20 +173,43 @@ pub enum ExperimentError {
 
 /// Runs every planned run of `exp` not already complete in the results folder, in parallel,
 /// then writes the aggregate files. Results go to `opts.out/<name>/`.
+///
+/// Before anything is written, every name that becomes a path (the scenario name, each
+/// run folder's name, hence each strategy label) is checked ([`output::child`]) and the
+/// output folder is made canonical. The results folder is locked for this experiment's
+/// fingerprint ([`output::lock_experiment`]): a process running another experiment there
+/// is refused; processes running the same one share it. A stored run is reused only when
+/// its fingerprint and seed match (never with `opts.fresh`).
 pub fn run_experiment(
     exp: &Experiment,
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExperimentError> {
     let s = exp.base();
-    let dir = opts.out.join(&s.name);
+    let plan = plan(exp);
+    // Names first: a bad one must fail before anything is created.
+    output::child(&opts.out, &s.name)?;
+    for p in &plan {
+        output::child(Path::new("runs"), &p.name)?;
+    }
+    let points: Vec<&Scenario> = exp.points.iter().map(|p| &p.scenario).collect();
+    let fp = output::fingerprint(&points)?;
+    let out = output::prepare_out(&opts.out)?;
+    let dir = output::child(&out, &s.name)?;
+    let _lock = output::lock_experiment(&dir, &fp.digest)?;
     let runs_dir = dir.join("runs");
     std::fs::create_dir_all(&runs_dir).map_err(output::io_err(&runs_dir, "create the folder"))?;
-    let fp = output::fingerprint(s);
-    let plan = plan(exp);
+    let finals: Vec<PathBuf> = plan
+        .iter()
+        .map(|p| output::child(&runs_dir, &p.name))
+        .collect::<Result<_, _>>()?;
     let done: Vec<Option<StoredRun>> = plan
         .iter()
-        .map(|p| output::load_run(&dir, &p.name, p.seed, &fp))
+        .map(|p| {
+            (!opts.fresh)
+                .then(|| output::load_run(&dir, &p.name, p.seed, &fp.digest))
+                .flatten()
+        })
         .collect();
     let reused = done.iter().filter(|d| d.is_some()).count();
     progress.start(plan.len(), reused);
@@ -196,12 +224,19 @@ pub fn run_experiment(
     let results: Vec<Result<StoredRun, ExperimentError>> = pool.install(|| {
         plan.par_iter()
             .zip(done)
-            .map(|(p, done)| match done {
+            .zip(&finals)
+            .map(|((p, done), final_dir)| match done {
                 Some(d) => {
                     progress.run_progress(p.index, 1.0);
                     Ok(d)
                 }
-                None => run_one(&exp.points[p.point].scenario, &dir, p, &fp, progress),
+                None => run_one(
+                    &exp.points[p.point].scenario,
+                    final_dir,
+                    p,
+                    &fp.digest,
+                    progress,
+                ),
             })
             .collect()
     });
@@ -213,23 +248,43 @@ pub fn run_experiment(
         dir,
         runs,
         reused,
+        fingerprint: fp.digest,
         sweep,
     })
 }
 
 fn run_one(
     s: &Scenario,
-    dir: &Path,
+    final_dir: &Path,
     p: &RunPlan,
     fp: &str,
     progress: &dyn Progress,
 ) -> Result<StoredRun, ExperimentError> {
-    let final_dir = output::run_dir(dir, &p.name);
-    let tmp = final_dir.with_extension("tmp");
-    if tmp.exists() {
-        std::fs::remove_dir_all(&tmp).ok();
-    }
+    // Unique to this process and run: labels `jit-1.5` and `jit-1.2` do not share it, and
+    // another process of the same experiment has its own.
+    let tmp = output::temp_path(final_dir, None);
     std::fs::create_dir_all(&tmp).map_err(output::io_err(&tmp, "create the folder"))?;
+    let result = fill_run_dir(s, &tmp, p, fp, progress).and_then(|stored| {
+        output::commit_run_dir(&tmp, final_dir, &stored)
+            .map(|()| stored)
+            .map_err(Into::into)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    let stored = result?;
+    progress.run_progress(p.index, 1.0);
+    Ok(stored)
+}
+
+/// Runs `p` and writes its files (but not `run.json`) into the temporary folder `tmp`.
+fn fill_run_dir(
+    s: &Scenario,
+    tmp: &Path,
+    p: &RunPlan,
+    fp: &str,
+    progress: &dyn Progress,
+) -> Result<StoredRun, ExperimentError> {
     let payments = s.payments_csv.then(|| tmp.join("payments.csv"));
     let index = p.index;
     let report = move |f: f64| progress.run_progress(index, f);
@@ -240,31 +295,28 @@ fn run_one(
     })?;
     let windows = rec.finish()?;
     let nodes = tmp.join("nodes.csv");
-    output::write_atomic(
+    output::write_via_temp(
         &nodes,
         &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
     )?;
-    let stored = StoredRun::new(p.id(), fp, &result, &windows);
-    output::commit_run_dir(&tmp, &final_dir, &stored)?;
-    progress.run_progress(index, 1.0);
-    Ok(stored)
+    Ok(StoredRun::new(p.id(), fp, &result, &windows))
 }
 
 fn write_aggregates(
     exp: &Experiment,
     dir: &Path,
     runs: &[StoredRun],
-    fp: &str,
+    fp: &output::Fingerprint,
 ) -> Result<(), ExperimentError> {
     let s = exp.base();
     let columns = exp.columns();
     let summary = dir.join("summary.csv");
-    output::write_atomic(
+    output::write_via_temp(
         &summary,
         &output::csv_bytes(&summary, output::summary_csv(runs, &columns))?,
     )?;
     let ts = dir.join("timeseries.csv");
-    output::write_atomic(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
+    output::write_via_temp(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
     let manifest = serde_json::json!({
         "scenario": s.name,
         "description": s.description,
@@ -274,8 +326,11 @@ fn write_aggregates(
         "sweep": columns,
         "strategies": s.strategies.iter().map(|x| x.label.clone()).collect::<Vec<_>>(),
         "runs": runs.iter().map(|r| serde_json::json!({"name": r.name, "seed": r.seed})).collect::<Vec<_>>(),
-        "pcnsim_version": env!("CARGO_PKG_VERSION"),
-        "fingerprint": fp,
+        "pcnsim_version": output::VERSION,
+        "build_hash": output::BUILD_HASH,
+        "git_commit": output::GIT_COMMIT,
+        "fingerprint": fp.digest,
+        "inputs": fp.inputs.iter().map(|(p, h)| serde_json::json!({"path": p.display().to_string(), "sha256": h})).collect::<Vec<_>>(),
         "nodes": s.topology.node_count(),
         "channels": s.topology.channel_count(),
         "scenario_text": s.text,
@@ -285,7 +340,7 @@ fn write_aggregates(
         path: mpath.clone(),
         message: e.to_string(),
     })?;
-    output::write_atomic(&mpath, bytes.as_bytes())?;
+    output::write_via_temp(&mpath, bytes.as_bytes())?;
     // After the manifest: report.html shows it.
     write_report(dir, runs, &columns)?;
     #[cfg(feature = "parquet")]
@@ -312,7 +367,7 @@ pub fn write_report(
         message: e.to_string(),
     };
     let stats = rep::stats_csv(runs, sweep).map_err(report_err)?;
-    output::write_atomic(&dir.join("stats.csv"), &stats)?;
+    output::write_via_temp(&dir.join("stats.csv"), &stats)?;
     let lat: Vec<(String, Vec<f64>)> = rep::labels(runs)
         .into_iter()
         .filter_map(|l| {
@@ -334,7 +389,18 @@ pub fn write_report(
 }
 
 /// Redraws `stats.csv` and the charts of a results folder (`pcnsim plot`).
+///
+/// Takes the folder's lock for the fingerprint in its manifest, so it waits for nothing
+/// but is refused while another experiment is being written there.
 pub fn replot(dir: &Path) -> Result<(), ExperimentError> {
     let (runs, sweep) = output::load_results(dir)?;
+    let dir = &std::fs::canonicalize(dir).map_err(output::io_err(dir, "resolve the folder"))?;
+    let mpath = dir.join("manifest.json");
+    let manifest: serde_json::Value = std::fs::read_to_string(&mpath)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let fp = manifest["fingerprint"].as_str().unwrap_or_default();
+    let _lock = output::lock_experiment(dir, fp)?;
     write_report(dir, &runs, &sweep)
 }

@@ -11,6 +11,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("rng", &[]),
     ("error", &[]),
     ("layers", &[]),
+    ("names", &[]),
     ("dist", &["units", "rng", "error"]),
     ("topology", &["units", "rng", "error", "dist"]),
     ("network", &["units", "topology"]),
@@ -24,7 +25,9 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("metrics", &["units", "topology", "network", "security"]),
     (
         "strategy",
-        &["units", "rng", "error", "topology", "network", "routing"],
+        &[
+            "units", "rng", "error", "names", "topology", "network", "routing",
+        ],
     ),
     (
         "engine",
@@ -36,17 +39,20 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     (
         "scenario",
         &[
-            "units", "rng", "error", "dist", "topology", "network", "routing", "chain", "workload",
-            "security", "strategy", "engine",
+            "units", "rng", "error", "names", "dist", "topology", "network", "routing", "chain",
+            "workload", "security", "strategy", "engine",
         ],
     ),
     ("sweep", &["error", "scenario"]),
-    ("output", &["units", "topology", "metrics", "scenario"]),
-    ("report", &["units", "metrics", "output"]),
+    (
+        "output",
+        &["units", "names", "topology", "metrics", "scenario"],
+    ),
+    ("report", &["units", "names", "metrics", "output"]),
     (
         "experiment",
         &[
-            "units", "rng", "error", "metrics", "engine", "workload", "scenario", "sweep",
+            "units", "rng", "error", "names", "metrics", "engine", "workload", "scenario", "sweep",
             "output", "report",
         ],
     ),

@@ -60,6 +60,7 @@ pub mod error;
 pub mod experiment;
 pub mod layers;
 pub mod metrics;
+pub mod names;
 pub mod network;
 pub mod output;
 pub mod report;

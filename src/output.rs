@@ -14,9 +14,11 @@ use crate::metrics::RunResult;
 use crate::metrics::{PaymentRecord, Recorder, WindowSample};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A failure to write or read results. Fatal for the command; every variant names a path.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,18 @@ pub enum OutputError {
     /// Encoding a CSV or JSON document failed.
     #[error("{}: cannot encode: {message}", path.display())]
     Encode { path: PathBuf, message: String },
+    /// A name that would become a file or folder name is unsafe (from a strategy label,
+    /// a scenario name, …). Nothing was written.
+    #[error("{}: refusing `{}` as a file name: it {why}", dir.display(), name.escape_debug())]
+    BadName {
+        dir: PathBuf,
+        name: String,
+        why: String,
+    },
+    /// The results folder is locked by another pcnsim process running a different
+    /// experiment. Remedy: wait for it, or use another `--out`.
+    #[error("{}: results folder in use: {message}", path.display())]
+    Busy { path: PathBuf, message: String },
 }
 
 /// Shorthand for an I/O error at `path`.
@@ -47,33 +61,313 @@ fn encode_err(path: &Path) -> impl FnOnce(String) -> OutputError {
     move |message| OutputError::Encode { path, message }
 }
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io_err(dir, "create the folder"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-    ));
-    fs::write(&tmp, bytes).map_err(io_err(&tmp, "write"))?;
-    fs::rename(&tmp, path).map_err(io_err(path, "rename the finished file into place"))?;
-    Ok(())
+/// pcnsim's version, the hash of the sources it was built from and the git commit (see
+/// `build.rs`). The build hash is part of every fingerprint; the commit is provenance only.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// SHA-256 over `src/**`, `assets/**`, `Cargo.toml` and `Cargo.lock` at build time.
+pub const BUILD_HASH: &str = env!("PCNSIM_BUILD_HASH");
+/// `git rev-parse HEAD` at build time, or `unknown` (provenance, not part of fingerprints).
+pub const GIT_COMMIT: &str = env!("PCNSIM_GIT_COMMIT");
+
+/// The name of the lock file in an experiment's results folder.
+pub const LOCK_FILE: &str = ".pcnsim.lock";
+
+/// `dir/name`, after checking that `name` is a single harmless file name
+/// ([`crate::names::check`]): no separator, no `..`, no control character, not empty,
+/// not hidden, not over-long. Every name that becomes a path goes through here.
+pub fn child(dir: &Path, name: &str) -> Result<PathBuf, OutputError> {
+    crate::names::check(name).map_err(|why| OutputError::BadName {
+        dir: dir.to_path_buf(),
+        name: name.to_string(),
+        why,
+    })?;
+    Ok(dir.join(name))
 }
 
-/// FNV-1a over the scenario text, the effective seed and the version: identifies runs that
-/// can be reused on resume.
-pub fn fingerprint(s: &Scenario) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s
-        .text
-        .bytes()
-        .chain(s.seed.to_le_bytes())
-        .chain(env!("CARGO_PKG_VERSION").bytes())
-    {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+/// Creates the output folder `out` if needed and returns its canonical path (symbolic links
+/// and `..` resolved), so that everything written or deleted later is inside it.
+pub fn prepare_out(out: &Path) -> Result<PathBuf, OutputError> {
+    fs::create_dir_all(out).map_err(io_err(out, "create the output folder"))?;
+    fs::canonicalize(out).map_err(io_err(out, "resolve the output folder"))
+}
+
+/// A temporary name beside `path`, unique to this process and call:
+/// `.<file name>.<pid>-<counter>.tmp`, then `.<ext>` if given (plotters picks the image
+/// format from the extension). [`sweep_temps`] recognises these names.
+pub fn temp_path(path: &Path, ext: Option<&str>) -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".to_string(), |n| n.to_string_lossy().into_owned());
+    let ext = ext.map(|e| format!(".{e}")).unwrap_or_default();
+    let tmp = format!(".{name}.{}-{n}.tmp{ext}", std::process::id());
+    path.parent().unwrap_or(Path::new(".")).join(tmp)
+}
+
+/// Whether a file name is one of pcnsim's temporary names ([`temp_path`], or the
+/// `<name>.tmp` of earlier versions).
+pub fn is_temp_name(name: &str) -> bool {
+    name.ends_with(".tmp") || (name.starts_with('.') && name.contains(".tmp."))
+}
+
+/// Writes `bytes` to `path` atomically: into a unique temporary file in the same folder
+/// ([`temp_path`]), then renamed. Readers see the old file or the new one, never a part;
+/// a failure (full disk, no permission) removes the temporary file and names `path`.
+pub fn write_via_temp(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir, "create the folder"))?;
+    let tmp = temp_path(path, None);
+    let written = fs::File::create(&tmp).and_then(|mut f| f.write_all(bytes));
+    if let Err(source) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(OutputError::Io {
+            path: path.to_path_buf(),
+            what: "write",
+            source,
+        });
     }
-    format!("{h:016x}")
+    rename_into_place(&tmp, path)
+}
+
+/// Renames the finished temporary file `tmp` to `path` (removing `tmp` if that fails).
+pub fn rename_into_place(tmp: &Path, path: &Path) -> Result<(), OutputError> {
+    fs::rename(tmp, path).map_err(|source| {
+        let _ = fs::remove_file(tmp);
+        OutputError::Io {
+            path: path.to_path_buf(),
+            what: "rename the finished file into place",
+            source,
+        }
+    })
+}
+
+/// The former name of [`write_via_temp`].
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    write_via_temp(path, bytes)
+}
+
+/// Removes pcnsim's temporary files and folders ([`is_temp_name`]) left in an experiment
+/// folder, its `runs/` and its `charts/` by a process that was killed. Call it only while
+/// holding the experiment's lock alone (see [`lock_experiment`]): a live process's
+/// temporary files must not be deleted. Returns how many were removed.
+pub fn sweep_temps(dir: &Path) -> Result<usize, OutputError> {
+    let mut n = 0;
+    for d in [dir.to_path_buf(), dir.join("runs"), dir.join("charts")] {
+        let entries = match fs::read_dir(&d) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io_err(&d, "list the folder")(e)),
+        };
+        for e in entries {
+            let e = e.map_err(io_err(&d, "list the folder"))?;
+            let name = e.file_name();
+            if !is_temp_name(&name.to_string_lossy()) {
+                continue;
+            }
+            let p = e.path();
+            let removed = if e.file_type().is_ok_and(|t| t.is_dir()) {
+                fs::remove_dir_all(&p)
+            } else {
+                fs::remove_file(&p)
+            };
+            match removed {
+                Ok(()) => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_err(&p, "remove the stale temporary file")(e)),
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// A held lock on an experiment's results folder (`<dir>/.pcnsim.lock`), released when
+/// dropped (and by the operating system when the process dies, even by `kill -9`).
+///
+/// The lock is shared between processes working on the *same* experiment (same
+/// fingerprint), so several processes may write disjoint (or identical) run folders of one
+/// experiment at once, as sharded runs do; a process with a *different* fingerprint is
+/// refused at once with [`OutputError::Busy`].
+#[derive(Debug)]
+pub struct ExperimentLock {
+    _file: fs::File,
+    path: PathBuf,
+    alone: bool,
+}
+
+impl ExperimentLock {
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    /// Whether no other process held the lock when this one took it (it then swept the
+    /// stale temporary files).
+    pub fn was_alone(&self) -> bool {
+        self.alone
+    }
+}
+
+/// How long [`lock_experiment`] waits for another process's short exclusive phase.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Locks the experiment folder `dir` (created if needed) for an experiment whose
+/// fingerprint is `fingerprint`.
+///
+/// Protocol (operating-system file locks, `flock` on Unix, through `std::fs::File::lock`):
+/// 1. try an exclusive lock on `.pcnsim.lock`. If it is free, no pcnsim process works in
+///    `dir`: write `fingerprint` into the file, sweep stale temporary files
+///    ([`sweep_temps`]) and release it;
+/// 2. take a shared lock (waiting at most a few seconds for another process's step 1)
+///    and read the file back: if it holds another fingerprint, another experiment runs
+///    in `dir` and this one fails with [`OutputError::Busy`]; else the lock is held,
+///    shared with other processes of the same experiment, until the returned guard drops.
+///
+/// The file's contents change only under the exclusive lock, which no holder of a shared
+/// lock can coexist with, so every holder has seen its own fingerprint in the file.
+pub fn lock_experiment(dir: &Path, fingerprint: &str) -> Result<ExperimentLock, OutputError> {
+    use std::fs::TryLockError;
+    use std::io::{Read, Seek};
+    fs::create_dir_all(dir).map_err(io_err(dir, "create the folder"))?;
+    let path = dir.join(LOCK_FILE);
+    let mut file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io_err(&path, "open the lock file"))?;
+    let mut alone = false;
+    match file.try_lock() {
+        Ok(()) => {
+            alone = true;
+            let claimed = file
+                .set_len(0)
+                .and_then(|()| file.rewind())
+                .and_then(|()| file.write_all(fingerprint.as_bytes()))
+                .and_then(|()| file.flush());
+            let swept = claimed
+                .map_err(io_err(&path, "write the lock file"))
+                .and_then(|()| sweep_temps(dir));
+            file.unlock().map_err(io_err(&path, "release the lock"))?;
+            swept?;
+        }
+        Err(TryLockError::WouldBlock) => {}
+        Err(TryLockError::Error(e)) => return Err(io_err(&path, "lock")(e)),
+    }
+    let start = std::time::Instant::now();
+    loop {
+        match file.try_lock_shared() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if start.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(OutputError::Busy {
+                    path,
+                    message: "another pcnsim process has held it exclusively for too long".into(),
+                })
+            }
+            Err(TryLockError::Error(e)) => return Err(io_err(&path, "lock")(e)),
+        }
+    }
+    let mut held = String::new();
+    file.rewind()
+        .and_then(|_| file.read_to_string(&mut held))
+        .map_err(io_err(&path, "read the lock file"))?;
+    if held != fingerprint {
+        return Err(OutputError::Busy {
+            path,
+            message: format!(
+                "another pcnsim process is writing a different experiment (fingerprint {}) \
+                 into this folder; wait for it to finish or choose another --out",
+                held.get(..16).unwrap_or(&held)
+            ),
+        });
+    }
+    Ok(ExperimentLock {
+        _file: file,
+        path,
+        alone,
+    })
+}
+
+/// What decides whether stored runs may be reused: see [`fingerprint`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// SHA-256, hex.
+    pub digest: String,
+    /// Each input file (or folder) and the SHA-256 of its contents, sorted by path.
+    pub inputs: Vec<(PathBuf, String)>,
+}
+
+/// The fingerprint of an experiment whose sweep points are `points` (the first one is the
+/// base scenario): SHA-256 over pcnsim's version and [`BUILD_HASH`], the scenario text,
+/// every point's master seed, and the SHA-256 of the contents of every data file any point
+/// reads (`Scenario::inputs`; a `cloth` folder hashes its files by name). A stored run is
+/// reused only when its fingerprint (and seed) match.
+///
+/// Errors: an input file that cannot be read (named).
+pub fn fingerprint(points: &[&Scenario]) -> Result<Fingerprint, OutputError> {
+    let mut h = Sha256::new();
+    let mut field = |tag: &str, bytes: &[u8]| {
+        h.update(tag.as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field("version", VERSION.as_bytes());
+    field("build", BUILD_HASH.as_bytes());
+    if let Some(base) = points.first() {
+        field("scenario", base.text.as_bytes());
+    }
+    for p in points {
+        field("seed", &p.seed.to_le_bytes());
+    }
+    let mut paths: Vec<&PathBuf> = points.iter().flat_map(|p| &p.inputs).collect();
+    paths.sort();
+    paths.dedup();
+    let mut inputs = Vec::new();
+    for p in paths {
+        let digest = hash_input(p)?;
+        field("input", digest.as_bytes());
+        inputs.push((p.clone(), digest));
+    }
+    Ok(Fingerprint {
+        digest: hex(&h.finalize()),
+        inputs,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of a file's contents, or of a folder's regular files (name and contents, sorted
+/// by name).
+fn hash_input(path: &Path) -> Result<String, OutputError> {
+    let hash_file = |p: &Path| -> Result<String, OutputError> {
+        let mut f = fs::File::open(p).map_err(io_err(p, "read the input file"))?;
+        let mut h = Sha256::new();
+        std::io::copy(&mut f, &mut h).map_err(io_err(p, "read the input file"))?;
+        Ok(hex(&h.finalize()))
+    };
+    if !path.is_dir() {
+        return hash_file(path);
+    }
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    for e in fs::read_dir(path).map_err(io_err(path, "list the input folder"))? {
+        let e = e.map_err(io_err(path, "list the input folder"))?;
+        if e.path().is_file() {
+            files.push((e.file_name().to_string_lossy().into_owned(), e.path()));
+        }
+    }
+    files.sort();
+    let mut h = Sha256::new();
+    for (name, p) in files {
+        h.update((name.len() as u64).to_le_bytes());
+        h.update(name.as_bytes());
+        h.update(hash_file(&p)?.as_bytes());
+    }
+    Ok(hex(&h.finalize()))
 }
 
 /// Sweep columns: (swept key, value per point).
@@ -247,13 +541,17 @@ impl Recorder for CsvRecorder<'_> {
 /// One window as stored in `run.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct StoredWindow {
+    #[serde(with = "float")]
     pub t_s: f64,
     pub attempted: u64,
     pub succeeded: u64,
     pub volume_attempted_msat: u64,
     pub volume_succeeded_msat: u64,
+    #[serde(with = "float")]
     pub depleted_share: f64,
+    #[serde(with = "float")]
     pub mean_abs_skew: f64,
+    #[serde(with = "float")]
     pub node_gini: f64,
     pub rebalance_fees_msat: u64,
     pub pending_topup_msat: u64,
@@ -270,6 +568,7 @@ pub struct StoredRun {
     /// Fingerprint of the scenario text and pcnsim version: a stored run is reused only if
     /// it matches.
     pub fingerprint: String,
+    #[serde(with = "float::pairs")]
     pub metrics: Vec<(String, f64)>,
     pub windows: Vec<StoredWindow>,
 }
@@ -339,6 +638,69 @@ pub fn load_run(out: &Path, name: &str, seed: u64, fingerprint: &str) -> Option<
     let text = fs::read_to_string(run_dir(out, name).join("run.json")).ok()?;
     let r: StoredRun = serde_json::from_str(&text).ok()?;
     (r.fingerprint == fingerprint && r.seed == seed).then_some(r)
+}
+
+/// Exact JSON for `f64` (with serde_json's `float_roundtrip` a number reads back to the
+/// same bits): NaN is stored as `null`, infinities as `"inf"` / `"-inf"`, and read back.
+mod float {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Number(f64),
+        Text(String),
+    }
+
+    fn to_stored(v: f64) -> Option<Stored> {
+        if v.is_nan() {
+            None
+        } else if v.is_infinite() {
+            Some(Stored::Text(if v > 0.0 { "inf" } else { "-inf" }.into()))
+        } else {
+            Some(Stored::Number(v))
+        }
+    }
+
+    fn from_stored<E: serde::de::Error>(s: Option<Stored>) -> Result<f64, E> {
+        match s {
+            None => Ok(f64::NAN),
+            Some(Stored::Number(v)) => Ok(v),
+            Some(Stored::Text(t)) => match t.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                _ => Err(E::custom(format!(
+                    "expected a number, null, \"inf\" or \"-inf\", found {t:?}"
+                ))),
+            },
+        }
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        to_stored(*v).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        from_stored(Option::<Stored>::deserialize(d)?)
+    }
+
+    /// The same for `(name, value)` pairs.
+    pub mod pairs {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(v: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+            s.collect_seq(v.iter().map(|(k, x)| (k, to_stored(*x))))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Vec<(String, f64)>, D::Error> {
+            Vec::<(String, Option<Stored>)>::deserialize(d)?
+                .into_iter()
+                .map(|(k, x)| Ok((k, from_stored(x)?)))
+                .collect()
+        }
+    }
 }
 
 /// Formats a float for CSV: shortest round-trip representation, empty for NaN.
@@ -417,21 +779,42 @@ pub fn timeseries_csv(runs: &[StoredRun]) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
-/// Writes a run folder atomically: into `<name>.tmp`, then renamed.
+/// Completes a run folder: writes `run.json` (which marks it complete) into the temporary
+/// folder `tmp` ([`temp_path`]) and renames it to `final_dir`, replacing what was there
+/// (an earlier or incomplete run; or the same run, identical, finished meanwhile by another
+/// process of the same experiment).
 pub fn commit_run_dir(tmp: &Path, final_dir: &Path, stored: &StoredRun) -> Result<(), OutputError> {
     let path = tmp.join("run.json");
     let json = serde_json::to_vec_pretty(stored).map_err(|e| encode_err(&path)(e.to_string()))?;
     let mut f = fs::File::create(&path).map_err(io_err(&path, "create"))?;
     f.write_all(&json).map_err(io_err(&path, "write"))?;
     f.sync_all().ok();
-    if final_dir.exists() {
-        fs::remove_dir_all(final_dir).map_err(io_err(final_dir, "replace"))?;
+    // A folder cannot be renamed over a non-empty one: move the old one aside first. Two
+    // processes may race here; a few attempts settle it.
+    let mut attempts = 0;
+    loop {
+        match fs::rename(tmp, final_dir) {
+            Ok(()) => return Ok(()),
+            Err(_) if attempts < 8 && final_dir.exists() => {
+                attempts += 1;
+                let aside = temp_path(final_dir, None);
+                match fs::rename(final_dir, &aside) {
+                    Ok(()) => {
+                        fs::remove_dir_all(&aside).map_err(io_err(&aside, "remove"))?;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io_err(final_dir, "replace")(e)),
+                }
+            }
+            Err(e) => {
+                let _ = fs::remove_dir_all(tmp);
+                return Err(io_err(
+                    final_dir,
+                    "rename the finished run folder into place",
+                )(e));
+            }
+        }
     }
-    fs::rename(tmp, final_dir).map_err(io_err(
-        final_dir,
-        "rename the finished run folder into place",
-    ))?;
-    Ok(())
 }
 
 /// Encodes an in-memory CSV document for `path`, naming the path if that fails.

@@ -244,6 +244,10 @@ pub struct Scenario {
     pub payments_csv: bool,
     /// Write Parquet copies of the result tables.
     pub parquet: bool,
+    /// Every data file the scenario reads (snapshot file or `cloth` folder, trace, amounts
+    /// CSV, fee-rate CSV), as resolved: their contents are part of the experiment's
+    /// fingerprint (`output::fingerprint`).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -482,6 +486,13 @@ pub fn resolve_with(
             workload::ResolveError::Data(d) => d,
         })?;
     let feerates = raw.chain.load_feerates(base_dir)?;
+    let mut inputs = Vec::new();
+    if let topology::TopologySource::Import(src) = &topology_spec.source {
+        inputs.push(src.path.clone());
+    }
+    let w = &raw.workload;
+    let files = [&w.trace, &w.amounts_csv, &raw.chain.feerate_csv];
+    inputs.extend(files.into_iter().flatten().map(|p| base_dir.join(p)));
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
         Some(_) => {
@@ -526,6 +537,7 @@ pub fn resolve_with(
         feerates: feerates.into(),
         payments_csv: m.payments_csv,
         parquet: m.parquet,
+        inputs,
     })
 }
 

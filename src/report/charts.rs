@@ -98,6 +98,9 @@ pub enum ChartError {
         #[source]
         source: std::io::Error,
     },
+    /// Writing or renaming a finished chart file failed (the message names the path).
+    #[error(transparent)]
+    Output(crate::output::OutputError),
     /// Plotters failed while drawing or writing a file (typically an I/O error when the
     /// file is saved). The other format may or may not have been written.
     #[error("drawing {path} failed: {message}")]
@@ -507,6 +510,13 @@ fn with_suffix(stem: &Path, ext: &str) -> PathBuf {
 /// Errors: [`ChartError`] when a directory or file cannot be written.
 pub fn render(stem: impl AsRef<Path>, model: &ChartModel) -> Result<(), ChartError> {
     let stem = stem.as_ref();
+    // The file name comes from metric names and swept keys: one checked name, no path.
+    let dir = stem.parent().unwrap_or(Path::new(""));
+    let name = stem
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    crate::output::child(dir, &name).map_err(ChartError::Output)?;
     register_fonts()?;
     if let Some(dir) = stem.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|source| ChartError::CreateDir {
@@ -518,18 +528,28 @@ pub fn render(stem: impl AsRef<Path>, model: &ChartModel) -> Result<(), ChartErr
         let path = path.to_path_buf();
         move |e: DrawFail| ChartError::Draw { path, message: e.0 }
     };
+    // Both files are drawn under unique temporary names and renamed when complete: a
+    // killed or failed drawing leaves no partial chart under the final name.
     let png = with_suffix(stem, "png");
-    {
-        let root = BitMapBackend::new(&png, model.size).into_drawing_area();
+    let tmp = crate::output::temp_path(&png, Some("png"));
+    let drawn = (|| {
+        let root = BitMapBackend::new(&tmp, model.size).into_drawing_area();
         draw_model(&root, model).map_err(fail(&png))?;
-        root.present().map_err(DrawFail::from).map_err(fail(&png))?;
+        root.present().map_err(DrawFail::from).map_err(fail(&png))
+    })();
+    if let Err(e) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
+    crate::output::rename_into_place(&tmp, &png).map_err(ChartError::Output)?;
     let svg = with_suffix(stem, "svg");
+    let mut text = String::new();
     {
-        let root = SVGBackend::new(&svg, model.size).into_drawing_area();
+        let root = SVGBackend::with_string(&mut text, model.size).into_drawing_area();
         draw_model(&root, model).map_err(fail(&svg))?;
         root.present().map_err(DrawFail::from).map_err(fail(&svg))?;
     }
+    crate::output::write_via_temp(&svg, text.as_bytes()).map_err(ChartError::Output)?;
     Ok(())
 }
 

@@ -91,7 +91,7 @@ pub fn write_report_html(
 ) -> Result<PathBuf> {
     let page = report_html(dir, runs, sweep, manifest)?;
     let path = dir.join("report.html");
-    crate::output::write_atomic(&path, page.as_bytes())?;
+    crate::output::write_via_temp(&path, page.as_bytes())?;
     Ok(path)
 }
 
@@ -385,7 +385,9 @@ fn read_charts(charts: &Path) -> Result<Vec<(String, String, String)>> {
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let p = e.path();
-                (p.extension().and_then(|x| x.to_str()) == Some("svg"))
+                // Not hidden: another process's temporary files start with `.`.
+                let hidden = e.file_name().to_string_lossy().starts_with('.');
+                (!hidden && p.extension().and_then(|x| x.to_str()) == Some("svg"))
                     .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
                     .flatten()
             })

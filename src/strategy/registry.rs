@@ -144,6 +144,16 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
         }
         None => kind.clone(),
     };
+    // The label names the run folders (`runs/p000-<label>-r000`).
+    crate::names::check(&label).map_err(|why| {
+        FieldError::new(
+            format!("{field}.label"),
+            format!(
+                "`{}` {why}; the label names the run folders",
+                label.escape_debug()
+            ),
+        )
+    })?;
     let participation = match t.get("participation") {
         Some(v) => Participation::deserialize(v.clone()).map_err(|_| {
             FieldError::new(
