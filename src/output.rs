@@ -839,3 +839,200 @@ pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip_exactly_through_run_json() {
+        let vals = [
+            0.1 + 0.2,
+            1.0 / 3.0,
+            2.0f64.sqrt(),
+            5e-324,
+            1.7976931348623157e308,
+            -0.0,
+            0.462_123_456_789_012_3,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        let run = StoredRun {
+            name: "p000-none-r000".into(),
+            point: 0,
+            strategy: "none".into(),
+            replication: 0,
+            seed: 7,
+            fingerprint: "f".into(),
+            metrics: vals
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("m{i}"), *v))
+                .collect(),
+            windows: vals
+                .iter()
+                .map(|&v| StoredWindow {
+                    t_s: v,
+                    attempted: 1,
+                    succeeded: 1,
+                    volume_attempted_msat: 1,
+                    volume_succeeded_msat: 1,
+                    depleted_share: v,
+                    mean_abs_skew: v,
+                    node_gini: v,
+                    rebalance_fees_msat: 0,
+                    pending_topup_msat: 0,
+                })
+                .collect(),
+        };
+        let json = serde_json::to_string_pretty(&run).unwrap();
+        assert!(json.contains("null") && json.contains("\"-inf\""), "{json}");
+        let back: StoredRun = serde_json::from_str(&json).unwrap();
+        let bits = |r: &StoredRun| -> Vec<u64> {
+            r.metrics
+                .iter()
+                .map(|x| x.1)
+                .chain(
+                    r.windows
+                        .iter()
+                        .flat_map(|w| [w.t_s, w.depleted_share, w.mean_abs_skew, w.node_gini]),
+                )
+                .map(f64::to_bits)
+                .collect()
+        };
+        // NaN reads back as the canonical NaN; everything else to the same bits.
+        let canon = |b: Vec<u64>| -> Vec<u64> {
+            b.into_iter()
+                .map(|x| {
+                    if f64::from_bits(x).is_nan() {
+                        f64::NAN.to_bits()
+                    } else {
+                        x
+                    }
+                })
+                .collect()
+        };
+        assert_eq!(canon(bits(&back)), canon(bits(&run)));
+        // And therefore the CSV cells are identical.
+        assert_eq!(
+            summary_csv(&[run.clone()], &[]).unwrap(),
+            summary_csv(&[back], &[]).unwrap()
+        );
+        // A wrong string is an error, not a silent NaN.
+        let bad = json.replacen("\"-inf\"", "\"minus\"", 1);
+        assert!(serde_json::from_str::<StoredRun>(&bad).is_err());
+    }
+
+    #[test]
+    fn child_refuses_escaping_names_and_temp_names_are_unique() {
+        let d = Path::new("/r");
+        assert_eq!(
+            child(d, "p000-jit-1.5-r000").unwrap(),
+            d.join("p000-jit-1.5-r000")
+        );
+        let e = child(d, "p000-x/../../../../ESCAPED-r000").unwrap_err();
+        assert!(matches!(e, OutputError::BadName { .. }));
+        assert!(e.to_string().contains("path separator"), "{e}");
+        for bad in ["..", "", "a\u{7}", ".x"] {
+            assert!(child(d, bad).is_err(), "{bad:?}");
+        }
+        let a = temp_path(&d.join("runs/p000-jit-1.5-r000"), None);
+        let b = temp_path(&d.join("runs/p000-jit-1.2-r000"), None);
+        let c = temp_path(&d.join("runs/p000-jit-1.5-r000"), None);
+        assert!(a != b && a != c && b != c);
+        let pid = std::process::id().to_string();
+        for t in [&a, &b, &c] {
+            let n = t.file_name().unwrap().to_str().unwrap();
+            assert!(is_temp_name(n) && n.contains(&pid), "{n}");
+            assert_eq!(t.parent(), Some(d.join("runs").as_path()));
+        }
+        let png = temp_path(&d.join("charts/x.png"), Some("png"));
+        assert!(png.extension().is_some_and(|e| e == "png"));
+        assert!(is_temp_name(png.file_name().unwrap().to_str().unwrap()));
+        for n in ["p000-none-r000", "summary.csv", ".pcnsim.lock", "x.png"] {
+            assert!(!is_temp_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn write_via_temp_replaces_whole_files_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a/summary.csv");
+        write_via_temp(&p, b"one").unwrap();
+        write_via_temp(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        let names: Vec<_> = fs::read_dir(dir.path().join("a"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["summary.csv"]);
+        // A folder where the file should go: the error names the path.
+        let blocked = dir.path().join("a/blocked");
+        fs::create_dir_all(blocked.join("x")).unwrap();
+        let e = write_via_temp(&blocked, b"x").unwrap_err().to_string();
+        assert!(e.contains(&blocked.display().to_string()), "{e}");
+        assert_eq!(fs::read_dir(dir.path().join("a")).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn lock_is_shared_by_one_experiment_and_refuses_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().join("exp");
+        let a = lock_experiment(&d, "fp-one").unwrap();
+        assert!(a.was_alone());
+        // A stale temporary file of a live holder is not swept by a process that joins.
+        let live = temp_path(&d.join("runs/p000-none-r000"), None);
+        fs::create_dir_all(&live).unwrap();
+        let b = lock_experiment(&d, "fp-one").unwrap();
+        assert!(!b.was_alone());
+        assert!(live.exists());
+        let e = lock_experiment(&d, "fp-two").unwrap_err();
+        assert!(matches!(e, OutputError::Busy { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(LOCK_FILE) && msg.contains("different experiment"),
+            "{msg}"
+        );
+        drop(a);
+        assert!(lock_experiment(&d, "fp-two").is_err(), "b still holds it");
+        drop(b);
+        // Alone now: the other experiment gets it and sweeps what the dead ones left.
+        let c = lock_experiment(&d, "fp-two").unwrap();
+        assert!(c.was_alone());
+        assert!(!live.exists());
+        assert_eq!(fs::read_to_string(d.join(LOCK_FILE)).unwrap(), "fp-two");
+    }
+
+    #[test]
+    fn fingerprint_covers_seed_text_and_input_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let amounts = dir.path().join("amounts.csv");
+        fs::write(&amounts, "amount_sat\n100\n200\n").unwrap();
+        let text = "name = \"f\"\n[topology]\nkind = \"ring\"\nnodes = 5\n\
+                    [workload]\npayments = 10\namounts_csv = \"amounts.csv\"\n";
+        let load = |seed| crate::scenario::parse(text, "f.toml", dir.path(), seed).unwrap();
+        let a = fingerprint(&[&load(None)]).unwrap();
+        assert_eq!(a, fingerprint(&[&load(None)]).unwrap());
+        assert_eq!(a.inputs.len(), 1);
+        assert_eq!(a.inputs[0].0, amounts);
+        assert_eq!(a.digest.len(), 64);
+        assert_ne!(a.digest, fingerprint(&[&load(Some(9))]).unwrap().digest);
+        // Same path, same size, other contents.
+        let s = load(None);
+        fs::write(&amounts, "amount_sat\n100\n300\n").unwrap();
+        let b = fingerprint(&[&s]).unwrap();
+        assert_ne!(a.digest, b.digest);
+        assert_ne!(a.inputs[0].1, b.inputs[0].1);
+        // Every point's seed counts.
+        let (p, q) = (load(Some(1)), load(Some(2)));
+        assert_ne!(
+            fingerprint(&[&p, &q]).unwrap().digest,
+            fingerprint(&[&p, &p]).unwrap().digest
+        );
+        // An input that vanished is an error naming it.
+        fs::remove_file(&amounts).unwrap();
+        let e = fingerprint(&[&s]).unwrap_err().to_string();
+        assert!(e.contains("amounts.csv"), "{e}");
+    }
+}

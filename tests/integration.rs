@@ -3,6 +3,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "integration/faults.rs"]
+mod faults;
+#[path = "integration/reference.rs"]
+mod reference;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcnsim"))
 }

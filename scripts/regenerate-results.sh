@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Regenerates the committed reference results under results/ from scenarios/, recomputing
+# every run (--fresh), or with --check compares a fresh run with what is committed.
+#
+#   scripts/regenerate-results.sh                 # every committed experiment
+#   scripts/regenerate-results.sh compare security
+#   scripts/regenerate-results.sh --check [NAME...]
+#
+# NAME is a scenario name (scenarios/NAME.toml, results/NAME/). Without names: every
+# scenario with a folder under results/, except `default` (not committed: the README's
+# first command writes it). Scenarios on the shared LN snapshots need PCNSIM_SHARED_DATA.
+# --check runs into a temporary folder and compares summary.csv and stats.csv byte for
+# byte (exit 1 on any difference); it changes nothing under results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+check=0
+names=()
+for a in "$@"; do
+  case "$a" in
+    --check) check=1 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -*) echo "error: unknown option $a" >&2; exit 2 ;;
+    *) names+=("$a") ;;
+  esac
+done
+if [[ ${#names[@]} -eq 0 ]]; then
+  for d in results/*/; do
+    n="$(basename "$d")"
+    [[ "$n" == default ]] && continue
+    [[ -f "scenarios/$n.toml" ]] && names+=("$n")
+  done
+fi
+
+cargo build --release --quiet
+bin=target/release/pcnsim
+tmp="$(mktemp -d)"
+status=0
+for n in "${names[@]}"; do
+  sc="scenarios/$n.toml"
+  if [[ ! -f "$sc" ]]; then
+    echo "error: $sc not found" >&2
+    exit 2
+  fi
+  if grep -q 'PCNSIM_SHARED_DATA' "$sc" && [[ -z "${PCNSIM_SHARED_DATA:-}" ]]; then
+    echo "error: $sc needs PCNSIM_SHARED_DATA (the shared LN snapshots)" >&2
+    exit 2
+  fi
+  if [[ $check -eq 1 ]]; then
+    echo "checking $n" >&2
+    "$bin" run "$sc" --out "$tmp" --fresh --quiet
+    for f in summary.csv stats.csv; do
+      if ! cmp -s "results/$n/$f" "$tmp/$n/$f"; then
+        echo "DIFFERS: results/$n/$f (fresh copy in $tmp/$n/$f)" >&2
+        diff <(head -c 20000 "results/$n/$f") <(head -c 20000 "$tmp/$n/$f") | head -20 >&2 || true
+        status=1
+      fi
+    done
+  else
+    echo "regenerating results/$n" >&2
+    "$bin" run "$sc" --out results --fresh --quiet
+  fi
+done
+if [[ $status -eq 0 ]]; then
+  rm -rf "$tmp"
+  [[ $check -eq 1 ]] && echo "all committed results match a fresh run: ${names[*]}" >&2
+fi
+exit $status
