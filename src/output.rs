@@ -396,7 +396,7 @@ pub fn load_results(dir: &Path) -> Result<(Vec<StoredRun>, SweepColumns), Output
         let name = n["name"]
             .as_str()
             .ok_or_else(|| invalid("field `runs[].name` missing".into()))?;
-        let p = dir.join("runs").join(name).join("run.json");
+        let p = child(&dir.join("runs"), name)?.join("run.json");
         let t = fs::read_to_string(&p).map_err(io_err(&p, "read"))?;
         runs.push(
             serde_json::from_str::<StoredRun>(&t).map_err(|e| OutputError::Invalid {
@@ -916,7 +916,7 @@ mod tests {
         assert_eq!(canon(bits(&back)), canon(bits(&run)));
         // And therefore the CSV cells are identical.
         assert_eq!(
-            summary_csv(&[run.clone()], &[]).unwrap(),
+            summary_csv(std::slice::from_ref(&run), &[]).unwrap(),
             summary_csv(&[back], &[]).unwrap()
         );
         // A wrong string is an error, not a silent NaN.

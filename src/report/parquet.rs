@@ -36,7 +36,7 @@ fn write(
     schema: Arc<Schema>,
     batches: impl IntoIterator<Item = Result<RecordBatch>>,
 ) -> Result<()> {
-    let tmp = path.with_extension("parquet.tmp");
+    let tmp = crate::output::temp_path(path, None);
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut w = ArrowWriter::try_new(file, schema, Some(props()))?;
@@ -284,7 +284,7 @@ pub fn payments_parquet(csv_path: &Path, parquet_path: &Path) -> Result<()> {
                 .with_context(|| format!("{}: column {n} missing", csv_path.display()))
         })
         .collect::<Result<_>>()?;
-    let tmp = parquet_path.with_extension("parquet.tmp");
+    let tmp = crate::output::temp_path(parquet_path, None);
     let file =
         std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     let mut w = ArrowWriter::try_new(file, schema.clone(), Some(props()))?;
