@@ -279,7 +279,14 @@ fn write_aggregates(
         "nodes": s.topology.node_count(),
         "channels": s.topology.channel_count(),
         "scenario_text": s.text,
+        "resolved_scenario": s.resolved,
+        "baseline": crate::report::experiment::baseline(runs),
+        "git_commit": option_env!("PCNSIM_GIT_COMMIT"),
     });
+    let mut manifest = manifest;
+    if let Some(inputs) = input_hashes(s) {
+        manifest["input_files"] = inputs;
+    }
     let mpath = dir.join("manifest.json");
     let bytes = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Encode {
         path: mpath.clone(),
@@ -298,6 +305,16 @@ fn write_aggregates(
         })?;
     }
     Ok(())
+}
+
+/// Content hashes of the data files the scenario reads (snapshot, trace, amounts list,
+/// fee-rate series), for `manifest.json` (`input_files`).
+///
+/// The one place input hashes enter the manifest. The input fingerprint (issue #10) is
+/// being built separately; until it lands this records nothing (the key is left out, not
+/// written empty) and the scenario text, seed and version identify an experiment.
+fn input_hashes(_s: &Scenario) -> Option<serde_json::Value> {
+    None
 }
 
 /// Writes `stats.csv` and the charts of a results folder from its stored runs.
