@@ -78,6 +78,9 @@ pub fn main_with(cli: Cli) -> Result<()> {
             provenance::write(&outcome, jobs, started, clock.elapsed())?;
             if !quiet {
                 print_table(&outcome.runs, &outcome.sweep);
+                if !has_strategy_tables(exp.base()) {
+                    println!("(the scenario has no [[strategy]]: only the baseline `none` ran)");
+                }
                 eprintln!("results written to {}", outcome.dir.display());
             }
             Ok(())
@@ -141,11 +144,7 @@ fn strategies_line(s: &pcnsim::scenario::Scenario) -> String {
             }
         })
         .collect();
-    let written = s
-        .text
-        .lines()
-        .any(|l| l.trim_start().starts_with("[[strategy]]"));
-    if !written {
+    if !has_strategy_tables(s) {
         "strategies: none (the file has no [[strategy]]: only the baseline `none` runs, no rebalancing)".to_string()
     } else {
         let base = s
@@ -159,6 +158,14 @@ fn strategies_line(s: &pcnsim::scenario::Scenario) -> String {
             labels.join(", ")
         )
     }
+}
+
+/// Whether the scenario file has `[[strategy]]` tables (without, `none` runs alone).
+fn has_strategy_tables(s: &pcnsim::scenario::Scenario) -> bool {
+    s.text
+        .parse::<toml::Table>()
+        .ok()
+        .is_some_and(|t| t.contains_key("strategy"))
 }
 
 /// `provenance.json`: how and where this invocation ran. Unlike `manifest.json` it differs
