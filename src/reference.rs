@@ -373,6 +373,61 @@ mod tests {
         }
     }
 
+    /// `(first cell, backticked words of the second cell)` of each row of a section's
+    /// first table (after the header).
+    fn rows_with_keys(anchor: &str) -> Vec<(String, BTreeSet<String>)> {
+        let s = sections().into_iter().find(|s| s.anchor == anchor).unwrap();
+        let rows: Vec<&str> = s
+            .text()
+            .lines()
+            .filter(|l| l.trim_start().starts_with('|'))
+            .skip(2)
+            .collect();
+        rows.iter()
+            .map(|r| {
+                let cells: Vec<&str> = r.trim().trim_matches('|').split('|').collect();
+                let name = cells[0].trim().trim_matches('`').to_string();
+                let keys = cells[1]
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect();
+                (name, keys)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn distribution_keys_match_the_parser() {
+        let m = MINIMAL;
+        let mut problems = Vec::new();
+        for (anchor, text) in [
+            (
+                "amount-distributions",
+                m.replace(
+                    "nodes = 5\n",
+                    "nodes = 5\ncapacity = { dist = \"DIST\", zz_unknown = 1 }\n",
+                ),
+            ),
+            (
+                "latency-distributions",
+                format!("{m}[routing]\nhop_latency = {{ dist = \"DIST\", zz_unknown = 1 }}\n"),
+            ),
+        ] {
+            for (dist, doc) in rows_with_keys(anchor) {
+                match accepted(&text.replace("DIST", &dist)) {
+                    Ok(parser) if parser == doc => {}
+                    Ok(parser) => problems.push(format!(
+                        "{DOC_PATH}#{anchor}: `{dist}` documents {doc:?}, the parser accepts {parser:?}"
+                    )),
+                    Err(e) => problems.push(format!("{anchor} `{dist}`: {e}")),
+                }
+            }
+        }
+        assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
+    }
+
     #[test]
     fn strategy_names_in_the_docs_are_the_registry() {
         let names: Vec<&str> = crate::strategy::registry::STRATEGIES
