@@ -265,7 +265,7 @@ fn write_aggregates(
     )?;
     let ts = dir.join("timeseries.csv");
     output::write_atomic(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
-    let manifest = serde_json::json!({
+    let mut manifest = serde_json::json!({
         "scenario": s.name,
         "description": s.description,
         "source": s.source,
@@ -283,7 +283,6 @@ fn write_aggregates(
         "baseline": crate::report::experiment::baseline(runs),
         "git_commit": option_env!("PCNSIM_GIT_COMMIT"),
     });
-    let mut manifest = manifest;
     if let Some(inputs) = input_hashes(s) {
         manifest["input_files"] = inputs;
     }
