@@ -51,6 +51,12 @@ pub enum Cmd {
     },
     /// Check a scenario file (and the data it references) without running it.
     Validate { scenario: PathBuf },
+    /// Print the reference of a scenario table (docs/scenario.md), or list the tables.
+    Explain {
+        /// A table (`workload`, `topology.fees`, `[routing]`), a strategy (`circular`),
+        /// `defaults`, or nothing for the list.
+        table: Option<String>,
+    },
 }
 
 /// Entry point used by `main`.
@@ -67,12 +73,18 @@ pub fn main_with(cli: Cli) -> Result<()> {
             if jobs == Some(0) {
                 bail!("--jobs: expected at least 1");
             }
+            let started = std::time::SystemTime::now();
+            let clock = std::time::Instant::now();
             let exp = sweep::load(scenario.as_deref(), seed)?;
             let bar = Bar::new(quiet);
             let opts = RunOptions { out, jobs, fresh };
             let outcome = experiment::run_experiment(&exp, &opts, &bar)?;
+            provenance::write(&outcome, jobs, started, clock.elapsed())?;
             if !quiet {
                 print_table(&outcome.runs, &outcome.sweep);
+                if !has_strategy_tables(exp.base()) {
+                    println!("(the scenario has no [[strategy]]: only the baseline `none` ran)");
+                }
                 eprintln!("reused {} of {} runs", outcome.reused, outcome.runs.len());
                 eprintln!("results written to {}", outcome.dir.display());
             }
@@ -96,7 +108,158 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 s.replications,
                 exp.points.len()
             );
+            println!("{}", strategies_line(s));
             Ok(())
+        }
+        Cmd::Explain { table } => {
+            match table {
+                Some(t) => match pcnsim::reference::explain(&t) {
+                    Some(text) => println!("{text}"),
+                    None => bail!(
+                        "no table `{t}` in the scenario reference; `pcnsim explain` lists them"
+                    ),
+                },
+                None => {
+                    println!(
+                        "Scenario reference ({}); `pcnsim explain NAME` prints a section:\n",
+                        pcnsim::reference::DOC_PATH
+                    );
+                    for sec in pcnsim::reference::sections() {
+                        let indent = "  ".repeat(sec.level.saturating_sub(2));
+                        println!("{indent}{:<28} {}", sec.anchor, sec.title);
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What `validate` says about the strategies: which run, and that `none` runs alone when
+/// the file has no `[[strategy]]`.
+fn strategies_line(s: &pcnsim::scenario::Scenario) -> String {
+    let labels: Vec<String> = s
+        .strategies
+        .iter()
+        .map(|x| {
+            if x.label == x.kind {
+                x.label.clone()
+            } else {
+                format!("{} ({})", x.label, x.kind)
+            }
+        })
+        .collect();
+    if !has_strategy_tables(s) {
+        "strategies: none (the file has no [[strategy]]: only the baseline `none` runs, no rebalancing)".to_string()
+    } else {
+        let base = s
+            .strategies
+            .iter()
+            .find(|x| x.label == "none")
+            .or(s.strategies.first())
+            .map_or("", |x| x.label.as_str());
+        format!(
+            "strategies: {} (paired differences against `{base}`)",
+            labels.join(", ")
+        )
+    }
+}
+
+/// Whether the scenario file has `[[strategy]]` tables (without, `none` runs alone).
+fn has_strategy_tables(s: &pcnsim::scenario::Scenario) -> bool {
+    s.text
+        .parse::<toml::Table>()
+        .ok()
+        .is_some_and(|t| t.contains_key("strategy"))
+}
+
+/// `provenance.json`: how and where this invocation ran. Unlike `manifest.json` it differs
+/// between identical runs (time, machine, reused runs), so it is kept apart from the
+/// reproducible outputs.
+mod provenance {
+    use anyhow::Result;
+    use pcnsim::experiment::Outcome;
+    use std::time::{Duration, SystemTime};
+
+    pub fn write(
+        outcome: &Outcome,
+        jobs: Option<usize>,
+        started: SystemTime,
+        wall: Duration,
+    ) -> Result<()> {
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        let start_s = started
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let p = serde_json::json!({
+            "command_line": std::env::args().collect::<Vec<_>>(),
+            "working_directory": std::env::current_dir().ok().map(|d| d.display().to_string()),
+            "host": host(),
+            "os": std::env::consts::OS,
+            "os_release": read_trim("/proc/sys/kernel/osrelease"),
+            "arch": std::env::consts::ARCH,
+            "cpus": cpus,
+            "jobs": jobs.unwrap_or(cpus),
+            "start_unix_s": start_s,
+            "start_utc": utc(start_s),
+            "wall_time_s": (wall.as_secs_f64() * 1000.0).round() / 1000.0,
+            "runs": outcome.runs.len(),
+            "runs_computed": outcome.runs.len() - outcome.reused,
+            "runs_reused": outcome.reused,
+            "pcnsim_version": env!("CARGO_PKG_VERSION"),
+            "git_commit": option_env!("PCNSIM_GIT_COMMIT"),
+        });
+        let path = outcome.dir.join("provenance.json");
+        pcnsim::output::write_atomic(&path, serde_json::to_string_pretty(&p)?.as_bytes())?;
+        Ok(())
+    }
+
+    fn read_trim(path: &str) -> Option<String> {
+        std::fs::read_to_string(path)
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The host name: the kernel's (Linux), else `$HOSTNAME` / `$COMPUTERNAME`.
+    fn host() -> Option<String> {
+        read_trim("/proc/sys/kernel/hostname").or_else(|| {
+            ["HOSTNAME", "COMPUTERNAME"]
+                .iter()
+                .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        })
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (proleptic Gregorian calendar; the
+    /// days-to-date step is Howard Hinnant's `civil_from_days`). Eight lines instead of
+    /// a date crate for one timestamp.
+    pub fn utc(secs: u64) -> String {
+        let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn utc_formats_known_instants() {
+            assert_eq!(super::utc(0), "1970-01-01T00:00:00Z");
+            assert_eq!(super::utc(951_782_400), "2000-02-29T00:00:00Z");
+            assert_eq!(super::utc(1_796_601_599), "2026-12-06T23:59:59Z");
+            assert_eq!(super::utc(4_107_542_400), "2100-03-01T00:00:00Z");
         }
     }
 }

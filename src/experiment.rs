@@ -334,6 +334,8 @@ fn write_aggregates(
         "nodes": s.topology.node_count(),
         "channels": s.topology.channel_count(),
         "scenario_text": s.text,
+        "resolved_scenario": s.resolved,
+        "baseline": crate::report::experiment::baseline(runs),
     });
     let mpath = dir.join("manifest.json");
     let bytes = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Encode {

@@ -12,6 +12,7 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
     ("error", &[]),
     ("layers", &[]),
     ("names", &[]),
+    ("reference", &[]),
     ("dist", &["units", "rng", "error"]),
     ("topology", &["units", "rng", "error", "dist"]),
     ("network", &["units", "topology"]),
@@ -40,10 +41,10 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
         "scenario",
         &[
             "units", "rng", "error", "names", "dist", "topology", "network", "routing", "chain",
-            "workload", "security", "strategy", "engine",
+            "workload", "security", "strategy", "engine", "reference",
         ],
     ),
-    ("sweep", &["error", "scenario"]),
+    ("sweep", &["error", "scenario", "reference"]),
     (
         "output",
         &["units", "names", "topology", "metrics", "scenario"],

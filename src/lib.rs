@@ -63,6 +63,7 @@ pub mod metrics;
 pub mod names;
 pub mod network;
 pub mod output;
+pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod routing;

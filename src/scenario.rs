@@ -14,12 +14,12 @@ use crate::strategy::StrategySpec;
 use crate::topology::{self, NodeId, Topology, TopologyConfig};
 use crate::units::{Msat, SimDuration, SimTime};
 use crate::workload::{self, WorkloadConfig, WorkloadSpec};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `[routing]`: path finding, retries and the HTLC layer.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoutingConfig {
     pub max_attempts: u32,
@@ -141,7 +141,7 @@ impl RoutingConfig {
 }
 
 /// `[metrics]`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
     /// Time-series window, seconds.
@@ -167,7 +167,7 @@ impl Default for MetricsConfig {
 }
 
 /// `[swap]`: the submarine-swap provider.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SwapConfig {
     pub fee_ppm: u64,
@@ -248,6 +248,8 @@ pub struct Scenario {
     /// CSV, fee-rate CSV), as resolved: their contents are part of the experiment's
     /// fingerprint (`output::fingerprint`).
     pub inputs: Vec<PathBuf>,
+    /// The scenario with every default filled in (see [`resolved_json`]), for the manifest.
+    pub resolved: serde_json::Value,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -355,9 +357,12 @@ fn continue_key(
     }
 }
 
-fn field_err(source: &str, text: &str, e: FieldError) -> InputError {
+/// A [`FieldError`] of scenario `text` as an [`InputError`]: the line where the key stands
+/// and, at the end of the message, a pointer to its entry in docs/scenario.md.
+pub fn field_err(source: &str, text: &str, e: FieldError) -> InputError {
     let line = locate(text, &e.field);
-    InputError::new(source, e.message)
+    let see = crate::reference::pointer_in(text, &e.field);
+    InputError::new(source, format!("{}{see}", e.message))
         .line_opt(line)
         .field(e.field)
 }
@@ -377,7 +382,17 @@ pub fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
         let k = l.split('=').next()?.trim();
         (l.contains('=') && !k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
     });
-    let mut err = InputError::new(source, msg).line_opt(line);
+    // The key's table, for the pointer to its entry in docs/scenario.md.
+    let path = e.span().map_or(String::new(), |s| {
+        let table = crate::reference::table_at(text, s.start);
+        match (&field, table.is_empty()) {
+            (Some(k), true) => k.clone(),
+            (Some(k), false) => format!("{table}.{k}"),
+            (None, _) => table,
+        }
+    });
+    let see = crate::reference::pointer_in(text, &path);
+    let mut err = InputError::new(source, format!("{msg}{see}")).line_opt(line);
     if let Some(f) = field {
         err = err.field(f);
     }
@@ -503,6 +518,7 @@ pub fn resolve_with(
         }
         None => largest_node(&topology),
     };
+    let resolved = resolved_json(&raw, &topology_spec, provider);
     let r = &raw.routing;
     let params = EngineParams {
         router: r.router_params(),
@@ -538,6 +554,73 @@ pub fn resolve_with(
         payments_csv: m.payments_csv,
         parquet: m.parquet,
         inputs,
+        resolved,
+    })
+}
+
+/// The scenario as the run sees it, every default filled in: the tables in their TOML
+/// shape (keys as in docs/scenario.md), the generator parameters the topology resolved to
+/// (`nodes`, `m`, `p`, …), the swap provider picked, the endpoint pickers. Written to
+/// `manifest.json` so a result names every value that produced it.
+///
+/// `[[strategy]]` tables are recorded as written: each strategy's parameter struct is
+/// private to its file and only a factory leaves the registry, so their defaults are not
+/// expanded here; they are the ones documented in docs/scenario.md for this `pcnsim_version`
+/// and `git_commit` (both in the manifest).
+pub fn resolved_json(
+    raw: &RawScenario,
+    spec: &topology::TopologySpec,
+    provider: Option<NodeId>,
+) -> serde_json::Value {
+    use topology::TopologySource as S;
+    let mut t = raw.topology.clone();
+    match &spec.source {
+        S::BarabasiAlbert { nodes, m } => (t.nodes, t.m) = (Some(*nodes), Some(*m)),
+        S::ErdosRenyi { nodes, p } => (t.nodes, t.p) = (Some(*nodes), Some(*p)),
+        S::WattsStrogatz { nodes, k, beta } => {
+            (t.nodes, t.k, t.beta) = (Some(*nodes), Some(*k), Some(*beta))
+        }
+        S::Line { nodes } | S::Ring { nodes } | S::Star { nodes } => t.nodes = Some(*nodes),
+        S::Grid { rows, cols } => (t.rows, t.cols) = (Some(*rows), Some(*cols)),
+        S::Import(_) => {}
+    }
+    let mut w = raw.workload.clone();
+    if w.trace.is_none() {
+        w.rate_per_s.get_or_insert(1.0);
+        if w.amounts_csv.is_none() {
+            w.amount.get_or_insert_with(workload::default_amount);
+        }
+        for e in [&mut w.senders, &mut w.receivers] {
+            if *e == workload::EndpointConfig::Default {
+                *e = workload::EndpointConfig::Named(workload::EndpointKind::Uniform);
+            }
+        }
+    }
+    let mut swap = raw.swap.clone();
+    swap.provider = provider.map(|p| p.0);
+    let strategies: Vec<&toml::Table> = raw.strategy.iter().collect();
+    let none = toml::Table::from_iter([("name".to_string(), toml::Value::from("none"))]);
+    let strategies = if strategies.is_empty() {
+        vec![&none]
+    } else {
+        strategies
+    };
+    // Every value here is plain data; serialising it cannot fail (a failure would show
+    // as `null` in the manifest rather than stop the run).
+    let v = |x: serde_json::Result<serde_json::Value>| x.unwrap_or(serde_json::Value::Null);
+    serde_json::json!({
+        "name": raw.name,
+        "description": raw.description,
+        "seed": raw.seed,
+        "replications": raw.replications,
+        "topology": v(serde_json::to_value(&t)),
+        "workload": v(serde_json::to_value(&w)),
+        "routing": v(serde_json::to_value(&raw.routing)),
+        "metrics": v(serde_json::to_value(&raw.metrics)),
+        "chain": v(serde_json::to_value(&raw.chain)),
+        "swap": v(serde_json::to_value(&swap)),
+        "security": v(serde_json::to_value(&raw.security)),
+        "strategy": v(serde_json::to_value(strategies)),
     })
 }
 

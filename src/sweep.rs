@@ -180,12 +180,7 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
             Default::default(),
         ),
     };
-    let fe = |e: FieldError| {
-        let line = scenario::locate(&text, &e.field);
-        InputError::new(&source, e.message)
-            .line_opt(line)
-            .field(e.field)
-    };
+    let fe = |e: FieldError| scenario::field_err(&source, &text, e);
     let mut doc: toml::Table =
         toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
     let sweep = match doc.remove("sweep") {
@@ -249,7 +244,12 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
         }
         let raw: RawScenario =
             RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
-                let msg = format!("at sweep point {}: {}", describe(&vals), e.message());
+                let msg = format!(
+                    "at sweep point {}: {}{}",
+                    describe(&vals),
+                    e.message(),
+                    crate::reference::pointer("sweep", None)
+                );
                 InputError::new(&source, msg)
                     .line_opt(scenario::locate(&text, "sweep"))
                     .field("sweep")

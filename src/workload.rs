@@ -23,7 +23,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// How endpoints are picked.
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Default)]
 #[serde(untagged)]
 pub enum EndpointConfig {
     /// `"uniform"` or `"capacity"` (probability proportional to the node's total capacity).
@@ -35,7 +35,7 @@ pub enum EndpointConfig {
     Default,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum EndpointKind {
     Uniform,
@@ -43,7 +43,7 @@ pub enum EndpointKind {
 }
 
 /// `[workload.one_way]`: the demand imbalance knob.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct OneWayConfig {
     /// Share of payments (0..=1) that go from a payer to a payee.
@@ -63,7 +63,7 @@ fn default_payees() -> f64 {
 }
 
 /// `[workload]` scenario table.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadConfig {
     /// Poisson arrival rate, payments per second (default 1).
@@ -342,7 +342,8 @@ pub struct Workload {
 }
 
 /// Default amount when none is configured: log-normal, median 10,000 sat, σ = 1.
-fn default_amount() -> AmountDist {
+/// The amount distribution when `[workload]` names none.
+pub fn default_amount() -> AmountDist {
     AmountDist::Lognormal {
         median_sat: 10_000.0,
         sigma: 1.0,

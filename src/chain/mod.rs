@@ -13,7 +13,7 @@ use serde::Deserialize;
 use std::path::Path;
 
 /// Sizes of the on-chain transactions, in vbytes.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TxSizes {
     pub funding: u64,
@@ -39,7 +39,7 @@ impl Default for TxSizes {
 }
 
 /// `[chain]` scenario table.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainConfig {
     /// Mean time between blocks, seconds (exponential intervals).

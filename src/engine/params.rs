@@ -9,7 +9,7 @@ use rand_distr::{Distribution, Exp, LogNormal};
 use serde::Deserialize;
 
 /// Per-hop message latency, in milliseconds (`hop_latency = { dist = "uniform", ... }`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LatencyDist {
     Fixed { ms: f64 },

@@ -204,14 +204,15 @@ pub fn report_html(
     h.push_str("</section>\n");
 
     // Provenance: every manifest key.
-    h.push_str("<section id=\"provenance\"><h2>Provenance</h2>\n<p class=\"note\">Everything <code>manifest.json</code> holds (the scenario text is above).</p>\n");
+    h.push_str("<section id=\"provenance\"><h2>Provenance</h2>\n<p class=\"note\">Everything <code>manifest.json</code> holds (the scenario text is above): what makes the results reproducible. The command line, machine and timings of the run are in <code>provenance.json</code> beside it, the one output that differs between identical runs.</p>\n");
     h.push_str(&provenance(manifest));
     h.push_str("</section>\n");
     let _ = writeln!(
         h,
-        "<footer>Written by pcnsim {} from <code>{}</code>.</footer>\n</body>\n</html>",
+        "<footer>Written by pcnsim {} from the results folder <code>{}</code>.</footer>\n</body>\n</html>",
         esc(env!("CARGO_PKG_VERSION")),
-        esc(&dir.display().to_string())
+        // The folder's name, not its path: the page must not depend on where it was written.
+        esc(&dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()))
     );
     Ok(h)
 }

@@ -17,7 +17,7 @@ use super::state::{ChannelStateMsg, SignedState, Signer, StateError};
 use crate::topology::NodeId;
 
 /// How a proven stale state is treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Lightning penalty: the cheater's whole balance goes to the victim.

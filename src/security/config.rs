@@ -21,7 +21,7 @@ use crate::error::FieldError;
 use serde::Deserialize;
 
 /// How channel-state signatures are produced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignatureMode {
     /// ed25519 on every committed update.
@@ -31,7 +31,7 @@ pub enum SignatureMode {
 }
 
 /// When malicious nodes cheat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheatWhen {
     /// Right after one of its own rebalances succeeds, on the channel it paid out over, with
@@ -43,7 +43,7 @@ pub enum CheatWhen {
 }
 
 /// On/off process of honest nodes (exponential durations).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfflineConfig {
     pub mean_online_s: f64,
@@ -51,7 +51,7 @@ pub struct OfflineConfig {
 }
 
 /// `[security]`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecurityConfig {
     pub signatures: SignatureMode,

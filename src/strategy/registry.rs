@@ -96,11 +96,14 @@ impl StrategySpec {
     }
 }
 
+/// Keys every `[[strategy]]` table may have, read here rather than by the strategy.
+pub const COMMON_KEYS: [&str; 3] = ["name", "label", "participation"];
+
 /// Deserialises a strategy's own parameters from its table (common keys removed), mapping
 /// errors to `field.<key>`.
 pub fn params<T: DeserializeOwned>(table: &toml::Table, field: &str) -> Result<T, FieldError> {
     let mut t = table.clone();
-    for k in ["name", "label", "participation"] {
+    for k in COMMON_KEYS {
         t.remove(k);
     }
     T::deserialize(toml::Value::Table(t)).map_err(|e| {
