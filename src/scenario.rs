@@ -92,10 +92,14 @@ impl RoutingConfig {
                 "expected a probability in (0, 1]",
             ));
         }
-        if self.timeout_s > limits::MAX_TIME_S {
+        if !(1e-3..=limits::MAX_TIME_S).contains(&self.timeout_s) {
             return Err(FieldError::new(
                 f("timeout_s"),
-                format!("expected at most {:.0e} seconds", limits::MAX_TIME_S),
+                format!(
+                    "expected 0.001 to {:.0e} seconds (time is counted in whole microseconds), got {}",
+                    limits::MAX_TIME_S,
+                    self.timeout_s
+                ),
             ));
         }
         if self.attempt_cost_sat > crate::dist::MAX_SAT {
@@ -117,7 +121,7 @@ impl RoutingConfig {
             ));
         }
         if !(self.penalty_half_life_s.is_finite()
-            && self.penalty_half_life_s > 0.0
+            && self.penalty_half_life_s >= 1e-3
             && self.penalty_half_life_s <= limits::MAX_TIME_S)
         {
             return Err(FieldError::new(
@@ -370,6 +374,13 @@ fn continue_key(
         *best = Some(ln + 1);
         return;
     }
+    // A key written in this table that is a prefix of the path (an inline table such as
+    // a sweep range `"a.b" = { from = 1 }` for `sweep.a.b.step`) is closer to the field
+    // than the table's header.
+    if path.len() > table.len() {
+        *best = Some(ln + 1);
+        return;
+    }
     // Inline table: `capacity = { dist = "x", sigma = 1 }` for `...capacity.sigma`: the
     // key's own line is the best we can name (exact when the inner key is written there).
     let rest = &t[eq + 1..];
@@ -613,10 +624,14 @@ fn check_run_length(raw: &RawScenario, workload: &WorkloadSpec) -> Result<(), Fi
     let end_s = workload.last_arrival_s() + raw.routing.timeout_s;
     let windows = end_s / raw.metrics.window_s;
     if windows > limits::MAX_WINDOWS {
+        let why = match workload {
+            WorkloadSpec::Trace(_) => "the trace's last payment",
+            WorkloadSpec::Generated(_) => "the workload",
+        };
         return Err(FieldError::new(
             "metrics.window_s",
             format!(
-                "a run of about {end_s:.3e} s would have {windows:.3e} windows of {} s, more than the limit of {:.0e}; ask for a window_s of at least {:.3e}",
+                "a run of about {end_s:.3e} s ({why} plus the payment timeout) would have {windows:.3e} windows of {} s, more than the limit of {:.0e}; ask for a window_s of at least {:.3e}",
                 raw.metrics.window_s,
                 limits::MAX_WINDOWS,
                 end_s / limits::MAX_WINDOWS
@@ -651,6 +666,24 @@ pub fn largest_node(t: &Topology) -> Option<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_key_is_named_as_such() {
+        let e = parse(
+            "[topology]\nkind = \"ring\"\n[workload]\npayments = 3\n",
+            "s.toml",
+            Path::new("/"),
+            None,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.field.as_deref(), Some("name"), "{e}");
+        // A byte order mark does not turn into part of the first key.
+        let e = parse("\u{feff}name = \"x\"\n", "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(e.field.as_deref(), Some("topology"), "{e}");
+    }
 
     #[test]
     fn locate_finds_keys_tables_and_inline_fields() {

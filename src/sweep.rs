@@ -312,9 +312,19 @@ pub fn load_str(
         let mut raw: RawScenario = RawScenario::deserialize(toml::Value::Table(d.clone()))
             .map_err(|e| {
                 let msg = format!("at sweep point {}: {}", describe(&vals), e.message());
+                // Name the swept key the message is about (an unknown or mistyped key),
+                // else the `[sweep]` table.
+                let field = keys
+                    .iter()
+                    .find(|k| {
+                        k.split(['.', '|'])
+                            .map(str::trim)
+                            .any(|seg| e.message().contains(&format!("`{seg}`")))
+                    })
+                    .map_or_else(|| "sweep".to_string(), |k| format!("sweep.{k}"));
                 InputError::new(&source, msg)
-                    .line_opt(scenario::locate(&text, "sweep"))
-                    .field("sweep")
+                    .line_opt(sweep_line(&text, &field))
+                    .field(field)
             })?;
         // The CLI seed is set here, not in the TOML document: it may be ≥ 2^63.
         if let Some(s) = seed {
@@ -330,11 +340,12 @@ pub fn load_str(
         )
         .map_err(|mut e| {
             e.message = format!("at sweep point {}: {}", describe(&vals), e.message);
-            if e.field
+            if let Some(k) = e
+                .field
                 .as_deref()
-                .is_some_and(|f| keys.iter().any(|k| k == f))
+                .and_then(|f| keys.iter().find(|k| k.split('|').any(|p| p.trim() == f)))
             {
-                e.line = scenario::locate(&text, "sweep");
+                e.line = sweep_line(&text, &format!("sweep.{k}"));
             }
             e
         })?;
@@ -345,6 +356,11 @@ pub fn load_str(
         });
     }
     Ok(Experiment { points, keys })
+}
+
+/// The line of a swept key (`sweep.<key>`), else of the `[sweep]` table.
+fn sweep_line(text: &str, field: &str) -> Option<usize> {
+    scenario::locate(text, field).or_else(|| scenario::locate(text, "sweep"))
 }
 
 fn describe(vals: &[(String, String)]) -> String {
@@ -377,6 +393,88 @@ mod tests {
             .unwrap()["r"]
             .clone();
         assert_eq!(expand("r", &v).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn ranges_reject_unknown_keys_and_huge_counts() {
+        let range = |s: &str| -> toml::Value {
+            toml::from_str::<toml::Table>(&format!("r = {s}")).unwrap()["r"].clone()
+        };
+        let e = expand("r", &range("{ from = 1, to = 5, stpe = 1 }")).unwrap_err();
+        assert_eq!(e.field, "sweep.r.stpe");
+        assert!(e.message.contains("`from`, `to` and `step`"), "{e}");
+        let e = expand("r", &range("{ from = 1, to = 5 }")).unwrap_err();
+        assert_eq!(e.field, "sweep.r.step");
+        let e = expand("r", &range("{ from = 0.0, to = 1.0, step = 1e-300 }")).unwrap_err();
+        assert!(e.message.contains("more than the limit"), "{e}");
+        // 10,000 values is the limit, inclusive.
+        assert_eq!(
+            expand("r", &range("{ from = 1, to = 10000, step = 1 }"))
+                .unwrap()
+                .len(),
+            10_000
+        );
+        // A table without range keys is one value (say an amount distribution).
+        assert_eq!(
+            expand("r", &range("{ dist = \"fixed\", sat = 5 }"))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn five_ranges_of_8192_values_are_refused_not_overflowed() {
+        let mut text = String::from(
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n[sweep]\n",
+        );
+        for k in [
+            "max_attempts",
+            "memory",
+            "max_cltv",
+            "attempt_cost_sat",
+            "attempt_cost_ppm",
+        ] {
+            text.push_str(&format!(
+                "\"routing.{k}\" = {{ from = 1, to = 8192, step = 1 }}\n"
+            ));
+        }
+        let e = load_str(&text, "s.toml", Path::new("/"), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("sweep"));
+        assert!(e.message.contains("more than the limit"), "{e}");
+    }
+
+    #[test]
+    fn cli_seed_above_i64_max_works_with_a_sweep() {
+        let text =
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n\
+                    [sweep]\n\"workload.rate_per_s\" = [1, 2]\n";
+        let e = load_str(text, "s.toml", Path::new("/"), Some(u64::MAX)).unwrap();
+        assert_eq!(e.points.len(), 2);
+        assert!(e.points.iter().all(|p| p.scenario.seed == u64::MAX));
+        assert_eq!(e.base().seed, u64::MAX);
+    }
+
+    #[test]
+    fn sweep_errors_name_the_swept_key_line() {
+        let text =
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n\
+                    [sweep]\n\"workload.nope\" = [1]\n\"workload.rate_per_s\" = [1, -1]\n";
+        let e = load_str(text, "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(8), Some("sweep.workload.nope"))
+        );
+        let text = text.replace("\"workload.nope\" = [1]\n", "");
+        let e = load_str(&text, "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(e.line, Some(8), "{e}");
+        assert!(e.message.contains("rate_per_s=-1"), "{e}");
     }
 
     #[test]

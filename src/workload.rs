@@ -813,6 +813,98 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_parse_by_hand_and_name_bad_keys() {
+        #[derive(Deserialize, Debug)]
+        struct D {
+            r: EndpointConfig,
+        }
+        let p = |s: &str| toml::from_str::<D>(&format!("r = {s}")).map(|d| d.r);
+        assert_eq!(
+            p("\"uniform\"").unwrap(),
+            EndpointConfig::Named(EndpointKind::Uniform)
+        );
+        assert_eq!(
+            p("\"capacity\"").unwrap(),
+            EndpointConfig::Named(EndpointKind::Capacity)
+        );
+        assert_eq!(
+            p("{ zipf = 0.8 }").unwrap(),
+            EndpointConfig::Zipf { zipf: 0.8 }
+        );
+        let e = p("{ zipf = 0.8, typo = 1 }").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown field `typo`") && e.contains("`zipf`"),
+            "{e}"
+        );
+        let e = p("\"random\"").unwrap_err().to_string();
+        assert!(e.contains("unknown variant `random`"), "{e}");
+        let e = p("{}").unwrap_err().to_string();
+        assert!(e.contains("missing field `zipf`"), "{e}");
+        assert!(!p("5").unwrap_err().to_string().contains("untagged"));
+    }
+
+    #[test]
+    fn data_files_reject_bom_phantoms_empty_and_huge_amounts() {
+        let p = Path::new("a.csv");
+        // A byte order mark is dropped, not read as part of the header.
+        assert_eq!(
+            parse_amounts("\u{feff}amount_sat\n5\n", p).unwrap(),
+            vec![Msat(5000)]
+        );
+        let e = parse_amounts("", p).unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = parse_amounts("amount_msat\n18446744073709551615\n", p).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("21 million BTC"), "{e}");
+        // 21 million BTC exactly is allowed, one sat more is not.
+        assert!(parse_amounts("amount_sat\n2100000000000000\n", p).is_ok());
+        assert!(parse_amounts("amount_sat\n2100000000000001\n", p).is_err());
+        let t = topo();
+        let e =
+            parse_trace("time_s,sender,receiver,amount_msat\n1e300,0,1,5\n", p, &t).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("time_s")));
+        let tr = parse_trace(
+            "\u{feff}time_s,sender,receiver,amount_msat\n1e9,alice,bob,5\n",
+            p,
+            &t,
+        )
+        .unwrap();
+        assert_eq!(tr[0].time, SimTime(1_000_000_000_000_000));
+        let e = parse_trace("time_s,sender,receiver,amount_msat\n", p, &t).unwrap_err();
+        assert!(e.message.contains("no payments"), "{e}");
+    }
+
+    #[test]
+    fn run_cost_is_bounded_before_anything_is_drawn() {
+        let w = |s: &str| -> Result<(), FieldError> {
+            toml::from_str::<WorkloadConfig>(s).unwrap().validate()
+        };
+        assert!(w("payments = 5\nrate_per_s = 1e6").is_ok());
+        assert_eq!(
+            w("duration_s = 10\nrate_per_s = 1e300").unwrap_err().field,
+            "workload.rate_per_s"
+        );
+        assert_eq!(
+            w("duration_s = 1e300").unwrap_err().field,
+            "workload.duration_s"
+        );
+        // 10^5 per second for 10^4 s: 10^9 payments, above the 10^8 limit.
+        let e = w("duration_s = 10000\nrate_per_s = 100000").unwrap_err();
+        assert!(e.message.contains("more than the limit"), "{e}");
+        assert!(w("duration_s = 1000\nrate_per_s = 100000").is_ok());
+        assert_eq!(
+            w("payments = 1000000000").unwrap_err().field,
+            "workload.payments"
+        );
+        assert_eq!(
+            w("payments = 10000000\nrate_per_s = 0.001")
+                .unwrap_err()
+                .field,
+            "workload.rate_per_s"
+        );
+    }
+
+    #[test]
     fn trace_reads_names_and_indices() {
         let f = file("time_s,sender,receiver,amount_msat\n0.5,alice,2,1000\n2,1,carol,5\n");
         let t = load_trace(f.path(), &topo()).unwrap();

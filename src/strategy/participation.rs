@@ -205,3 +205,68 @@ impl Participation {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Participation, String> {
+        #[derive(Deserialize, Debug)]
+        struct D {
+            p: Participation,
+        }
+        toml::from_str::<D>(&format!("p = {s}"))
+            .map(|d| d.p)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn participation_forms_parse_and_bad_keys_are_named() {
+        assert_eq!(
+            p("\"none\"").unwrap(),
+            Participation::Named(ParticipationName::None)
+        );
+        assert_eq!(
+            p("{ share = 0.3 }").unwrap(),
+            Participation::Share {
+                share: 0.3,
+                pick: Pick::Random
+            }
+        );
+        assert_eq!(
+            p("{ top = 2 }").unwrap(),
+            Participation::Top {
+                top: 2,
+                by: Pick::Capacity
+            }
+        );
+        assert_eq!(
+            p("{ nodes = [1, 2] }").unwrap(),
+            Participation::Nodes { nodes: vec![1, 2] }
+        );
+        let e = p("{ share = 0.3, pik = \"capacity\" }").unwrap_err();
+        assert!(
+            e.contains("unknown field `pik`") && e.contains("`pick`"),
+            "{e}"
+        );
+        assert!(p("{ share = 0.3, top = 3 }")
+            .unwrap_err()
+            .contains("exactly one form"));
+        assert!(p("{ top = 3, pick = \"degree\" }")
+            .unwrap_err()
+            .contains("exactly one form"));
+        assert!(p("{}").unwrap_err().contains("`share`, `top` or `nodes`"));
+        assert!(p("\"some\"")
+            .unwrap_err()
+            .contains("unknown variant `some`"));
+    }
+
+    #[test]
+    fn participation_nodes_must_exist() {
+        let n = Participation::Nodes { nodes: vec![0, 3] };
+        assert!(n.validate_nodes("s", 4).is_ok());
+        let e = n.validate_nodes("s", 3).unwrap_err();
+        assert_eq!(e.field, "s.nodes");
+        assert!(e.message.contains("nodes[1] = 3"), "{e}");
+    }
+}
