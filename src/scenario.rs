@@ -96,7 +96,7 @@ impl RoutingConfig {
             return Err(FieldError::new(
                 f("timeout_s"),
                 format!(
-                    "expected 0.001 to {:.0e} seconds (time is counted in whole microseconds), got {}",
+                    "expected 0.001 to {:.0e} seconds (time is counted in whole microseconds), got {:e}",
                     limits::MAX_TIME_S,
                     self.timeout_s
                 ),

@@ -174,7 +174,7 @@ pub fn parse_feerates(text: &str, path: &Path) -> Result<Vec<(SimTime, u64)>, In
                     .at_line(line)
                     .field("sat_per_vb")
             })?;
-            if !(t.is_finite() && t >= 0.0 && t <= limits::MAX_TIME_S) {
+            if !(t.is_finite() && (0.0..=limits::MAX_TIME_S).contains(&t)) {
                 return Err(InputError::new(
                     &path,
                     format!(
@@ -185,7 +185,7 @@ pub fn parse_feerates(text: &str, path: &Path) -> Result<Vec<(SimTime, u64)>, In
                 .at_line(line)
                 .field("time_s"));
             }
-            if !(f.is_finite() && f >= 0.0 && f <= limits::MAX_FEERATE_SAT_VB) {
+            if !(f.is_finite() && (0.0..=limits::MAX_FEERATE_SAT_VB).contains(&f)) {
                 return Err(InputError::new(
                     &path,
                     format!(

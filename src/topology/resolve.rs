@@ -339,6 +339,25 @@ fn import_path(
     })
 }
 
+/// The default `capacity` (to tell whether an import sets one, which it may not).
+fn default_capacity_value() -> crate::dist::AmountDist {
+    super::config::TopologyConfig::new(TopologyKind::Import).capacity
+}
+
+/// The number of channels a generator is expected to make, before making any (a guard
+/// against `erdos_renyi` with `p = 1` on 100,000 nodes and the like).
+fn expected_channels(src: &TopologySource) -> f64 {
+    use TopologySource as S;
+    match *src {
+        S::BarabasiAlbert { nodes, m } => f64::from(nodes) * f64::from(m),
+        S::ErdosRenyi { nodes, p } => p * f64::from(nodes) * (f64::from(nodes) - 1.0) / 2.0,
+        S::WattsStrogatz { nodes, k, .. } => f64::from(nodes) * f64::from(k) / 2.0,
+        S::Line { nodes } | S::Ring { nodes } | S::Star { nodes } => f64::from(nodes),
+        S::Grid { rows, cols } => 2.0 * f64::from(rows) * f64::from(cols),
+        S::Import(_) => 0.0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,24 +489,5 @@ mod tests {
         let er = TopologyConfig::new(TopologyKind::ErdosRenyi);
         assert_eq!(er.nodes(), 100);
         assert!((er.edge_probability() - 4.0 / 99.0).abs() < 1e-12);
-    }
-}
-
-/// The default `capacity` (to tell whether an import sets one, which it may not).
-fn default_capacity_value() -> crate::dist::AmountDist {
-    super::config::TopologyConfig::new(TopologyKind::Import).capacity
-}
-
-/// The number of channels a generator is expected to make, before making any (a guard
-/// against `erdos_renyi` with `p = 1` on 100,000 nodes and the like).
-fn expected_channels(src: &TopologySource) -> f64 {
-    use TopologySource as S;
-    match *src {
-        S::BarabasiAlbert { nodes, m } => f64::from(nodes) * f64::from(m),
-        S::ErdosRenyi { nodes, p } => p * f64::from(nodes) * (f64::from(nodes) - 1.0) / 2.0,
-        S::WattsStrogatz { nodes, k, .. } => f64::from(nodes) * f64::from(k) / 2.0,
-        S::Line { nodes } | S::Ring { nodes } | S::Star { nodes } => f64::from(nodes),
-        S::Grid { rows, cols } => 2.0 * f64::from(rows) * f64::from(cols),
-        S::Import(_) => 0.0,
     }
 }
