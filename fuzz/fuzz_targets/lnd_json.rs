@@ -4,7 +4,6 @@ use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
 fuzz_target!(|data: &[u8]| {
-
     match pcnsim::topology::import::parse_lnd_json(Path::new("fuzz.json"), data) {
         Ok(g) => {
             assert!(!g.channels.is_empty());

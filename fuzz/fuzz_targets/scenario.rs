@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     };
     // Data files named by the scenario resolve against a directory that does not exist:
     // they are reported as unreadable, never read from the machine.
-    if let Err(e) = pcnsim::sweep::load_str(text, "fuzz.toml", Path::new("/nonexistent-fuzz-dir"), None) {
+    if let Err(e) =
+        pcnsim::sweep::load_str(text, "fuzz.toml", Path::new("/nonexistent-fuzz-dir"), None)
+    {
         let msg = e.to_string();
         assert!(msg.contains("fuzz"), "the error names no file: {msg}");
     }
