@@ -7,7 +7,7 @@
 
 use crate::chain::ChainConfig;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
-use crate::error::{FieldError, InputError};
+use crate::error::{limits, FieldError, InputError};
 use crate::rng::{self, SimRng};
 use crate::routing::RouterParams;
 use crate::strategy::StrategySpec;
@@ -70,8 +70,8 @@ impl Default for RoutingConfig {
 impl RoutingConfig {
     fn validate(&self) -> Result<(), FieldError> {
         let f = |k: &str| format!("routing.{k}");
-        if self.max_attempts == 0 {
-            return Err(FieldError::new(f("max_attempts"), "expected at least 1"));
+        if self.max_attempts == 0 || self.max_attempts > 10_000 {
+            return Err(FieldError::new(f("max_attempts"), "expected 1 to 10000"));
         }
         if !(self.timeout_s.is_finite() && self.timeout_s > 0.0) {
             return Err(FieldError::new(
@@ -92,7 +92,38 @@ impl RoutingConfig {
                 "expected a probability in (0, 1]",
             ));
         }
-        if !(self.penalty_half_life_s.is_finite() && self.penalty_half_life_s > 0.0) {
+        if !(1e-3..=limits::MAX_TIME_S).contains(&self.timeout_s) {
+            return Err(FieldError::new(
+                f("timeout_s"),
+                format!(
+                    "expected 0.001 to {:.0e} seconds (time is counted in whole microseconds), got {:e}",
+                    limits::MAX_TIME_S,
+                    self.timeout_s
+                ),
+            ));
+        }
+        if self.attempt_cost_sat > crate::dist::MAX_SAT {
+            return Err(FieldError::new(
+                f("attempt_cost_sat"),
+                "expected at most 21 million BTC in sat",
+            ));
+        }
+        if self.attempt_cost_ppm > 1_000_000 {
+            return Err(FieldError::new(
+                f("attempt_cost_ppm"),
+                "expected at most 1000000 ppm",
+            ));
+        }
+        if self.risk_factor_billionths > 1_000_000_000 {
+            return Err(FieldError::new(
+                f("risk_factor_billionths"),
+                "expected at most 1000000000 (one per block)",
+            ));
+        }
+        if !(self.penalty_half_life_s.is_finite()
+            && self.penalty_half_life_s >= 1e-3
+            && self.penalty_half_life_s <= limits::MAX_TIME_S)
+        {
             return Err(FieldError::new(
                 f("penalty_half_life_s"),
                 "expected a positive number of seconds",
@@ -104,8 +135,11 @@ impl RoutingConfig {
                 "expected 1..=27 (the onion limit)",
             ));
         }
-        if self.memory == 0 {
-            return Err(FieldError::new(f("memory"), "expected at least 1 entry"));
+        if self.memory == 0 || self.memory > 1_000_000 {
+            return Err(FieldError::new(
+                f("memory"),
+                "expected 1 to 1000000 entries",
+            ));
         }
         if !(self.min_probability > 0.0 && self.min_probability <= 1.0) {
             return Err(FieldError::new(
@@ -346,6 +380,13 @@ fn continue_key(
         *best = Some(ln + 1);
         return;
     }
+    // A key written in this table that is a prefix of the path (an inline table such as
+    // a sweep range `"a.b" = { from = 1 }` for `sweep.a.b.step`) is closer to the field
+    // than the table's header.
+    if path.len() > table.len() {
+        *best = Some(ln + 1);
+        return;
+    }
     // Inline table: `capacity = { dist = "x", sigma = 1 }` for `...capacity.sigma`: the
     // key's own line is the best we can name (exact when the inner key is written there).
     let rest = &t[eq + 1..];
@@ -382,6 +423,13 @@ pub fn toml_err(source: &str, text: &str, e: toml::de::Error) -> InputError {
         let k = l.split('=').next()?.trim();
         (l.contains('=') && !k.is_empty() && !k.starts_with('[')).then(|| k.to_string())
     });
+    // "missing field `name`": the field is the missing key, not whatever key stands on
+    // the line the span points at.
+    let missing = msg
+        .strip_prefix("missing field `")
+        .and_then(|r| r.split('`').next())
+        .map(str::to_string);
+    let field = missing.or(field);
     // The key's table, for the pointer to its entry in docs/scenario.md.
     let path = e.span().map_or(String::new(), |s| {
         let table = crate::reference::table_at(text, s.start);
@@ -410,6 +458,7 @@ pub fn parse(
     base_dir: &Path,
     seed: Option<u64>,
 ) -> Result<Scenario, InputError> {
+    let text = crate::error::strip_bom(text);
     let mut raw: RawScenario = toml::from_str(text).map_err(|e| toml_err(source, text, e))?;
     if let Some(s) = seed {
         raw.seed = s;
@@ -447,6 +496,25 @@ pub fn resolve_with(
     if raw.replications == 0 {
         return Err(fe(FieldError::new("replications", "expected at least 1")));
     }
+    if raw.replications > limits::MAX_REPLICATIONS {
+        return Err(fe(FieldError::new(
+            "replications",
+            format!(
+                "expected at most {}, got {}",
+                limits::MAX_REPLICATIONS,
+                raw.replications
+            ),
+        )));
+    }
+    if raw.swap.fee_ppm > 1_000_000 {
+        return Err(fe(FieldError::new(
+            "swap.fee_ppm",
+            format!(
+                "expected at most 1000000 ppm (the whole amount), got {}",
+                raw.swap.fee_ppm
+            ),
+        )));
+    }
     let topology_spec = raw.topology.resolve(base_dir).map_err(fe)?;
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
@@ -459,6 +527,16 @@ pub fn resolve_with(
         return Err(fe(FieldError::new(
             "metrics.window_s",
             "expected a positive number of seconds",
+        )));
+    }
+    if m.window_s < limits::MIN_WINDOW_S {
+        return Err(fe(FieldError::new(
+            "metrics.window_s",
+            format!(
+                "expected at least {} s, got {}",
+                limits::MIN_WINDOW_S,
+                m.window_s
+            ),
         )));
     }
     if m.parquet && !cfg!(feature = "parquet") {
@@ -493,6 +571,14 @@ pub fn resolve_with(
     if let Some(sec) = &raw.security {
         sec.validate_nodes(topology.node_count()).map_err(fe)?;
     }
+    for (i, st) in strategies.iter().enumerate() {
+        st.participation
+            .validate_nodes(
+                &format!("strategy[{i}].participation"),
+                topology.node_count(),
+            )
+            .map_err(fe)?;
+    }
     let workload = raw
         .workload
         .resolve(base_dir, &topology)
@@ -500,6 +586,7 @@ pub fn resolve_with(
             workload::ResolveError::Field(f) => fe(f),
             workload::ResolveError::Data(d) => d,
         })?;
+    check_run_length(&raw, &workload).map_err(fe)?;
     let feerates = raw.chain.load_feerates(base_dir)?;
     let mut inputs = Vec::new();
     if let topology::TopologySource::Import(src) = &topology_spec.source {
@@ -624,6 +711,41 @@ pub fn resolved_json(
     })
 }
 
+/// Bounds the cost of one run before it starts: the number of time-series windows and of
+/// blocks up to the last payment (plus its timeout) must stay within
+/// [`limits::MAX_WINDOWS`] and [`limits::MAX_BLOCKS`], so that a payment at 10^9 s or a
+/// window of a nanosecond is refused here rather than filling the memory or never ending.
+fn check_run_length(raw: &RawScenario, workload: &WorkloadSpec) -> Result<(), FieldError> {
+    let end_s = workload.last_arrival_s() + raw.routing.timeout_s;
+    let windows = end_s / raw.metrics.window_s;
+    if windows > limits::MAX_WINDOWS {
+        let why = match workload {
+            WorkloadSpec::Trace(_) => "the trace's last payment",
+            WorkloadSpec::Generated(_) => "the workload",
+        };
+        return Err(FieldError::new(
+            "metrics.window_s",
+            format!(
+                "a run of about {end_s:.3e} s ({why} plus the payment timeout) would have {windows:.3e} windows of {} s, more than the limit of {:.0e}; ask for a window_s of at least {:.3e}",
+                raw.metrics.window_s,
+                limits::MAX_WINDOWS,
+                end_s / limits::MAX_WINDOWS
+            ),
+        ));
+    }
+    let blocks = end_s / raw.chain.block_interval_s;
+    if blocks > limits::MAX_BLOCKS {
+        return Err(FieldError::new(
+            "chain.block_interval_s",
+            format!(
+                "a run of about {end_s:.3e} s would mine {blocks:.3e} blocks, more than the limit of {:.0e}; ask for a longer block interval",
+                limits::MAX_BLOCKS
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// The node with the largest total channel capacity (ties: lowest index).
 pub fn largest_node(t: &Topology) -> Option<NodeId> {
     let mut caps = vec![0u64; t.node_count()];
@@ -639,6 +761,24 @@ pub fn largest_node(t: &Topology) -> Option<NodeId> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_key_is_named_as_such() {
+        let e = parse(
+            "[topology]\nkind = \"ring\"\n[workload]\npayments = 3\n",
+            "s.toml",
+            Path::new("/"),
+            None,
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.field.as_deref(), Some("name"), "{e}");
+        // A byte order mark does not turn into part of the first key.
+        let e = parse("\u{feff}name = \"x\"\n", "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(e.field.as_deref(), Some("topology"), "{e}");
+    }
 
     #[test]
     fn locate_finds_keys_tables_and_inline_fields() {

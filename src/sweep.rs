@@ -12,7 +12,7 @@
 //! Every point is resolved like a scenario file of its own (so every value is validated)
 //! before anything runs. Points that do not change the topology share it.
 
-use crate::error::{FieldError, InputError};
+use crate::error::{limits, FieldError, InputError};
 use crate::scenario::{self, RawScenario, Scenario};
 use serde::Deserialize;
 use std::path::Path;
@@ -50,6 +50,9 @@ impl Experiment {
     }
 }
 
+/// The keys of a range table.
+const RANGE_KEYS: [&str; 3] = ["from", "to", "step"];
+
 fn expand(key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, FieldError> {
     let field = format!("sweep.{key}");
     match v {
@@ -57,32 +60,49 @@ fn expand(key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, FieldError> {
             Err(FieldError::new(field, "expected at least one value"))
         }
         toml::Value::Array(a) => Ok(a.clone()),
-        toml::Value::Table(t) if t.contains_key("from") => {
+        // A table with any range key is a range; any other table (say an amount
+        // distribution) is one value.
+        toml::Value::Table(t) if RANGE_KEYS.iter().any(|k| t.contains_key(*k)) => {
+            if let Some(bad) = t.keys().find(|k| !RANGE_KEYS.contains(&k.as_str())) {
+                return Err(FieldError::new(
+                    format!("{field}.{bad}"),
+                    format!("unknown key `{bad}` in a range; expected `from`, `to` and `step`"),
+                ));
+            }
             let num = |k: &str| -> Result<f64, FieldError> {
                 match t.get(k) {
-                    Some(toml::Value::Float(f)) => Ok(*f),
+                    Some(toml::Value::Float(f)) if f.is_finite() => Ok(*f),
                     Some(toml::Value::Integer(i)) => Ok(*i as f64),
+                    None => Err(FieldError::new(
+                        format!("{field}.{k}"),
+                        format!("missing `{k}` (a range is {{ from, to, step }})"),
+                    )),
                     _ => Err(FieldError::new(
                         format!("{field}.{k}"),
-                        "expected a number (a range is { from, to, step })",
+                        "expected a finite number (a range is { from, to, step })",
                     )),
                 }
             };
             let (from, to, step) = (num("from")?, num("to")?, num("step")?);
-            if step.is_nan() || step <= 0.0 || to < from {
+            if step <= 0.0 || to < from {
                 return Err(FieldError::new(
                     format!("{field}.step"),
                     "expected step > 0 and from <= to",
                 ));
             }
             let ints = t.values().all(|x| matches!(x, toml::Value::Integer(_)));
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-            if n > 10_000 {
+            // Counted in floating point and bounded before any conversion or allocation.
+            let count = ((to - from) / step + 1e-9).floor() + 1.0;
+            if !(count.is_finite() && count <= limits::MAX_RANGE_VALUES as f64) {
                 return Err(FieldError::new(
                     field,
-                    "the range has more than 10,000 values",
+                    format!(
+                        "the range has {count:.3e} values, more than the limit of {}; use a larger step",
+                        limits::MAX_RANGE_VALUES
+                    ),
                 ));
             }
+            let n = count as usize;
             Ok((0..n)
                 .map(|i| {
                     let x = from + step * i as f64;
@@ -165,21 +185,41 @@ fn show(v: &toml::Value) -> String {
     }
 }
 
-/// Loads an experiment from a scenario file (`None`: the embedded default).
+/// Loads an experiment from a scenario file (`None`: the embedded default): reads it with
+/// [`crate::error::read_input_text`] and hands it to [`load_str`].
 pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputError> {
-    let (text, source, base) = match path {
-        Some(p) => (
-            std::fs::read_to_string(p)
-                .map_err(|e| InputError::new(p, format!("cannot read scenario: {e}")))?,
-            p.display().to_string(),
-            p.parent().map(Path::to_path_buf).unwrap_or_default(),
+    match path {
+        Some(p) => {
+            let text = crate::error::read_input_text(p, "scenario")?;
+            let base = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            load_str(&text, &p.display().to_string(), &base, seed)
+        }
+        None => load_str(
+            scenario::DEFAULT_SCENARIO,
+            "<embedded default scenario>",
+            Path::new(""),
+            seed,
         ),
-        None => (
-            scenario::DEFAULT_SCENARIO.to_string(),
-            "<embedded default scenario>".to_string(),
-            Default::default(),
-        ),
-    };
+    }
+}
+
+/// Loads an experiment from scenario text: `source` names it in errors, relative data
+/// paths resolve against `base`, `seed` overrides the file's master seed. Every sweep
+/// point is resolved (and every value validated) before this returns.
+///
+/// # Errors
+/// The first problem found, naming `source` (or the data file), the line and the field;
+/// also an experiment of more than [`limits::MAX_POINTS`] points or
+/// [`limits::MAX_RUNS`] runs, refused before any point is built.
+pub fn load_str(
+    text: &str,
+    source: &str,
+    base: &Path,
+    seed: Option<u64>,
+) -> Result<Experiment, InputError> {
+    let text = crate::error::strip_bom(text).to_string();
+    let source = source.to_string();
+    let base = base.to_path_buf();
     let fe = |e: FieldError| scenario::field_err(&source, &text, e);
     let mut doc: toml::Table =
         toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
@@ -188,22 +228,29 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
         Some(_) => return Err(fe(FieldError::new("sweep", "expected a table"))),
         None => toml::Table::new(),
     };
-    if let Some(s) = seed {
-        doc.insert("seed".into(), toml::Value::Integer(s as i64));
-    }
     let mut keys = Vec::new();
     let mut values = Vec::new();
     for (k, v) in &sweep {
         keys.push(k.clone());
         values.push(expand(k, v).map_err(fe)?);
     }
-    let total: usize = values.iter().map(Vec::len).product();
-    if total > 100_000 {
-        return Err(fe(FieldError::new(
-            "sweep",
-            format!("{total} points: too many"),
-        )));
-    }
+    // Checked: five ranges of 8,192 values would overflow a plain product.
+    let total = values
+        .iter()
+        .try_fold(1usize, |acc, v| {
+            acc.checked_mul(v.len())
+                .filter(|t| *t <= limits::MAX_POINTS)
+        })
+        .ok_or_else(|| {
+            let exact: f64 = values.iter().map(|v| v.len() as f64).product();
+            fe(FieldError::new(
+                "sweep",
+                format!(
+                    "{exact:.3e} sweep points, more than the limit of {}; sweep fewer values",
+                    limits::MAX_POINTS
+                ),
+            ))
+        })?;
     // The base scenario (no sweep values) validates the file as written, with exact spans.
     let mut base_raw: RawScenario =
         toml::from_str(&text).map_err(|e| scenario::toml_err(&source, &text, e))?;
@@ -212,6 +259,21 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
     }
     let base_topology = base_raw.topology.clone();
     let base_scn = scenario::resolve(base_raw, &text, &source, &base)?;
+    let runs = total
+        .checked_mul(base_scn.strategies.len().max(1))
+        .and_then(|r| r.checked_mul(base_scn.replications as usize))
+        .filter(|r| *r <= limits::MAX_RUNS);
+    if runs.is_none() {
+        return Err(fe(FieldError::new(
+            if keys.is_empty() { "replications" } else { "sweep" },
+            format!(
+                "{total} point(s) × {} strateg(ies) × {} replication(s) is more than the limit of {} runs",
+                base_scn.strategies.len().max(1),
+                base_scn.replications,
+                limits::MAX_RUNS
+            ),
+        )));
+    }
     if keys.is_empty() {
         return Ok(Experiment {
             points: vec![Point {
@@ -242,18 +304,32 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
                 })?;
             }
         }
-        let raw: RawScenario =
-            RawScenario::deserialize(toml::Value::Table(d.clone())).map_err(|e| {
+        let mut raw: RawScenario = RawScenario::deserialize(toml::Value::Table(d.clone()))
+            .map_err(|e| {
                 let msg = format!(
                     "at sweep point {}: {}{}",
                     describe(&vals),
                     e.message(),
                     crate::reference::pointer("sweep", None)
                 );
+                // Name the swept key the message is about (an unknown or mistyped key),
+                // else the `[sweep]` table.
+                let field = keys
+                    .iter()
+                    .find(|k| {
+                        k.split(['.', '|'])
+                            .map(str::trim)
+                            .any(|seg| e.message().contains(&format!("`{seg}`")))
+                    })
+                    .map_or_else(|| "sweep".to_string(), |k| format!("sweep.{k}"));
                 InputError::new(&source, msg)
-                    .line_opt(scenario::locate(&text, "sweep"))
-                    .field("sweep")
+                    .line_opt(sweep_line(&text, &field))
+                    .field(field)
             })?;
+        // The CLI seed is set here, not in the TOML document: it may be ≥ 2^63.
+        if let Some(s) = seed {
+            raw.seed = s;
+        }
         let same_topology = raw.topology == base_topology && raw.seed == base_scn.seed;
         let mut s = scenario::resolve_with(
             raw,
@@ -264,11 +340,12 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
         )
         .map_err(|mut e| {
             e.message = format!("at sweep point {}: {}", describe(&vals), e.message);
-            if e.field
+            if let Some(k) = e
+                .field
                 .as_deref()
-                .is_some_and(|f| keys.iter().any(|k| k == f))
+                .and_then(|f| keys.iter().find(|k| k.split('|').any(|p| p.trim() == f)))
             {
-                e.line = scenario::locate(&text, "sweep");
+                e.line = sweep_line(&text, &format!("sweep.{k}"));
             }
             e
         })?;
@@ -279,6 +356,11 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Experiment, InputE
         });
     }
     Ok(Experiment { points, keys })
+}
+
+/// The line of a swept key (`sweep.<key>`), else of the `[sweep]` table.
+fn sweep_line(text: &str, field: &str) -> Option<usize> {
+    scenario::locate(text, field).or_else(|| scenario::locate(text, "sweep"))
 }
 
 fn describe(vals: &[(String, String)]) -> String {
@@ -311,6 +393,88 @@ mod tests {
             .unwrap()["r"]
             .clone();
         assert_eq!(expand("r", &v).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn ranges_reject_unknown_keys_and_huge_counts() {
+        let range = |s: &str| -> toml::Value {
+            toml::from_str::<toml::Table>(&format!("r = {s}")).unwrap()["r"].clone()
+        };
+        let e = expand("r", &range("{ from = 1, to = 5, stpe = 1 }")).unwrap_err();
+        assert_eq!(e.field, "sweep.r.stpe");
+        assert!(e.message.contains("`from`, `to` and `step`"), "{e}");
+        let e = expand("r", &range("{ from = 1, to = 5 }")).unwrap_err();
+        assert_eq!(e.field, "sweep.r.step");
+        let e = expand("r", &range("{ from = 0.0, to = 1.0, step = 1e-300 }")).unwrap_err();
+        assert!(e.message.contains("more than the limit"), "{e}");
+        // 10,000 values is the limit, inclusive.
+        assert_eq!(
+            expand("r", &range("{ from = 1, to = 10000, step = 1 }"))
+                .unwrap()
+                .len(),
+            10_000
+        );
+        // A table without range keys is one value (say an amount distribution).
+        assert_eq!(
+            expand("r", &range("{ dist = \"fixed\", sat = 5 }"))
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn five_ranges_of_8192_values_are_refused_not_overflowed() {
+        let mut text = String::from(
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n[sweep]\n",
+        );
+        for k in [
+            "max_attempts",
+            "memory",
+            "max_cltv",
+            "attempt_cost_sat",
+            "attempt_cost_ppm",
+        ] {
+            text.push_str(&format!(
+                "\"routing.{k}\" = {{ from = 1, to = 8192, step = 1 }}\n"
+            ));
+        }
+        let e = load_str(&text, "s.toml", Path::new("/"), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("sweep"));
+        assert!(e.message.contains("more than the limit"), "{e}");
+    }
+
+    #[test]
+    fn cli_seed_above_i64_max_works_with_a_sweep() {
+        let text =
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n\
+                    [sweep]\n\"workload.rate_per_s\" = [1, 2]\n";
+        let e = load_str(text, "s.toml", Path::new("/"), Some(u64::MAX)).unwrap();
+        assert_eq!(e.points.len(), 2);
+        assert!(e.points.iter().all(|p| p.scenario.seed == u64::MAX));
+        assert_eq!(e.base().seed, u64::MAX);
+    }
+
+    #[test]
+    fn sweep_errors_name_the_swept_key_line() {
+        let text =
+            "name = \"x\"\n[topology]\nkind = \"ring\"\nnodes = 4\n[workload]\npayments = 2\n\
+                    [sweep]\n\"workload.nope\" = [1]\n\"workload.rate_per_s\" = [1, -1]\n";
+        let e = load_str(text, "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(8), Some("sweep.workload.nope"))
+        );
+        let text = text.replace("\"workload.nope\" = [1]\n", "");
+        let e = load_str(&text, "s.toml", Path::new("/"), None)
+            .err()
+            .unwrap();
+        assert_eq!(e.line, Some(8), "{e}");
+        assert!(e.message.contains("rate_per_s=-1"), "{e}");
     }
 
     #[test]

@@ -46,11 +46,12 @@ impl Msat {
     }
     /// `self * ppm / 1_000_000`, rounded down, computed in 128 bits.
     pub fn mul_ppm(self, ppm: u64) -> Msat {
-        Msat(((self.0 as u128 * ppm as u128) / 1_000_000) as u64)
+        // Saturates rather than wrapping (validated inputs never get near it).
+        Msat(((self.0 as u128 * ppm as u128) / 1_000_000).min(u64::MAX as u128) as u64)
     }
     /// `self * num / den` rounded down (den > 0), computed in 128 bits.
     pub fn mul_ratio(self, num: u64, den: u64) -> Msat {
-        Msat(((self.0 as u128 * num as u128) / den.max(1) as u128) as u64)
+        Msat(((self.0 as u128 * num as u128) / den.max(1) as u128).min(u64::MAX as u128) as u64)
     }
 }
 

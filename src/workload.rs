@@ -10,7 +10,10 @@
 //! payers to a set of payees: the one-way demand that drains channels.
 
 use crate::dist::AmountDist;
-use crate::error::{FieldError, InputError};
+use crate::error::{limits, read_input_text, require_nonempty, strip_bom, FieldError, InputError};
+
+/// 21 million BTC in msat: no amount in a data file may exceed it.
+const MAX_MSAT: u64 = crate::dist::MAX_SAT * 1000;
 use crate::rng::SimRng;
 use crate::topology::{NodeId, Topology};
 use crate::units::{Msat, SimDuration, SimTime};
@@ -23,16 +26,56 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// How endpoints are picked.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, Default)]
+///
+/// Deserialized by hand (not `#[serde(untagged)]`): a table with a misspelt or extra key
+/// (`{ zipf = 0.8, typo = 1 }`) is an error naming that key, not silently accepted or
+/// reported as "did not match any variant".
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Default)]
 #[serde(untagged)]
 pub enum EndpointConfig {
     /// `"uniform"` or `"capacity"` (probability proportional to the node's total capacity).
     Named(EndpointKind),
     /// `{ zipf = 1.2 }`: the k-th largest node (by capacity) is picked with weight 1/k^s.
     Zipf { zipf: f64 },
+    /// Not given: uniform.
     #[default]
-    #[serde(skip)]
     Default,
+}
+
+impl<'de> Deserialize<'de> for EndpointConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = EndpointConfig;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"uniform\", \"capacity\" or { zipf = <exponent> }")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<EndpointConfig, E> {
+                match v {
+                    "uniform" => Ok(EndpointConfig::Named(EndpointKind::Uniform)),
+                    "capacity" => Ok(EndpointConfig::Named(EndpointKind::Capacity)),
+                    other => Err(E::unknown_variant(other, &["uniform", "capacity"])),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<EndpointConfig, A::Error> {
+                use serde::de::Error;
+                let mut zipf: Option<f64> = None;
+                while let Some(k) = map.next_key::<String>()? {
+                    match k.as_str() {
+                        "zipf" if zipf.is_none() => zipf = Some(map.next_value()?),
+                        "zipf" => return Err(A::Error::duplicate_field("zipf")),
+                        other => return Err(A::Error::unknown_field(other, &["zipf"])),
+                    }
+                }
+                zipf.map(|zipf| EndpointConfig::Zipf { zipf })
+                    .ok_or_else(|| A::Error::missing_field("zipf"))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
@@ -94,6 +137,15 @@ impl WorkloadConfig {
                     "expected a positive rate (payments per second)",
                 ));
             }
+            if r > limits::MAX_RATE_PER_S {
+                return Err(FieldError::new(
+                    "workload.rate_per_s",
+                    format!(
+                        "expected at most {:.0e} payments per second (time is counted in whole microseconds), got {r}",
+                        limits::MAX_RATE_PER_S
+                    ),
+                ));
+            }
         }
         if self.trace.is_some() {
             // A trace says who pays whom, how much and when: generator keys would be
@@ -129,12 +181,64 @@ impl WorkloadConfig {
                     "expected a positive number of seconds",
                 ));
             }
+            if d > limits::MAX_TIME_S {
+                return Err(FieldError::new(
+                    "workload.duration_s",
+                    format!(
+                        "expected at most {:.0e} seconds, got {d}",
+                        limits::MAX_TIME_S
+                    ),
+                ));
+            }
         }
         if self.payments == Some(0) {
             return Err(FieldError::new(
                 "workload.payments",
                 "expected at least 1 payment",
             ));
+        }
+        if let Some(p) = self.payments {
+            if p as f64 > limits::MAX_PAYMENTS {
+                return Err(FieldError::new(
+                    "workload.payments",
+                    format!(
+                        "expected at most {:.0e} payments per run, got {p}",
+                        limits::MAX_PAYMENTS
+                    ),
+                ));
+            }
+        }
+        if self.trace.is_none() {
+            let rate = self.rate_per_s.unwrap_or(1.0);
+            // Expected payments and the time of the last one, before anything is drawn.
+            let expected = match (self.duration_s, self.payments) {
+                (Some(d), Some(p)) => (rate * d).min(p as f64),
+                (Some(d), None) => rate * d,
+                (None, Some(p)) => p as f64,
+                (None, None) => 0.0,
+            };
+            if expected > limits::MAX_PAYMENTS {
+                return Err(FieldError::new(
+                    "workload.duration_s",
+                    format!(
+                        "rate_per_s × duration_s = {expected:.3e} payments, more than the limit of {:.0e} per run; shorten the run or lower the rate",
+                        limits::MAX_PAYMENTS
+                    ),
+                ));
+            }
+            if self.duration_s.is_none() {
+                if let Some(p) = self.payments {
+                    if p as f64 / rate > limits::MAX_TIME_S {
+                        return Err(FieldError::new(
+                            "workload.rate_per_s",
+                            format!(
+                                "{p} payments at {rate} per second last longer than {:.0e} seconds; raise the rate",
+                                limits::MAX_TIME_S
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         if let Some(a) = &self.amount {
             a.validate("workload.amount")?;
@@ -213,6 +317,23 @@ pub enum WorkloadSpec {
 }
 
 impl WorkloadSpec {
+    /// The simulated time, seconds, by which the last payment starts: `duration_s`, the
+    /// expected time of the last of `payments` (with a 4σ margin), or the trace's last
+    /// time. Used to bound the number of windows and blocks before a run starts.
+    pub fn last_arrival_s(&self) -> f64 {
+        match self {
+            WorkloadSpec::Generated(g) => match (g.end, g.max) {
+                (Some(e), _) => e.micros() as f64 / 1e6,
+                (None, Some(m)) => {
+                    let m = m as f64;
+                    (m + 4.0 * m.sqrt()) / g.rate_per_s
+                }
+                (None, None) => 0.0,
+            },
+            WorkloadSpec::Trace(t) => t.last().map_or(0.0, |a| a.time.micros() as f64 / 1e6),
+        }
+    }
+
     /// A replay of `arrivals` (in time order).
     pub fn trace(arrivals: Vec<Arrival>) -> Self {
         WorkloadSpec::Trace(arrivals.into())
@@ -506,12 +627,19 @@ impl Iterator for Workload {
     }
 }
 
-/// Loads a CSV of amounts (column `amount_msat` or `amount_sat`).
+/// Loads a CSV of amounts (column `amount_msat` or `amount_sat`): see [`parse_amounts`].
 pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
+    parse_amounts(&read_input_text(path, "amounts CSV")?, path)
+}
+
+/// Parses a CSV of amounts (column `amount_msat` or `amount_sat`), each positive and at
+/// most 21 million BTC. `path` names the file in errors.
+pub fn parse_amounts(text: &str, path: &Path) -> Result<Vec<Msat>, InputError> {
+    let text = strip_bom(text);
+    require_nonempty(text, path, "amounts CSV")?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| InputError::new(path, format!("cannot read amounts: {e}")))?;
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
         .map_err(|e| InputError::new(path, e.to_string()).at_line(1))?
@@ -540,25 +668,39 @@ pub fn load_amounts(path: &Path) -> Result<Vec<Msat>, InputError> {
                     .at_line(line)
                     .field(name)
             })?;
-        out.push(Msat(v.checked_mul(scale).ok_or_else(|| {
-            InputError::new(path, "amount too large")
+        let msat = v
+            .checked_mul(scale)
+            .filter(|m| *m <= MAX_MSAT)
+            .ok_or_else(|| {
+                InputError::new(
+                    path,
+                    format!("{v} is more than 21 million BTC ({MAX_MSAT} msat)"),
+                )
                 .at_line(line)
                 .field(name)
-        })?));
+            })?;
+        out.push(Msat(msat));
     }
     if out.is_empty() {
-        return Err(InputError::new(path, "no amounts in file"));
+        return Err(InputError::new(path, "no amounts in file").at_line(1));
     }
     Ok(out)
 }
 
-/// Loads a payment trace CSV: `time_s,sender,receiver,amount_msat` (senders and receivers by
-/// node index or node name). Rows must be in non-decreasing time order.
+/// Loads a payment trace CSV: see [`parse_trace`].
 pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputError> {
+    parse_trace(&read_input_text(path, "trace")?, path, topo)
+}
+
+/// Parses a payment trace CSV: `time_s,sender,receiver,amount_msat` (senders and receivers
+/// by node index or node name). Rows must be in non-decreasing time order, times at most
+/// 10^9 s, amounts positive and at most 21 million BTC. `path` names the file in errors.
+pub fn parse_trace(text: &str, path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputError> {
+    let text = strip_bom(text);
+    require_nonempty(text, path, "trace")?;
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| InputError::new(path, format!("cannot read trace: {e}")))?;
+        .from_reader(text.as_bytes());
     let headers = rdr
         .headers()
         .map_err(|e| InputError::new(path, e.to_string()).at_line(1))?
@@ -603,11 +745,17 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
         let t: f64 = get(0)
             .parse()
             .ok()
-            .filter(|t: &f64| t.is_finite() && *t >= 0.0)
+            .filter(|t: &f64| t.is_finite() && *t >= 0.0 && *t <= limits::MAX_TIME_S)
             .ok_or_else(|| {
-                InputError::new(path, "expected a non-negative number of seconds")
-                    .at_line(line)
-                    .field("time_s")
+                InputError::new(
+                    path,
+                    format!(
+                        "expected a number of seconds between 0 and {:.0e}",
+                        limits::MAX_TIME_S
+                    ),
+                )
+                .at_line(line)
+                .field("time_s")
             })?;
         let s = node(get(1), line, "sender")?;
         let r = node(get(2), line, "receiver")?;
@@ -618,8 +766,12 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
                     .field("receiver"),
             );
         }
-        let a: u64 = get(3).parse().ok().filter(|a| *a > 0).ok_or_else(|| {
-            InputError::new(path, "expected a positive whole number of msat")
+        let a: u64 = get(3)
+            .parse()
+            .ok()
+            .filter(|a| *a > 0 && *a <= MAX_MSAT)
+            .ok_or_else(|| {
+            InputError::new(path, format!("expected a positive whole number of msat, at most 21 million BTC ({MAX_MSAT} msat)"))
                 .at_line(line)
                 .field("amount_msat")
         })?;
@@ -637,6 +789,9 @@ pub fn load_trace(path: &Path, topo: &Topology) -> Result<Vec<Arrival>, InputErr
             receiver: r,
             amount: Msat(a),
         });
+    }
+    if out.is_empty() {
+        return Err(InputError::new(path, "the trace has no payments").at_line(1));
     }
     Ok(out)
 }
@@ -657,6 +812,98 @@ mod tests {
         let f = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(f.path(), text).unwrap();
         f
+    }
+
+    #[test]
+    fn endpoints_parse_by_hand_and_name_bad_keys() {
+        #[derive(Deserialize, Debug)]
+        struct D {
+            r: EndpointConfig,
+        }
+        let p = |s: &str| toml::from_str::<D>(&format!("r = {s}")).map(|d| d.r);
+        assert_eq!(
+            p("\"uniform\"").unwrap(),
+            EndpointConfig::Named(EndpointKind::Uniform)
+        );
+        assert_eq!(
+            p("\"capacity\"").unwrap(),
+            EndpointConfig::Named(EndpointKind::Capacity)
+        );
+        assert_eq!(
+            p("{ zipf = 0.8 }").unwrap(),
+            EndpointConfig::Zipf { zipf: 0.8 }
+        );
+        let e = p("{ zipf = 0.8, typo = 1 }").unwrap_err().to_string();
+        assert!(
+            e.contains("unknown field `typo`") && e.contains("`zipf`"),
+            "{e}"
+        );
+        let e = p("\"random\"").unwrap_err().to_string();
+        assert!(e.contains("unknown variant `random`"), "{e}");
+        let e = p("{}").unwrap_err().to_string();
+        assert!(e.contains("missing field `zipf`"), "{e}");
+        assert!(!p("5").unwrap_err().to_string().contains("untagged"));
+    }
+
+    #[test]
+    fn data_files_reject_bom_phantoms_empty_and_huge_amounts() {
+        let p = Path::new("a.csv");
+        // A byte order mark is dropped, not read as part of the header.
+        assert_eq!(
+            parse_amounts("\u{feff}amount_sat\n5\n", p).unwrap(),
+            vec![Msat(5000)]
+        );
+        let e = parse_amounts("", p).unwrap_err();
+        assert!(e.message.contains("empty"), "{e}");
+        let e = parse_amounts("amount_msat\n18446744073709551615\n", p).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert!(e.message.contains("21 million BTC"), "{e}");
+        // 21 million BTC exactly is allowed, one sat more is not.
+        assert!(parse_amounts("amount_sat\n2100000000000000\n", p).is_ok());
+        assert!(parse_amounts("amount_sat\n2100000000000001\n", p).is_err());
+        let t = topo();
+        let e =
+            parse_trace("time_s,sender,receiver,amount_msat\n1e300,0,1,5\n", p, &t).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("time_s")));
+        let tr = parse_trace(
+            "\u{feff}time_s,sender,receiver,amount_msat\n1e9,alice,bob,5\n",
+            p,
+            &t,
+        )
+        .unwrap();
+        assert_eq!(tr[0].time, SimTime(1_000_000_000_000_000));
+        let e = parse_trace("time_s,sender,receiver,amount_msat\n", p, &t).unwrap_err();
+        assert!(e.message.contains("no payments"), "{e}");
+    }
+
+    #[test]
+    fn run_cost_is_bounded_before_anything_is_drawn() {
+        let w = |s: &str| -> Result<(), FieldError> {
+            toml::from_str::<WorkloadConfig>(s).unwrap().validate()
+        };
+        assert!(w("payments = 5\nrate_per_s = 1e6").is_ok());
+        assert_eq!(
+            w("duration_s = 10\nrate_per_s = 1e300").unwrap_err().field,
+            "workload.rate_per_s"
+        );
+        assert_eq!(
+            w("duration_s = 1e300").unwrap_err().field,
+            "workload.duration_s"
+        );
+        // 10^5 per second for 10^4 s: 10^9 payments, above the 10^8 limit.
+        let e = w("duration_s = 10000\nrate_per_s = 100000").unwrap_err();
+        assert!(e.message.contains("more than the limit"), "{e}");
+        assert!(w("duration_s = 1000\nrate_per_s = 100000").is_ok());
+        assert_eq!(
+            w("payments = 1000000000").unwrap_err().field,
+            "workload.payments"
+        );
+        assert_eq!(
+            w("payments = 10000000\nrate_per_s = 0.001")
+                .unwrap_err()
+                .field,
+            "workload.rate_per_s"
+        );
     }
 
     #[test]

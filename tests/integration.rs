@@ -442,3 +442,121 @@ fn rerun_resumes_from_complete_runs_and_plot_redraws() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("manifest.json"));
 }
+
+/// The bad-input corpus (`tests/bad_inputs/`): for each case of `manifest.tsv`, `pcnsim
+/// run` must exit with code 1 within a time limit, print an error that contains the
+/// expected fragment and names the expected file (basename) and line, never panic, and
+/// write no results.
+#[test]
+fn bad_input_corpus() {
+    const LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad_inputs");
+    let manifest = std::fs::read_to_string(root.join("manifest.tsv")).unwrap();
+    let cases: Vec<Vec<String>> = manifest
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').map(str::to_string).collect())
+        .collect();
+    assert!(cases.len() >= 150, "only {} cases", cases.len());
+    let tmp = tempfile::tempdir().unwrap();
+    // Cases run four at a time: each is a separate process with its own time limit.
+    let failures = std::sync::Mutex::new(Vec::<String>::new());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(c) = cases.get(i) else { break };
+                if let Err(e) = check_bad_case(&root, tmp.path(), i, c, LIMIT) {
+                    failures.lock().unwrap().push(format!("{}: {e}", c[0]));
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(
+        failures.is_empty(),
+        "{} of {} bad-input cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// Runs one corpus case; `Err` says what was wrong.
+fn check_bad_case(
+    root: &Path,
+    tmp: &Path,
+    index: usize,
+    case: &[String],
+    limit: std::time::Duration,
+) -> Result<(), String> {
+    let get = |i: usize| case.get(i).map(String::as_str).unwrap_or("");
+    let (file, location, fragment, args) = (get(0), get(1), get(2), get(3));
+    let out = tmp.join(format!("out{index}"));
+    let mut child = bin()
+        .args(["run", "--quiet"])
+        .arg(root.join(file))
+        .arg("--out")
+        .arg(&out)
+        .args(args.split_whitespace())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
+            break st;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("still running after {limit:?} (killed)"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("panicked") {
+        return Err(format!("panicked: {stderr}"));
+    }
+    if status.code() != Some(1) {
+        return Err(format!("exit {:?}, stderr: {stderr}", status.code()));
+    }
+    if !stderr.contains(fragment) {
+        return Err(format!("message lacks `{fragment}`: {stderr}"));
+    }
+    // The location: `name:line` (the file's basename and the line), or just the name.
+    let named = match location.rsplit_once(':') {
+        Some((name, line)) => {
+            stderr.contains(&format!("{name}:{line}:"))
+                || stderr.contains(&format!("{name}:{line}\n"))
+        }
+        None => stderr.contains(location),
+    };
+    if !named {
+        return Err(format!("message does not name `{location}`: {stderr}"));
+    }
+    // No results: the output folder holds no file at all.
+    if out.exists() {
+        let any = walk_files(&out);
+        if !any.is_empty() {
+            return Err(format!("wrote {any:?}"));
+        }
+    }
+    Ok(())
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

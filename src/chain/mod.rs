@@ -6,7 +6,7 @@
 //! once it has `confirmations` blocks on top (counting its own). The fee it pays is its size
 //! in vbytes times the fee rate at submission. Pure state: the engine schedules the blocks.
 
-use crate::error::{FieldError, InputError};
+use crate::error::{limits, read_input_text, require_nonempty, strip_bom, FieldError, InputError};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration, SimTime};
 use serde::Deserialize;
@@ -73,11 +73,51 @@ impl ChainConfig {
                 "expected a positive number of seconds",
             ));
         }
+        if !(limits::MIN_BLOCK_INTERVAL_S..=limits::MAX_TIME_S).contains(&self.block_interval_s) {
+            return Err(FieldError::new(
+                "chain.block_interval_s",
+                format!(
+                    "expected {} to {:.0e} seconds, got {}",
+                    limits::MIN_BLOCK_INTERVAL_S,
+                    limits::MAX_TIME_S,
+                    self.block_interval_s
+                ),
+            ));
+        }
         if !(self.feerate_sat_vb.is_finite() && self.feerate_sat_vb >= 0.0) {
             return Err(FieldError::new(
                 "chain.feerate_sat_vb",
                 "expected a non-negative fee rate in sat/vB",
             ));
+        }
+        if self.feerate_sat_vb > limits::MAX_FEERATE_SAT_VB {
+            return Err(FieldError::new(
+                "chain.feerate_sat_vb",
+                format!(
+                    "expected at most {:.0e} sat/vB, got {}",
+                    limits::MAX_FEERATE_SAT_VB,
+                    self.feerate_sat_vb
+                ),
+            ));
+        }
+        let t = &self.tx_vbytes;
+        for (k, v) in [
+            ("funding", t.funding),
+            ("cooperative_close", t.cooperative_close),
+            ("unilateral_close", t.unilateral_close),
+            ("splice", t.splice),
+            ("swap", t.swap),
+            ("dispute", t.dispute),
+        ] {
+            if v == 0 || v > limits::MAX_TX_VBYTES {
+                return Err(FieldError::new(
+                    format!("chain.tx_vbytes.{k}"),
+                    format!(
+                        "expected 1 to {} vbytes (one block), got {v}",
+                        limits::MAX_TX_VBYTES
+                    ),
+                ));
+            }
         }
         if self.confirmations == 0 || self.confirmations > 1000 {
             return Err(FieldError::new(
@@ -97,10 +137,21 @@ impl ChainConfig {
             )]);
         };
         let path = base_dir.join(rel);
+        parse_feerates(&read_input_text(&path, "fee-rate series")?, &path)
+    }
+}
+
+/// Parses a fee-rate series CSV `time_s,sat_per_vb` into `(time, msat per vbyte)`: times
+/// non-decreasing and at most 10^9 s, rates at most 10^6 sat/vB. `path` names the file in
+/// errors.
+pub fn parse_feerates(text: &str, path: &Path) -> Result<Vec<(SimTime, u64)>, InputError> {
+    {
+        let path = path.to_path_buf();
+        let text = strip_bom(text);
+        require_nonempty(text, &path, "fee-rate series")?;
         let mut rdr = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
-            .from_path(&path)
-            .map_err(|e| InputError::new(&path, format!("cannot read fee-rate series: {e}")))?;
+            .from_reader(text.as_bytes());
         let headers = rdr
             .headers()
             .map_err(|e| InputError::new(&path, e.to_string()).at_line(1))?
@@ -123,17 +174,27 @@ impl ChainConfig {
                     .at_line(line)
                     .field("sat_per_vb")
             })?;
-            if !(t.is_finite() && t >= 0.0) {
-                return Err(
-                    InputError::new(&path, "expected a non-negative number of seconds")
-                        .at_line(line)
-                        .field("time_s"),
-                );
+            if !(t.is_finite() && (0.0..=limits::MAX_TIME_S).contains(&t)) {
+                return Err(InputError::new(
+                    &path,
+                    format!(
+                        "expected a number of seconds between 0 and {:.0e}",
+                        limits::MAX_TIME_S
+                    ),
+                )
+                .at_line(line)
+                .field("time_s"));
             }
-            if !(f.is_finite() && f >= 0.0) {
-                return Err(InputError::new(&path, "expected a non-negative fee rate")
-                    .at_line(line)
-                    .field("sat_per_vb"));
+            if !(f.is_finite() && (0.0..=limits::MAX_FEERATE_SAT_VB).contains(&f)) {
+                return Err(InputError::new(
+                    &path,
+                    format!(
+                        "expected a fee rate between 0 and {:.0e} sat/vB",
+                        limits::MAX_FEERATE_SAT_VB
+                    ),
+                )
+                .at_line(line)
+                .field("sat_per_vb"));
             }
             let t = SimTime(SimDuration::from_secs_f64(t).micros());
             if let Some(&(last, _)) = out.last() {
@@ -146,7 +207,7 @@ impl ChainConfig {
             out.push((t, (f * 1000.0).round() as u64));
         }
         if out.is_empty() {
-            return Err(InputError::new(&path, "the fee-rate series has no rows"));
+            return Err(InputError::new(&path, "the fee-rate series has no rows").at_line(1));
         }
         Ok(out)
     }
@@ -222,7 +283,8 @@ impl Chain {
 
     /// The fee of a transaction of `vbytes` submitted at `t`.
     pub fn fee_for(&self, vbytes: u64, t: SimTime) -> Msat {
-        Msat(vbytes * self.feerate_msat_vb(t))
+        // Saturating: validated sizes and rates keep it below 10^15 msat.
+        Msat(vbytes.saturating_mul(self.feerate_msat_vb(t)))
     }
 
     /// Submits a transaction; returns its id.

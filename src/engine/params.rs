@@ -32,6 +32,25 @@ impl LatencyDist {
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
         let ok = |x: f64| x.is_finite() && x >= 0.0;
         let bad = |k: &str, m: &str| Err(FieldError::new(format!("{field}.{k}"), m.to_string()));
+        let params: &[(&str, f64)] = match self {
+            LatencyDist::Fixed { ms } => &[("ms", *ms)],
+            LatencyDist::Uniform { min_ms, max_ms } => &[("min_ms", *min_ms), ("max_ms", *max_ms)],
+            LatencyDist::Exponential { mean_ms } => &[("mean_ms", *mean_ms)],
+            LatencyDist::Lognormal { median_ms, sigma } => {
+                if *sigma > 10.0 {
+                    return bad("sigma", "expected at most 10");
+                }
+                &[("median_ms", *median_ms)]
+            }
+        };
+        for (k, v) in params {
+            if *v > MAX_HOP_LATENCY_MS {
+                return Err(FieldError::new(
+                    format!("{field}.{k}"),
+                    format!("expected at most {MAX_HOP_LATENCY_MS} ms per hop, got {v}"),
+                ));
+            }
+        }
         match *self {
             LatencyDist::Fixed { ms } if !ok(ms) => bad("ms", "expected a non-negative number"),
             LatencyDist::Uniform { min_ms, max_ms }
@@ -74,9 +93,14 @@ impl LatencyDist {
                 }
             }
         };
-        SimDuration::from_secs_f64(ms / 1000.0)
+        // A heavy tail (a log-normal with a large sigma) could draw years; one hop never
+        // takes longer than MAX_HOP_LATENCY_MS.
+        SimDuration::from_secs_f64(ms.min(MAX_HOP_LATENCY_MS) / 1000.0)
     }
 }
+
+/// The longest latency of one hop, ms (and the largest latency parameter allowed).
+pub const MAX_HOP_LATENCY_MS: f64 = 1e6;
 
 /// Submarine-swap provider terms.
 #[derive(Debug, Clone, PartialEq)]

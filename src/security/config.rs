@@ -129,6 +129,26 @@ impl SecurityConfig {
                     "expected a non-negative number of seconds",
                 ));
             }
+            // A node toggles twice per online + offline cycle: cycles of a nanosecond
+            // would be billions of events per simulated second.
+            let max = crate::error::limits::MAX_TIME_S;
+            for (k, v) in [
+                ("mean_online_s", o.mean_online_s),
+                ("mean_offline_s", o.mean_offline_s),
+            ] {
+                if v > max {
+                    return Err(FieldError::new(
+                        format!("security.offline.{k}"),
+                        format!("expected at most {max:.0e} seconds, got {v}"),
+                    ));
+                }
+            }
+            if o.mean_online_s + o.mean_offline_s < 1.0 {
+                return Err(FieldError::new(
+                    "security.offline.mean_online_s",
+                    "mean_online_s + mean_offline_s must be at least 1 second (each node switches twice per cycle)",
+                ));
+            }
         }
         Ok(())
     }

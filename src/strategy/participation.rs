@@ -7,29 +7,90 @@ use rand::seq::SliceRandom;
 use serde::Deserialize;
 
 /// Which nodes run a strategy.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+///
+/// Deserialized by hand through [`ParticipationTable`] (not `#[serde(untagged)]`), so a
+/// misspelt key (`{ share = 0.3, pik = "capacity" }`) is an error naming it and the
+/// allowed keys, and keys of two forms cannot be mixed.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Participation {
     /// `"all"` or `"none"`.
     Named(ParticipationName),
     /// `{ share = 0.3, pick = "random" | "capacity" | "degree" }`.
-    Share {
-        share: f64,
-        #[serde(default)]
-        pick: Pick,
-    },
+    Share { share: f64, pick: Pick },
     /// `{ top = 10, by = "capacity" | "degree" }`.
-    Top {
-        top: usize,
-        #[serde(default = "by_capacity")]
-        by: Pick,
-    },
+    Top { top: usize, by: Pick },
     /// `{ nodes = [0, 5, 7] }`.
     Nodes { nodes: Vec<u32> },
 }
 
 fn by_capacity() -> Pick {
     Pick::Capacity
+}
+
+/// The table forms of [`Participation`] as written: every key optional, none unknown.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParticipationTable {
+    share: Option<f64>,
+    pick: Option<Pick>,
+    top: Option<usize>,
+    by: Option<Pick>,
+    nodes: Option<Vec<u32>>,
+}
+
+impl ParticipationTable {
+    fn into_participation<E: serde::de::Error>(self) -> Result<Participation, E> {
+        let t = self;
+        match (t.share, t.top, t.nodes) {
+            (Some(share), None, None) if t.by.is_none() => Ok(Participation::Share {
+                share,
+                pick: t.pick.unwrap_or_default(),
+            }),
+            (None, Some(top), None) if t.pick.is_none() => Ok(Participation::Top {
+                top,
+                by: t.by.unwrap_or_else(by_capacity),
+            }),
+            (None, None, Some(nodes)) if t.pick.is_none() && t.by.is_none() => {
+                Ok(Participation::Nodes { nodes })
+            }
+            (None, None, None) => Err(E::custom(
+                "expected one of the keys `share`, `top` or `nodes`",
+            )),
+            _ => Err(E::custom(
+                "expected exactly one form: { share, pick }, { top, by } or { nodes }",
+            )),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Participation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Participation;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "\"all\", \"none\", { share = 0.3, pick = \"random\"|\"capacity\"|\"degree\" }, \
+                     { top = 10, by = \"capacity\"|\"degree\" } or { nodes = [..] }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Participation, E> {
+                match v {
+                    "all" => Ok(Participation::Named(ParticipationName::All)),
+                    "none" => Ok(Participation::Named(ParticipationName::None)),
+                    other => Err(E::unknown_variant(other, &["all", "none"])),
+                }
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Participation, A::Error> {
+                ParticipationTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))?
+                    .into_participation()
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
@@ -55,6 +116,26 @@ impl Default for Participation {
 }
 
 impl Participation {
+    /// Checks that every node a `{ nodes = [..] }` list names exists.
+    pub fn validate_nodes(&self, field: &str, node_count: usize) -> Result<(), FieldError> {
+        if let Participation::Nodes { nodes } = self {
+            if let Some((i, v)) = nodes
+                .iter()
+                .enumerate()
+                .find(|(_, v)| **v as usize >= node_count)
+            {
+                return Err(FieldError::new(
+                    format!("{field}.nodes"),
+                    format!(
+                        "nodes[{i}] = {v} names no node: the topology has {node_count} nodes (0..={})",
+                        node_count.saturating_sub(1)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     pub fn validate(&self, field: &str) -> Result<(), FieldError> {
         match self {
             Participation::Share { share, .. } if !(0.0..=1.0).contains(share) => Err(
@@ -122,5 +203,70 @@ impl Participation {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Participation, String> {
+        #[derive(Deserialize, Debug)]
+        struct D {
+            p: Participation,
+        }
+        toml::from_str::<D>(&format!("p = {s}"))
+            .map(|d| d.p)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn participation_forms_parse_and_bad_keys_are_named() {
+        assert_eq!(
+            p("\"none\"").unwrap(),
+            Participation::Named(ParticipationName::None)
+        );
+        assert_eq!(
+            p("{ share = 0.3 }").unwrap(),
+            Participation::Share {
+                share: 0.3,
+                pick: Pick::Random
+            }
+        );
+        assert_eq!(
+            p("{ top = 2 }").unwrap(),
+            Participation::Top {
+                top: 2,
+                by: Pick::Capacity
+            }
+        );
+        assert_eq!(
+            p("{ nodes = [1, 2] }").unwrap(),
+            Participation::Nodes { nodes: vec![1, 2] }
+        );
+        let e = p("{ share = 0.3, pik = \"capacity\" }").unwrap_err();
+        assert!(
+            e.contains("unknown field `pik`") && e.contains("`pick`"),
+            "{e}"
+        );
+        assert!(p("{ share = 0.3, top = 3 }")
+            .unwrap_err()
+            .contains("exactly one form"));
+        assert!(p("{ top = 3, pick = \"degree\" }")
+            .unwrap_err()
+            .contains("exactly one form"));
+        assert!(p("{}").unwrap_err().contains("`share`, `top` or `nodes`"));
+        assert!(p("\"some\"")
+            .unwrap_err()
+            .contains("unknown variant `some`"));
+    }
+
+    #[test]
+    fn participation_nodes_must_exist() {
+        let n = Participation::Nodes { nodes: vec![0, 3] };
+        assert!(n.validate_nodes("s", 4).is_ok());
+        let e = n.validate_nodes("s", 3).unwrap_err();
+        assert_eq!(e.field, "s.nodes");
+        assert!(e.message.contains("nodes[1] = 3"), "{e}");
     }
 }

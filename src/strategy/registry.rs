@@ -158,10 +158,13 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
         )
     })?;
     let participation = match t.get("participation") {
-        Some(v) => Participation::deserialize(v.clone()).map_err(|_| {
+        Some(v) => Participation::deserialize(v.clone()).map_err(|e| {
             FieldError::new(
                 format!("{field}.participation"),
-                "expected \"all\", \"none\", { share = 0.3, pick = \"random\"|\"capacity\"|\"degree\" }, { top = 10, by = \"capacity\"|\"degree\" } or { nodes = [..] }",
+                format!(
+                    "{}; expected \"all\", \"none\", {{ share = 0.3, pick = \"random\"|\"capacity\"|\"degree\" }}, {{ top = 10, by = \"capacity\"|\"degree\" }} or {{ nodes = [..] }}",
+                    e.message().trim()
+                ),
             )
         })?,
         None => Participation::default(),

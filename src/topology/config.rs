@@ -321,8 +321,9 @@ pub const DEFAULT_K: u32 = 4;
 pub const DEFAULT_BETA: f64 = 0.1;
 pub const DEFAULT_ROWS: u32 = 4;
 pub const DEFAULT_COLS: u32 = 4;
-/// Largest generated graph, a guard against typos (`nodes = 1e9`).
-pub const MAX_GENERATED_NODES: u32 = 10_000_000;
+/// Largest generated graph, a guard against typos (`nodes = 1e9`): ten million nodes
+/// would need about 7 GB before the first event.
+pub const MAX_GENERATED_NODES: u32 = 1_000_000;
 
 impl TopologyConfig {
     /// A config of this kind with every other key at its default.

@@ -261,6 +261,31 @@ impl TopologyConfig {
         }
         self.capacity.validate("topology.capacity")?;
         self.fees.validate("topology.fees")?;
+        if let Ok(src) = &source {
+            let channels = expected_channels(src);
+            if channels > crate::error::limits::MAX_GENERATED_CHANNELS {
+                let key = match src {
+                    S::BarabasiAlbert { .. } => "m",
+                    S::ErdosRenyi { .. } if self.mean_degree.is_some() => "mean_degree",
+                    S::ErdosRenyi { .. } => "p",
+                    S::WattsStrogatz { .. } => "k",
+                    _ => "nodes",
+                };
+                return fe(
+                    key,
+                    format!(
+                        "would generate about {channels:.3e} channels, more than the limit of {:.0e}; use fewer nodes or a sparser graph",
+                        crate::error::limits::MAX_GENERATED_CHANNELS
+                    ),
+                );
+            }
+        }
+        if kind == K::Import && self.capacity != default_capacity_value() {
+            return fe(
+                "capacity",
+                "does not apply to kind = \"import\" (the snapshot gives every channel's capacity); remove it".into(),
+            );
+        }
         let source = match source {
             Ok(s) => s,
             Err((format, path)) => S::Import(ImportSource {
@@ -312,6 +337,25 @@ fn import_path(
             format!("can not make `{}` absolute: {e}", joined.display()),
         )
     })
+}
+
+/// The default `capacity` (to tell whether an import sets one, which it may not).
+fn default_capacity_value() -> crate::dist::AmountDist {
+    super::config::TopologyConfig::new(TopologyKind::Import).capacity
+}
+
+/// The number of channels a generator is expected to make, before making any (a guard
+/// against `erdos_renyi` with `p = 1` on 100,000 nodes and the like).
+fn expected_channels(src: &TopologySource) -> f64 {
+    use TopologySource as S;
+    match *src {
+        S::BarabasiAlbert { nodes, m } => f64::from(nodes) * f64::from(m),
+        S::ErdosRenyi { nodes, p } => p * f64::from(nodes) * (f64::from(nodes) - 1.0) / 2.0,
+        S::WattsStrogatz { nodes, k, .. } => f64::from(nodes) * f64::from(k) / 2.0,
+        S::Line { nodes } | S::Ring { nodes } | S::Star { nodes } => f64::from(nodes),
+        S::Grid { rows, cols } => 2.0 * f64::from(rows) * f64::from(cols),
+        S::Import(_) => 0.0,
+    }
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ pub enum TopologySource {
     Ring { nodes: u32 },
     /// A star around node 0, `nodes >= 2`.
     Star { nodes: u32 },
-    /// A `rows × cols` grid, both at least 1, `2 <= rows·cols <= 10^7`.
+    /// A `rows × cols` grid, both at least 1, `2 <= rows·cols <= 10^6`.
     Grid { rows: u32, cols: u32 },
     /// A snapshot file (a directory for `cloth`).
     Import(ImportSource),

@@ -24,7 +24,12 @@ use std::path::Path;
 /// and position of the first one seen. A direction never listed, or `active: false`, is
 /// unusable (module docs). Nodes are numbered in order of first appearance.
 pub fn read_cln_json(path: &Path) -> Result<RawGraph, InputError> {
-    let (doc, root) = JsonDoc::load(path)?;
+    parse_cln_json(path, &super::read_bytes(path)?)
+}
+
+/// [`read_cln_json`] on the file's contents, `bytes`; `path` names it in errors.
+pub fn parse_cln_json(path: &Path, bytes: &[u8]) -> Result<RawGraph, InputError> {
+    let (doc, root) = JsonDoc::parse(path, super::to_text(path, bytes.to_vec())?)?;
     let cp = JPath::default().key("channels");
     let mut names = Interner::default();
     let mut channels: Vec<RawChannel> = Vec::new();

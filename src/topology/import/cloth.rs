@@ -9,7 +9,7 @@
 //! come from [`super::finish`]), draw random numbers, or panic on any input.
 
 use super::csv_file::{open_csv, rows};
-use super::{CapacityTotal, Interner, RawChannel, RawGraph, RawPolicy, NO_CHANNELS};
+use super::{read_bytes, CapacityTotal, Interner, RawChannel, RawGraph, RawPolicy, NO_CHANNELS};
 use crate::error::InputError;
 use crate::units::Msat;
 use std::collections::HashMap;
@@ -50,11 +50,30 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
     let nodes_path = dir.join("nodes_ln.csv");
     let chans_path = dir.join("channels_ln.csv");
     let edges_path = dir.join("edges_ln.csv");
+    parse_cloth(
+        dir,
+        &read_bytes(&nodes_path)?,
+        &read_bytes(&chans_path)?,
+        &read_bytes(&edges_path)?,
+    )
+}
+
+/// [`read_cloth`] on the contents of the three files of directory `dir` (which, joined with
+/// each file name, names them in errors).
+pub fn parse_cloth(
+    dir: &Path,
+    nodes: &[u8],
+    channels: &[u8],
+    edges: &[u8],
+) -> Result<RawGraph, InputError> {
+    let nodes_path = dir.join("nodes_ln.csv");
+    let chans_path = dir.join("channels_ln.csv");
+    let edges_path = dir.join("edges_ln.csv");
 
     let mut names = Interner::default();
     // Node id -> (dense id, line).
     let mut node_ids: HashMap<u64, (u32, usize)> = HashMap::new();
-    let (mut rdr, cols) = open_csv(&nodes_path, &["id"])?;
+    let (mut rdr, cols) = open_csv(&nodes_path, nodes.to_vec(), &["id"])?;
     for row in rows(&nodes_path, &mut rdr) {
         let row = row?;
         let id = row.u64(cols[0], "id")?;
@@ -79,7 +98,7 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
         "min_htlc",
         "timelock",
     ];
-    let (mut rdr, c) = open_csv(&edges_path, &EDGE_COLS)?;
+    let (mut rdr, c) = open_csv(&edges_path, edges.to_vec(), &EDGE_COLS)?;
     let mut edges: HashMap<u64, ClothEdge> = HashMap::new();
     // Edge ids in file order, for checks that must report the first offender.
     let mut edge_order: Vec<u64> = Vec::new();
@@ -130,7 +149,7 @@ pub fn read_cloth(dir: &Path) -> Result<RawGraph, InputError> {
     const CHAN_COLS: [&str; 6] = [
         "id", "edge1_id", "edge2_id", "node1_id", "node2_id", "capacity",
     ];
-    let (mut rdr, c) = open_csv(&chans_path, &CHAN_COLS)?;
+    let (mut rdr, c) = open_csv(&chans_path, channels.to_vec(), &CHAN_COLS)?;
     let mut channels = Vec::new();
     // Channel id -> line.
     let mut chan_lines: HashMap<u64, usize> = HashMap::new();

@@ -4,16 +4,20 @@
 //!
 //! It must not know any snapshot format's columns or fill in defaults.
 
-use super::{check_msat, parse_u64, read_bytes};
+use super::{check_msat, parse_u64};
 use crate::error::InputError;
 use std::path::Path;
 
 pub(super) type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
 
-/// Opens a CSV file (a leading byte order mark dropped) and finds the columns `names` in
+/// Reads a CSV file's contents `bytes` (a leading byte order mark dropped; `path` names it) and finds the columns `names` in
 /// its header (line 1).
-pub(super) fn open_csv(path: &Path, names: &[&str]) -> Result<(CsvReader, Vec<usize>), InputError> {
-    let bytes = read_bytes(path)?;
+pub(super) fn open_csv(
+    path: &Path,
+    bytes: Vec<u8>,
+    names: &[&str],
+) -> Result<(CsvReader, Vec<usize>), InputError> {
+    let bytes = super::strip_bom(bytes);
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)

@@ -17,7 +17,12 @@ use std::path::Path;
 /// lines starting with `#` are skipped. Node names are the tokens `u`, `v`, numbered in
 /// order of first appearance. No balances, no fees.
 pub fn read_edgelist(path: &Path) -> Result<RawGraph, InputError> {
-    let text = read_text(path)?;
+    parse_edgelist(path, &read_text(path)?)
+}
+
+/// [`read_edgelist`] on the file's text; `path` names it in errors.
+pub fn parse_edgelist(path: &Path, text: &str) -> Result<RawGraph, InputError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut names = Interner::default();
     let mut channels = Vec::new();
     let mut total = CapacityTotal::default();

@@ -6,7 +6,7 @@
 //! It must not know any snapshot format's field names or fill in defaults.
 
 use super::locate::{json_line, JPath};
-use super::{check_msat, parse_u64, read_text};
+use super::{check_msat, parse_u64};
 use crate::error::InputError;
 use serde_json::Value;
 use std::path::Path;
@@ -18,8 +18,8 @@ pub(super) struct JsonDoc<'a> {
 }
 
 impl JsonDoc<'_> {
-    pub(super) fn load(path: &Path) -> Result<(JsonDoc<'_>, Value), InputError> {
-        let text = read_text(path)?;
+    /// Parses `text` (the contents of `path`, which names it in errors).
+    pub(super) fn parse(path: &Path, text: String) -> Result<(JsonDoc<'_>, Value), InputError> {
         let v: Value = serde_json::from_str(&text).map_err(|e| {
             InputError::new(path, format!("invalid JSON: {e}"))
                 .line_opt((e.line() > 0).then_some(e.line()))

@@ -22,7 +22,12 @@ use std::path::Path;
 /// `disabled`. A `null` or disabled policy makes that direction unusable (module docs).
 /// Numbers may be JSON numbers or strings, as lnd writes them.
 pub fn read_lnd_json(path: &Path) -> Result<RawGraph, InputError> {
-    let (doc, root) = JsonDoc::load(path)?;
+    parse_lnd_json(path, &super::read_bytes(path)?)
+}
+
+/// [`read_lnd_json`] on the file's contents, `bytes`; `path` names it in errors.
+pub fn parse_lnd_json(path: &Path, bytes: &[u8]) -> Result<RawGraph, InputError> {
+    let (doc, root) = JsonDoc::parse(path, super::to_text(path, bytes.to_vec())?)?;
     let root_p = JPath::default();
     let mut names = Interner::default();
     if !root["nodes"].is_null() {

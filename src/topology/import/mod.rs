@@ -46,10 +46,10 @@ mod json;
 mod lnd_json;
 mod locate;
 
-pub use cln_json::read_cln_json;
-pub use cloth::read_cloth;
-pub use edgelist::read_edgelist;
-pub use lnd_json::read_lnd_json;
+pub use cln_json::{parse_cln_json, read_cln_json};
+pub use cloth::{parse_cloth, read_cloth};
+pub use edgelist::{parse_edgelist, read_edgelist};
+pub use lnd_json::{parse_lnd_json, read_lnd_json};
 
 use super::config::{BalanceSplit, ImportFormat};
 use super::generate::{reserve, sample_policy, split_balance};
@@ -271,18 +271,29 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, InputError> {
             format!("expected a file, found a directory: {}", path.display()),
         ));
     }
-    let mut bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    Ok(strip_bom(bytes))
+}
+
+/// `bytes` without a leading UTF-8 byte order mark.
+fn strip_bom(mut bytes: Vec<u8>) -> Vec<u8> {
     if bytes.starts_with(UTF8_BOM) {
         bytes.drain(..UTF8_BOM.len());
     }
-    Ok(bytes)
+    bytes
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// [`read_bytes`] as UTF-8 text; invalid UTF-8 is reported at its line.
 fn read_text(path: &Path) -> Result<String, InputError> {
-    String::from_utf8(read_bytes(path)?).map_err(|e| {
+    to_text(path, read_bytes(path)?)
+}
+
+/// `bytes` (a byte order mark dropped) as UTF-8 text; invalid UTF-8 is reported at its
+/// line of `path`.
+fn to_text(path: &Path, bytes: Vec<u8>) -> Result<String, InputError> {
+    String::from_utf8(strip_bom(bytes)).map_err(|e| {
         let bad = e.utf8_error().valid_up_to();
         let line = 1 + e.as_bytes()[..bad].iter().filter(|&&b| b == b'\n').count();
         InputError::new(path, format!("not UTF-8 text (at byte {bad})")).at_line(line)
