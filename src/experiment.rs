@@ -112,7 +112,8 @@ pub fn execute(
 pub trait Progress: Sync {
     /// The experiment has `runs` runs, of which `reused` are complete already.
     fn start(&self, _runs: usize, _reused: usize) {}
-    /// Run `index` (plan order) has done `fraction` (0..=1) of its work.
+    /// Run `index` (0-based, in plan order among the runs this command covers: all of
+    /// them, or a shard's) has done `fraction` (0..=1) of its work.
     fn run_progress(&self, _index: usize, _fraction: f64) {}
     /// Every run is done.
     fn finish(&self) {}
@@ -129,6 +130,105 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Parallel runs (`None`: all cores).
     pub jobs: Option<usize>,
+}
+
+/// Shard `index` of `count`: `pcnsim run --shard K/N` runs only the runs this shard owns
+/// (see [`shard_runs`]) and assembles nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, in `0..count`.
+    pub index: usize,
+    /// N, at least 1.
+    pub count: usize,
+}
+
+/// A `--shard` value that is not `K/N` with `0 <= K < N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shard `{given}`: {message}")]
+pub struct ShardError {
+    pub given: String,
+    pub message: String,
+}
+
+impl Shard {
+    /// A checked shard: `count >= 1` and `index < count`.
+    pub fn new(index: usize, count: usize) -> Result<Shard, ShardError> {
+        let err = |message: &str| ShardError {
+            given: format!("{index}/{count}"),
+            message: message.to_string(),
+        };
+        if count == 0 {
+            return Err(err("N must be at least 1"));
+        }
+        if index >= count {
+            return Err(err(
+                "K must be less than N (shards are numbered 0 to N-1, as Slurm array tasks)",
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = ShardError;
+    /// Parses `K/N`.
+    fn from_str(t: &str) -> Result<Shard, ShardError> {
+        let err = |message: &str| ShardError {
+            given: t.to_string(),
+            message: message.to_string(),
+        };
+        let (k, n) = t
+            .split_once('/')
+            .ok_or_else(|| err("expected K/N, e.g. 0/4 (shard K of N, K from 0)"))?;
+        let num = |x: &str, what: &str| {
+            x.trim()
+                .parse::<usize>()
+                .map_err(|_| err(&format!("{what} `{x}` is not a non-negative integer")))
+        };
+        Shard::new(num(k, "K")?, num(n, "N")?).map_err(|e| err(&e.message))
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Which shard of `count` computes each run of `plan` (a shard number per run, plan order).
+///
+/// Runs are dealt by replication group — every strategy at one (sweep point, replication) —
+/// round robin over the shards, so each shard gets a similar mix of cheap and dear
+/// strategies. With fewer groups than shards, runs are dealt one by one instead (plan index
+/// mod `count`), so no shard is left idle while another has two runs.
+///
+/// Complexity: O(runs · log groups). Example: 2 points × 2 replications × 3 strategies = 4 groups;
+/// with 2 shards, shard 0 gets groups (p0, r0) and (p1, r0), shard 1 the other two.
+pub fn shard_assignment(plan: &[RunPlan], count: usize) -> Vec<usize> {
+    let count = count.max(1);
+    // Group number = order of first appearance in the plan.
+    let mut groups: std::collections::BTreeMap<(usize, u32), usize> = Default::default();
+    let group: Vec<usize> = plan
+        .iter()
+        .map(|p| {
+            let next = groups.len();
+            *groups.entry((p.point, p.replication)).or_insert(next)
+        })
+        .collect();
+    if groups.len() < count {
+        return (0..plan.len()).map(|i| i % count).collect();
+    }
+    group.into_iter().map(|g| g % count).collect()
+}
+
+/// The plan indices shard `shard` computes, in plan order.
+pub fn shard_runs(plan: &[RunPlan], shard: Shard) -> Vec<usize> {
+    shard_assignment(plan, shard.count)
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, s)| s == shard.index)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// What [`run_experiment`] did.
@@ -161,6 +261,15 @@ pub enum ExperimentError {
     /// The worker pool could not start.
     #[error("cannot start {jobs} worker threads: {message}")]
     Threads { jobs: usize, message: String },
+    /// `assemble` found planned runs missing from the results folder or not matching the
+    /// experiment (another scenario text, seed or pcnsim build). Nothing was written:
+    /// compute the listed runs (re-submit their shards) and assemble again.
+    #[error("{}: cannot assemble: {} of {planned} planned runs missing or not matching:\n{}", dir.display(), problems.len(), list_problems(problems))]
+    Incomplete {
+        dir: PathBuf,
+        planned: usize,
+        problems: Vec<RunProblem>,
+    },
     /// Statistics or charts could not be written.
     #[error("{}: {message}", dir.display())]
     Report { dir: PathBuf, message: String },
@@ -173,40 +282,10 @@ pub fn run_experiment(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExperimentError> {
-    let s = exp.base();
-    let dir = opts.out.join(&s.name);
-    let runs_dir = dir.join("runs");
-    std::fs::create_dir_all(&runs_dir).map_err(output::io_err(&runs_dir, "create the folder"))?;
-    let fp = output::fingerprint(s);
+    let (dir, fp) = open_results_dir(exp, &opts.out)?;
     let plan = plan(exp);
-    let done: Vec<Option<StoredRun>> = plan
-        .iter()
-        .map(|p| output::load_run(&dir, &p.name, p.seed, &fp))
-        .collect();
-    let reused = done.iter().filter(|d| d.is_some()).count();
-    progress.start(plan.len(), reused);
-    let jobs = opts.jobs.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| ExperimentError::Threads {
-            jobs,
-            message: e.to_string(),
-        })?;
-    let results: Vec<Result<StoredRun, ExperimentError>> = pool.install(|| {
-        plan.par_iter()
-            .zip(done)
-            .map(|(p, done)| match done {
-                Some(d) => {
-                    progress.run_progress(p.index, 1.0);
-                    Ok(d)
-                }
-                None => run_one(&exp.points[p.point].scenario, &dir, p, &fp, progress),
-            })
-            .collect()
-    });
-    progress.finish();
-    let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_, _>>()?;
+    let all: Vec<usize> = (0..plan.len()).collect();
+    let (runs, reused) = run_selected(exp, &dir, &plan, &all, &fp, opts.jobs, progress)?;
     let sweep = exp.columns();
     write_aggregates(exp, &dir, &runs, &fp)?;
     Ok(Outcome {
@@ -217,10 +296,202 @@ pub fn run_experiment(
     })
 }
 
+/// Who ran a shard, where and when: written to `provenance-shard-K-of-N.json` next to the
+/// results. The only file of an experiment allowed to differ between two runs of it; it
+/// is not in `manifest.json`, which stays deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// The command line, one argument per element.
+    pub command: Vec<String>,
+    pub host: String,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    /// Extra `(key, value)` pairs (e.g. the Slurm job and array task ids).
+    pub extra: Vec<(String, String)>,
+}
+
+/// What [`run_shard`] did.
+pub struct ShardOutcome {
+    /// The results folder.
+    pub dir: PathBuf,
+    /// The shard's runs, in plan order.
+    pub runs: Vec<StoredRun>,
+    /// How many of them were computed now (the rest were complete already).
+    pub computed: usize,
+    pub reused: usize,
+    /// The provenance file written.
+    pub provenance: PathBuf,
+}
+
+/// Runs shard `shard` of `exp` (the runs [`shard_runs`] gives it), writing their run
+/// folders atomically and reusing complete ones; writes `provenance-shard-K-of-N.json` and
+/// no aggregate file (`assemble` does, once every shard is done).
+///
+/// Shards of one experiment write disjoint run folders, so any number of them may run at
+/// once on one results folder (a shared file system included).
+pub fn run_shard(
+    exp: &Experiment,
+    opts: &RunOptions,
+    shard: Shard,
+    provenance: &Provenance,
+    progress: &dyn Progress,
+) -> Result<ShardOutcome, ExperimentError> {
+    let clock = std::time::Instant::now();
+    let (dir, fp) = open_results_dir(exp, &opts.out)?;
+    let plan = plan(exp);
+    let mine = shard_runs(&plan, shard);
+    let (runs, reused) = run_selected(exp, &dir, &plan, &mine, &fp, opts.jobs, progress)?;
+    let path = dir.join(format!(
+        "provenance-shard-{}-of-{}.json",
+        shard.index, shard.count
+    ));
+    let doc = serde_json::json!({
+        "shard": shard.to_string(),
+        "command": provenance.command,
+        "host": provenance.host,
+        "started": provenance.started,
+        "wall_time_s": (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "runs_computed": runs.len() - reused,
+        "runs_reused": reused,
+        "runs": runs.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        "fingerprint": fp,
+        "pcnsim_version": env!("CARGO_PKG_VERSION"),
+        "extra": provenance.extra.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| OutputError::Encode {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    output::write_atomic(&path, &bytes)?;
+    Ok(ShardOutcome {
+        dir,
+        computed: runs.len() - reused,
+        runs,
+        reused,
+        provenance: path,
+    })
+}
+
+/// Why a planned run cannot be assembled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProblem {
+    /// The run's folder name.
+    pub run: String,
+    /// The shard (of the `--shard K/N` split asked about) that computes it, if any.
+    pub shard: Option<usize>,
+    pub problem: output::RunCheck,
+}
+
+/// Writes the aggregate files (summary, timeseries, stats, charts, report.html, manifest)
+/// of a sharded experiment once every planned run is in the results folder.
+///
+/// The plan and the fingerprint are derived again from the scenario, not read from the
+/// folder: a run computed by another build of pcnsim, with another seed or on changed input
+/// files is caught as a mismatch, which trusting a fingerprint stored in the folder would
+/// miss. The output is byte-identical to [`run_experiment`] of the same experiment.
+///
+/// Errors: [`ExperimentError::Incomplete`] lists every missing or mismatched run (nothing
+/// is written then); `shards`, if given, is the `N` of the split, to name each run's shard.
+pub fn assemble(exp: &Experiment, out: &Path, shards: Option<usize>) -> Result<Outcome, ExperimentError> {
+    let (dir, fp) = open_results_dir(exp, out)?;
+    let plan = plan(exp);
+    let owner = shards.map(|n| shard_assignment(&plan, n));
+    let mut runs = Vec::with_capacity(plan.len());
+    let mut problems = Vec::new();
+    for p in &plan {
+        match output::check_run(&dir, p.id(), &fp) {
+            Ok(r) => runs.push(r),
+            Err(problem) => problems.push(RunProblem {
+                run: p.name.clone(),
+                shard: owner.as_ref().map(|o| o[p.index]),
+                problem,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ExperimentError::Incomplete {
+            dir,
+            planned: plan.len(),
+            problems,
+        });
+    }
+    let sweep = exp.columns();
+    write_aggregates(exp, &dir, &runs, &fp)?;
+    Ok(Outcome {
+        dir,
+        runs,
+        reused: plan.len(),
+        sweep,
+    })
+}
+
+/// Creates `out/<name>/runs/` and returns the results folder with the experiment's
+/// fingerprint. Every command that writes into a results folder (`run`, `run --shard`,
+/// `assemble`) comes through here.
+///
+/// Merge point for the output-directory lock (issue #10): take `.pcnsim.lock` here — shared
+/// by processes of the same experiment (same fingerprint: the shards of one study), refused
+/// for a different one — and return its guard with the folder. The fingerprint computed
+/// here is the one runs are compared against ([`output::check_run`]).
+fn open_results_dir(exp: &Experiment, out: &Path) -> Result<(PathBuf, String), ExperimentError> {
+    let s = exp.base();
+    let dir = out.join(&s.name);
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(output::io_err(&runs_dir, "create the folder"))?;
+    Ok((dir, output::fingerprint(s)))
+}
+
+/// Runs the plan indices `selected` (plan order) not already complete, in parallel on
+/// `jobs` threads; returns their stored runs in the same order and how many were reused.
+fn run_selected(
+    exp: &Experiment,
+    dir: &Path,
+    plan: &[RunPlan],
+    selected: &[usize],
+    fp: &str,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<(Vec<StoredRun>, usize), ExperimentError> {
+    let todo: Vec<&RunPlan> = selected.iter().map(|&i| &plan[i]).collect();
+    let done: Vec<Option<StoredRun>> = todo
+        .iter()
+        .map(|p| output::check_run(dir, p.id(), fp).ok())
+        .collect();
+    let reused = done.iter().filter(|d| d.is_some()).count();
+    // Progress is indexed by position in `todo`, so a shard's bar has its own runs only.
+    let positions: Vec<usize> = (0..todo.len()).collect();
+    progress.start(todo.len(), reused);
+    let jobs = jobs.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| ExperimentError::Threads {
+            jobs,
+            message: e.to_string(),
+        })?;
+    let results: Vec<Result<StoredRun, ExperimentError>> = pool.install(|| {
+        todo.par_iter()
+            .zip(positions)
+            .zip(done)
+            .map(|((p, pos), done)| match done {
+                Some(d) => {
+                    progress.run_progress(pos, 1.0);
+                    Ok(d)
+                }
+                None => run_one(&exp.points[p.point].scenario, dir, p, pos, fp, progress),
+            })
+            .collect()
+    });
+    progress.finish();
+    let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_, _>>()?;
+    Ok((runs, reused))
+}
+
 fn run_one(
     s: &Scenario,
     dir: &Path,
     p: &RunPlan,
+    index: usize,
     fp: &str,
     progress: &dyn Progress,
 ) -> Result<StoredRun, ExperimentError> {
@@ -231,7 +502,6 @@ fn run_one(
     }
     std::fs::create_dir_all(&tmp).map_err(output::io_err(&tmp, "create the folder"))?;
     let payments = s.payments_csv.then(|| tmp.join("payments.csv"));
-    let index = p.index;
     let report = move |f: f64| progress.run_progress(index, f);
     let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?;
     let result = execute(s, p, &mut rec).map_err(|source| ExperimentError::Simulation {
@@ -248,6 +518,18 @@ fn run_one(
     output::commit_run_dir(&tmp, &final_dir, &stored)?;
     progress.run_progress(index, 1.0);
     Ok(stored)
+}
+
+/// One line per problem: `  <run> (shard K): <what>`.
+fn list_problems(problems: &[RunProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| match p.shard {
+            Some(k) => format!("  {} (shard {k}): {}", p.run, p.problem),
+            None => format!("  {}: {}", p.run, p.problem),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn write_aggregates(

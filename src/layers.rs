@@ -50,6 +50,10 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "output", "report",
         ],
     ),
+    (
+        "slurm",
+        &["error", "scenario", "sweep", "output", "experiment"],
+    ),
 ];
 
 #[cfg(test)]
