@@ -6,8 +6,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use pcnsim::experiment::{self, Progress, Provenance, RunOptions, Shard};
-use pcnsim::slurm::{self, SlurmOptions};
 use pcnsim::output::StoredRun;
+use pcnsim::slurm::{self, SlurmOptions};
 use pcnsim::sweep;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -164,8 +164,7 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 bin: std::env::current_exe()
                     .and_then(|p| p.canonicalize())
                     .context("cannot find the path of the pcnsim binary")?,
-                workdir: std::env::current_dir()
-                    .context("cannot read the working directory")?,
+                workdir: std::env::current_dir().context("cannot read the working directory")?,
                 scenario,
                 out,
                 seed,

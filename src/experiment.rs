@@ -392,7 +392,11 @@ pub struct RunProblem {
 ///
 /// Errors: [`ExperimentError::Incomplete`] lists every missing or mismatched run (nothing
 /// is written then); `shards`, if given, is the `N` of the split, to name each run's shard.
-pub fn assemble(exp: &Experiment, out: &Path, shards: Option<usize>) -> Result<Outcome, ExperimentError> {
+pub fn assemble(
+    exp: &Experiment,
+    out: &Path,
+    shards: Option<usize>,
+) -> Result<Outcome, ExperimentError> {
     let (dir, fp) = open_results_dir(exp, out)?;
     let plan = plan(exp);
     let owner = shards.map(|n| shard_assignment(&plan, n));
@@ -619,4 +623,91 @@ pub fn write_report(
 pub fn replot(dir: &Path) -> Result<(), ExperimentError> {
     let (runs, sweep) = output::load_results(dir)?;
     write_report(dir, &runs, &sweep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan of `points` × `reps` × `strategies` runs (seeds and labels do not matter).
+    fn fake_plan(points: usize, reps: u32, strategies: usize) -> Vec<RunPlan> {
+        let mut out = Vec::new();
+        for point in 0..points {
+            for replication in 0..reps {
+                for strategy in 0..strategies {
+                    out.push(RunPlan {
+                        index: out.len(),
+                        point,
+                        strategy,
+                        replication,
+                        seed: replication as u64,
+                        label: format!("s{strategy}"),
+                        name: format!("p{point}-s{strategy}-r{replication}"),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn shard_parses_k_of_n_and_refuses_the_rest() {
+        assert_eq!("0/1".parse::<Shard>(), Ok(Shard { index: 0, count: 1 }));
+        assert_eq!("3/4".parse::<Shard>(), Ok(Shard { index: 3, count: 4 }));
+        for (bad, why) in [
+            ("4/4", "K must be less than N"),
+            ("0/0", "N must be at least 1"),
+            ("1", "expected K/N"),
+            ("-1/4", "K `-1`"),
+            ("a/4", "K `a`"),
+            ("1/x", "N `x`"),
+        ] {
+            let e = bad.parse::<Shard>().expect_err(bad).to_string();
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn shards_get_whole_replication_groups_round_robin() {
+        // 2 points × 3 replications × 3 strategies: groups in plan order
+        // (p0,r0) (p0,r1) (p0,r2) (p1,r0) (p1,r1) (p1,r2) → shards 0 1 0 1 0 1.
+        let plan = fake_plan(2, 3, 3);
+        let a = shard_assignment(&plan, 2);
+        let want: Vec<usize> = [0, 1, 0, 1, 0, 1].iter().flat_map(|&s| [s, s, s]).collect();
+        assert_eq!(a, want);
+        // Every strategy of a group lands on one shard, each shard has every strategy.
+        for k in 0..2 {
+            let mine = shard_runs(&plan, Shard::new(k, 2).unwrap());
+            assert_eq!(mine.len(), 9);
+            for s in 0..3 {
+                assert_eq!(mine.iter().filter(|&&i| plan[i].strategy == s).count(), 3);
+            }
+        }
+    }
+
+    #[test]
+    fn fewer_groups_than_shards_deals_runs_one_by_one() {
+        // 1 point × 1 replication × 5 strategies, 3 shards: runs 0..5 → 0 1 2 0 1.
+        let plan = fake_plan(1, 1, 5);
+        assert_eq!(shard_assignment(&plan, 3), [0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn shards_partition_the_plan() {
+        for (points, reps, strategies) in [(1, 1, 1), (3, 2, 4), (1, 7, 2), (2, 1, 3)] {
+            let plan = fake_plan(points, reps, strategies);
+            for n in 1..=plan.len() + 2 {
+                let mut seen = vec![0; plan.len()];
+                for k in 0..n {
+                    for i in shard_runs(&plan, Shard::new(k, n).unwrap()) {
+                        seen[i] += 1;
+                    }
+                }
+                assert!(
+                    seen.iter().all(|&c| c == 1),
+                    "{points}×{reps}×{strategies} / {n}"
+                );
+            }
+        }
+    }
 }

@@ -125,7 +125,9 @@ pub fn valid_time(t: &str) -> bool {
 
 /// Whether `m` is a Slurm memory size: digits with an optional `K`, `M`, `G` or `T`.
 pub fn valid_mem(m: &str) -> bool {
-    let body = m.strip_suffix(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']).unwrap_or(m);
+    let body = m
+        .strip_suffix(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't'])
+        .unwrap_or(m);
     !body.is_empty() && body.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -208,7 +210,11 @@ pub fn scripts(exp: &Experiment, o: &SlurmOptions) -> Result<Vec<SlurmFile>, Slu
     }
     if let Some(a) = &o.account {
         if !valid_name(a, false) {
-            return Err(flag_err("account", a, "expected letters, digits, `_`, `.`, `-`"));
+            return Err(flag_err(
+                "account",
+                a,
+                "expected letters, digits, `_`, `.`, `-`",
+            ));
         }
     }
     let s = exp.base();
@@ -445,7 +451,10 @@ name = "circular"
         assert!(sh.contains("#SBATCH --mem=8G\n"));
         assert!(sh.contains("#SBATCH --job-name=pcnsim-two_words\n"));
         // The command line, as bash parses it.
-        let exec = sh.lines().find(|l| l.starts_with("exec ")).expect("exec line");
+        let exec = sh
+            .lines()
+            .find(|l| l.starts_with("exec "))
+            .expect("exec line");
         let words = bash_words(&exec["exec ".len()..].replace("$SLURM_ARRAY_TASK_ID", "7"));
         assert_eq!(
             words,
@@ -506,7 +515,12 @@ name = "circular"
                 .args(["-n", "-c", &f.text])
                 .output()
                 .expect("bash");
-            assert!(o.status.success(), "{}: {}", f.name, String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "{}: {}",
+                f.name,
+                String::from_utf8_lossy(&o.stderr)
+            );
         }
     }
 
@@ -514,7 +528,11 @@ name = "circular"
     fn shards_tsv_lists_every_run_with_its_task() {
         let fs = scripts(&exp(), &opts()).expect("scripts");
         let tsv = file(&fs, "shards.tsv");
-        let rows: Vec<Vec<&str>> = tsv.lines().skip(1).map(|l| l.split('\t').collect()).collect();
+        let rows: Vec<Vec<&str>> = tsv
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
         // 3 replications × 2 strategies; groups (p0, r0), (p0, r1), (p0, r2) dealt to
         // shards 0, 1, 0.
         let tasks: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
@@ -539,10 +557,19 @@ name = "circular"
             (Box::new(|o| o.shards = 7), "only 6 run(s)"),
             (Box::new(|o| o.cpus_per_task = 0), "--cpus-per-task 0"),
             (Box::new(|o| o.time = Some("2h".into())), "--time 2h"),
-            (Box::new(|o| o.time = Some("1:2:3:4".into())), "--time 1:2:3:4"),
+            (
+                Box::new(|o| o.time = Some("1:2:3:4".into())),
+                "--time 1:2:3:4",
+            ),
             (Box::new(|o| o.mem = Some("8 GB".into())), "--mem 8 GB"),
-            (Box::new(|o| o.partition = Some("a b".into())), "--partition a b"),
-            (Box::new(|o| o.account = Some("x;rm".into())), "--account x;rm"),
+            (
+                Box::new(|o| o.partition = Some("a b".into())),
+                "--partition a b",
+            ),
+            (
+                Box::new(|o| o.account = Some("x;rm".into())),
+                "--account x;rm",
+            ),
         ];
         for (change, want) in cases {
             let mut o = opts();
@@ -557,7 +584,15 @@ name = "circular"
 
     #[test]
     fn slurm_time_and_memory_formats() {
-        for t in ["30", "30:00", "2:00:00", "1-0", "1-2:30", "1-02:30:00", "UNLIMITED"] {
+        for t in [
+            "30",
+            "30:00",
+            "2:00:00",
+            "1-0",
+            "1-2:30",
+            "1-02:30:00",
+            "UNLIMITED",
+        ] {
             assert!(valid_time(t), "{t}");
         }
         for t in ["", "2h", "1:2:3:4", "-1", "1-", "a:b", "1-2-3"] {
