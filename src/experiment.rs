@@ -11,6 +11,10 @@
 //! experiment: it writes each run folder atomically (reusing complete ones on resume), then
 //! `summary.csv`, `timeseries.csv`, `stats.csv`, the charts and `manifest.json`. It reports
 //! progress through [`Progress`] and never prints.
+//!
+//! Across machines: [`run_shard`] computes one [`Shard`] of the plan (its run folders and a
+//! provenance file, no aggregates) and [`assemble`] writes the aggregates once every shard
+//! is done, byte-identical to [`run_experiment`].
 
 use crate::engine::{Engine, InvariantViolation};
 use crate::error::InputError;
