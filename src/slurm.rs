@@ -552,7 +552,8 @@ name = "circular"
     #[test]
     fn bad_flags_are_refused_with_the_flag_named() {
         let e = exp();
-        let cases: Vec<(Box<dyn Fn(&mut SlurmOptions)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut SlurmOptions)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|o| o.shards = 0), "--shards 0"),
             (Box::new(|o| o.shards = 7), "only 6 run(s)"),
             (Box::new(|o| o.cpus_per_task = 0), "--cpus-per-task 0"),
