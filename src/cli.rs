@@ -2,11 +2,12 @@
 //! through the library, report on the terminal. Errors come back as `anyhow::Error` to
 //! `main`, which prints them and exits non-zero.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use pcnsim::experiment::{self, Progress, RunOptions};
+use pcnsim::experiment::{self, Progress, Provenance, RunOptions, Shard};
 use pcnsim::output::StoredRun;
+use pcnsim::slurm::{self, SlurmOptions};
 use pcnsim::sweep;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -43,6 +44,51 @@ pub enum Cmd {
         /// Recompute every run, even those already stored with a matching fingerprint.
         #[arg(long)]
         fresh: bool,
+        /// Run only shard K of N (K from 0, e.g. a Slurm array task id): its run folders,
+        /// no aggregate files; `pcnsim assemble` writes those once every shard is done.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<Shard>,
+    },
+    /// Check that every run of a sharded experiment is in OUT/<name>/ and matches the
+    /// scenario, then write summary, stats, timeseries, charts, report.html and manifest.
+    Assemble {
+        /// The scenario file the shards ran.
+        scenario: PathBuf,
+        /// Results folder, as given to the shards.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Master seed, as given to the shards.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The N of the shards' `--shard K/N`, to name the shard of each missing run.
+        #[arg(long)]
+        shards: Option<usize>,
+    },
+    /// Write Slurm scripts for a sharded run into OUT/<name>/slurm/ (submit with submit.sh).
+    Slurm {
+        scenario: PathBuf,
+        /// Array tasks (shards).
+        #[arg(long, default_value_t = 4)]
+        shards: usize,
+        /// CPUs per task (each shard's --jobs).
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
+        /// Time limit per job (Slurm format, e.g. 2:00:00 or 1-0).
+        #[arg(long)]
+        time: Option<String>,
+        #[arg(long)]
+        partition: Option<String>,
+        #[arg(long)]
+        account: Option<String>,
+        /// Memory per job (Slurm format, e.g. 4G).
+        #[arg(long)]
+        mem: Option<String>,
+        /// Results folder of the jobs; scripts go to OUT/<name>/slurm/.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Master seed (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Redraw the charts and statistics of a results folder from its CSV/JSON files.
     Plot {
@@ -69,6 +115,7 @@ pub fn main_with(cli: Cli) -> Result<()> {
             jobs,
             quiet,
             fresh,
+            shard,
         } => {
             if jobs == Some(0) {
                 bail!("--jobs: expected at least 1");
@@ -78,6 +125,20 @@ pub fn main_with(cli: Cli) -> Result<()> {
             let exp = sweep::load(scenario.as_deref(), seed)?;
             let bar = Bar::new(quiet);
             let opts = RunOptions { out, jobs, fresh };
+            if let Some(shard) = shard {
+                let o = experiment::run_shard(&exp, &opts, shard, &provenance(), &bar)?;
+                if !quiet {
+                    eprintln!(
+                        "shard {shard}: {} run(s) ({} computed, {} reused) in {}; provenance in {}",
+                        o.runs.len(),
+                        o.computed,
+                        o.reused,
+                        o.dir.display(),
+                        o.provenance.display()
+                    );
+                }
+                return Ok(());
+            }
             let outcome = experiment::run_experiment(&exp, &opts, &bar)?;
             provenance::write(&outcome, jobs, started, clock.elapsed())?;
             if !quiet {
@@ -88,6 +149,58 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 eprintln!("reused {} of {} runs", outcome.reused, outcome.runs.len());
                 eprintln!("results written to {}", outcome.dir.display());
             }
+            Ok(())
+        }
+        Cmd::Assemble {
+            scenario,
+            out,
+            seed,
+            shards,
+        } => {
+            if shards == Some(0) {
+                bail!("--shards: expected at least 1");
+            }
+            let exp = sweep::load(Some(&scenario), seed)?;
+            let o = experiment::assemble(&exp, &out, shards)?;
+            eprintln!("{} runs assembled in {}", o.runs.len(), o.dir.display());
+            Ok(())
+        }
+        Cmd::Slurm {
+            scenario,
+            shards,
+            cpus_per_task,
+            time,
+            partition,
+            account,
+            mem,
+            out,
+            seed,
+        } => {
+            let exp = sweep::load(Some(&scenario), seed)?;
+            let opts = SlurmOptions {
+                bin: std::env::current_exe()
+                    .and_then(|p| p.canonicalize())
+                    .context("cannot find the path of the pcnsim binary")?,
+                workdir: std::env::current_dir().context("cannot read the working directory")?,
+                scenario,
+                out,
+                seed,
+                shards,
+                cpus_per_task,
+                time,
+                partition,
+                account,
+                mem,
+            };
+            let files = slurm::scripts(&exp, &opts)?;
+            let dir = slurm::slurm_dir(&opts.out, &exp.base().name);
+            slurm::write_scripts(&dir, &files)?;
+            println!(
+                "Slurm scripts for {} shard(s) written to {}; submit with: bash {}",
+                shards,
+                dir.display(),
+                dir.join("submit.sh").display()
+            );
             Ok(())
         }
         Cmd::Plot { dir } => {
@@ -261,6 +374,31 @@ mod provenance {
             assert_eq!(super::utc(1_796_601_599), "2026-12-06T23:59:59Z");
             assert_eq!(super::utc(4_107_542_400), "2100-03-01T00:00:00Z");
         }
+    }
+}
+
+/// Who runs this shard, where and when (for `provenance-shard-K-of-N.json`).
+fn provenance() -> Provenance {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let extra = [
+        "SLURM_JOB_ID",
+        "SLURM_ARRAY_JOB_ID",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_CLUSTER_NAME",
+        "SLURM_JOB_PARTITION",
+    ]
+    .iter()
+    .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+    .collect();
+    Provenance {
+        command: std::env::args().collect(),
+        host,
+        started: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
+        extra,
     }
 }
 

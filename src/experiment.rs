@@ -11,6 +11,10 @@
 //! experiment: it writes each run folder atomically (reusing complete ones on resume), then
 //! `summary.csv`, `timeseries.csv`, `stats.csv`, the charts and `manifest.json`. It reports
 //! progress through [`Progress`] and never prints.
+//!
+//! Across machines: [`run_shard`] computes one [`Shard`] of the plan (its run folders and a
+//! provenance file, no aggregates) and [`assemble`] writes the aggregates once every shard
+//! is done, byte-identical to [`run_experiment`].
 
 use crate::engine::{Engine, InvariantViolation};
 use crate::error::InputError;
@@ -112,7 +116,8 @@ pub fn execute(
 pub trait Progress: Sync {
     /// The experiment has `runs` runs, of which `reused` are complete already.
     fn start(&self, _runs: usize, _reused: usize) {}
-    /// Run `index` (plan order) has done `fraction` (0..=1) of its work.
+    /// Run `index` (0-based, in plan order among the runs this command covers: all of
+    /// them, or a shard's) has done `fraction` (0..=1) of its work.
     fn run_progress(&self, _index: usize, _fraction: f64) {}
     /// Every run is done.
     fn finish(&self) {}
@@ -131,6 +136,105 @@ pub struct RunOptions {
     pub jobs: Option<usize>,
     /// Recompute every run, even those stored with a matching fingerprint.
     pub fresh: bool,
+}
+
+/// Shard `index` of `count`: `pcnsim run --shard K/N` runs only the runs this shard owns
+/// (see [`shard_runs`]) and assembles nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// K, in `0..count`.
+    pub index: usize,
+    /// N, at least 1.
+    pub count: usize,
+}
+
+/// A `--shard` value that is not `K/N` with `0 <= K < N`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shard `{given}`: {message}")]
+pub struct ShardError {
+    pub given: String,
+    pub message: String,
+}
+
+impl Shard {
+    /// A checked shard: `count >= 1` and `index < count`.
+    pub fn new(index: usize, count: usize) -> Result<Shard, ShardError> {
+        let err = |message: &str| ShardError {
+            given: format!("{index}/{count}"),
+            message: message.to_string(),
+        };
+        if count == 0 {
+            return Err(err("N must be at least 1"));
+        }
+        if index >= count {
+            return Err(err(
+                "K must be less than N (shards are numbered 0 to N-1, as Slurm array tasks)",
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = ShardError;
+    /// Parses `K/N`.
+    fn from_str(t: &str) -> Result<Shard, ShardError> {
+        let err = |message: &str| ShardError {
+            given: t.to_string(),
+            message: message.to_string(),
+        };
+        let (k, n) = t
+            .split_once('/')
+            .ok_or_else(|| err("expected K/N, e.g. 0/4 (shard K of N, K from 0)"))?;
+        let num = |x: &str, what: &str| {
+            x.trim()
+                .parse::<usize>()
+                .map_err(|_| err(&format!("{what} `{x}` is not a non-negative integer")))
+        };
+        Shard::new(num(k, "K")?, num(n, "N")?).map_err(|e| err(&e.message))
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// Which shard of `count` computes each run of `plan` (a shard number per run, plan order).
+///
+/// Runs are dealt by replication group — every strategy at one (sweep point, replication) —
+/// round robin over the shards, so each shard gets a similar mix of cheap and dear
+/// strategies. With fewer groups than shards, runs are dealt one by one instead (plan index
+/// mod `count`), so no shard is left idle while another has two runs.
+///
+/// Complexity: O(runs · log groups). Example: 2 points × 2 replications × 3 strategies = 4 groups;
+/// with 2 shards, shard 0 gets groups (p0, r0) and (p1, r0), shard 1 the other two.
+pub fn shard_assignment(plan: &[RunPlan], count: usize) -> Vec<usize> {
+    let count = count.max(1);
+    // Group number = order of first appearance in the plan.
+    let mut groups: std::collections::BTreeMap<(usize, u32), usize> = Default::default();
+    let group: Vec<usize> = plan
+        .iter()
+        .map(|p| {
+            let next = groups.len();
+            *groups.entry((p.point, p.replication)).or_insert(next)
+        })
+        .collect();
+    if groups.len() < count {
+        return (0..plan.len()).map(|i| i % count).collect();
+    }
+    group.into_iter().map(|g| g % count).collect()
+}
+
+/// The plan indices shard `shard` computes, in plan order.
+pub fn shard_runs(plan: &[RunPlan], shard: Shard) -> Vec<usize> {
+    shard_assignment(plan, shard.count)
+        .into_iter()
+        .enumerate()
+        .filter(|&(_, s)| s == shard.index)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// What [`run_experiment`] did.
@@ -166,6 +270,15 @@ pub enum ExperimentError {
     /// The worker pool could not start.
     #[error("cannot start {jobs} worker threads: {message}")]
     Threads { jobs: usize, message: String },
+    /// `assemble` found planned runs missing from the results folder or not matching the
+    /// experiment (another scenario text, seed or pcnsim build). Nothing was written:
+    /// compute the listed runs (re-submit their shards) and assemble again.
+    #[error("{}: cannot assemble: {} of {planned} planned runs missing or not matching:\n{}", dir.display(), problems.len(), list_problems(problems))]
+    Incomplete {
+        dir: PathBuf,
+        planned: usize,
+        problems: Vec<RunProblem>,
+    },
     /// Statistics or charts could not be written.
     #[error("{}: {message}", dir.display())]
     Report { dir: PathBuf, message: String },
@@ -185,63 +298,19 @@ pub fn run_experiment(
     opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExperimentError> {
-    let s = exp.base();
+    let (dir, fp, _lock) = open_results_dir(exp, &opts.out)?;
     let plan = plan(exp);
-    // Names first: a bad one must fail before anything is created.
-    output::child(&opts.out, &s.name)?;
-    for p in &plan {
-        output::child(Path::new("runs"), &p.name)?;
-    }
-    let points: Vec<&Scenario> = exp.points.iter().map(|p| &p.scenario).collect();
-    let fp = output::fingerprint(&points)?;
-    let out = output::prepare_out(&opts.out)?;
-    let dir = output::child(&out, &s.name)?;
-    let _lock = output::lock_experiment(&dir, &fp.digest)?;
-    let runs_dir = dir.join("runs");
-    std::fs::create_dir_all(&runs_dir).map_err(output::io_err(&runs_dir, "create the folder"))?;
-    let finals: Vec<PathBuf> = plan
-        .iter()
-        .map(|p| output::child(&runs_dir, &p.name))
-        .collect::<Result<_, _>>()?;
-    let done: Vec<Option<StoredRun>> = plan
-        .iter()
-        .map(|p| {
-            (!opts.fresh)
-                .then(|| output::load_run(&dir, &p.name, p.seed, &fp.digest))
-                .flatten()
-        })
-        .collect();
-    let reused = done.iter().filter(|d| d.is_some()).count();
-    progress.start(plan.len(), reused);
-    let jobs = opts.jobs.unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| ExperimentError::Threads {
-            jobs,
-            message: e.to_string(),
-        })?;
-    let results: Vec<Result<StoredRun, ExperimentError>> = pool.install(|| {
-        plan.par_iter()
-            .zip(done)
-            .zip(&finals)
-            .map(|((p, done), final_dir)| match done {
-                Some(d) => {
-                    progress.run_progress(p.index, 1.0);
-                    Ok(d)
-                }
-                None => run_one(
-                    &exp.points[p.point].scenario,
-                    final_dir,
-                    p,
-                    &fp.digest,
-                    progress,
-                ),
-            })
-            .collect()
-    });
-    progress.finish();
-    let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_, _>>()?;
+    let all: Vec<usize> = (0..plan.len()).collect();
+    let (runs, reused) = run_selected(
+        exp,
+        &dir,
+        &plan,
+        &all,
+        &fp.digest,
+        opts.jobs,
+        opts.fresh,
+        progress,
+    )?;
     let sweep = exp.columns();
     write_aggregates(exp, &dir, &runs, &fp)?;
     Ok(Outcome {
@@ -253,10 +322,245 @@ pub fn run_experiment(
     })
 }
 
+/// Who ran a shard, where and when: written to `provenance-shard-K-of-N.json` next to the
+/// results. The only file of an experiment allowed to differ between two runs of it; it
+/// is not in `manifest.json`, which stays deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    /// The command line, one argument per element.
+    pub command: Vec<String>,
+    pub host: String,
+    /// Start time, RFC 3339 UTC.
+    pub started: String,
+    /// Extra `(key, value)` pairs (e.g. the Slurm job and array task ids).
+    pub extra: Vec<(String, String)>,
+}
+
+/// What [`run_shard`] did.
+pub struct ShardOutcome {
+    /// The results folder.
+    pub dir: PathBuf,
+    /// The shard's runs, in plan order.
+    pub runs: Vec<StoredRun>,
+    /// How many of them were computed now (the rest were complete already).
+    pub computed: usize,
+    pub reused: usize,
+    /// The provenance file written.
+    pub provenance: PathBuf,
+}
+
+/// Runs shard `shard` of `exp` (the runs [`shard_runs`] gives it), writing their run
+/// folders atomically and reusing complete ones; writes `provenance-shard-K-of-N.json` and
+/// no aggregate file (`assemble` does, once every shard is done).
+///
+/// Shards of one experiment write disjoint run folders, so any number of them may run at
+/// once on one results folder (a shared file system included).
+pub fn run_shard(
+    exp: &Experiment,
+    opts: &RunOptions,
+    shard: Shard,
+    provenance: &Provenance,
+    progress: &dyn Progress,
+) -> Result<ShardOutcome, ExperimentError> {
+    let clock = std::time::Instant::now();
+    let (dir, fp, _lock) = open_results_dir(exp, &opts.out)?;
+    let plan = plan(exp);
+    let mine = shard_runs(&plan, shard);
+    let (runs, reused) = run_selected(
+        exp,
+        &dir,
+        &plan,
+        &mine,
+        &fp.digest,
+        opts.jobs,
+        opts.fresh,
+        progress,
+    )?;
+    let path = dir.join(format!(
+        "provenance-shard-{}-of-{}.json",
+        shard.index, shard.count
+    ));
+    let doc = serde_json::json!({
+        "shard": shard.to_string(),
+        "command": provenance.command,
+        "host": provenance.host,
+        "started": provenance.started,
+        "wall_time_s": (clock.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        "runs_computed": runs.len() - reused,
+        "runs_reused": reused,
+        "runs": runs.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        "fingerprint": fp.digest,
+        "pcnsim_version": env!("CARGO_PKG_VERSION"),
+        "extra": provenance.extra.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
+    });
+    let bytes = serde_json::to_vec_pretty(&doc).map_err(|e| OutputError::Encode {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    output::write_atomic(&path, &bytes)?;
+    Ok(ShardOutcome {
+        dir,
+        computed: runs.len() - reused,
+        runs,
+        reused,
+        provenance: path,
+    })
+}
+
+/// Why a planned run cannot be assembled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunProblem {
+    /// The run's folder name.
+    pub run: String,
+    /// The shard (of the `--shard K/N` split asked about) that computes it, if any.
+    pub shard: Option<usize>,
+    pub problem: output::RunCheck,
+}
+
+/// Writes the aggregate files (summary, timeseries, stats, charts, report.html, manifest)
+/// of a sharded experiment once every planned run is in the results folder.
+///
+/// The plan and the fingerprint are derived again from the scenario, not read from the
+/// folder: a run computed by another build of pcnsim, with another seed or on changed input
+/// files is caught as a mismatch, which trusting a fingerprint stored in the folder would
+/// miss. The output is byte-identical to [`run_experiment`] of the same experiment.
+///
+/// Errors: [`ExperimentError::Incomplete`] lists every missing or mismatched run (nothing
+/// is written then); `shards`, if given, is the `N` of the split, to name each run's shard.
+pub fn assemble(
+    exp: &Experiment,
+    out: &Path,
+    shards: Option<usize>,
+) -> Result<Outcome, ExperimentError> {
+    let (dir, fp, _lock) = open_results_dir(exp, out)?;
+    let plan = plan(exp);
+    let owner = shards.map(|n| shard_assignment(&plan, n));
+    let mut runs = Vec::with_capacity(plan.len());
+    let mut problems = Vec::new();
+    for p in &plan {
+        match output::check_run(&dir, p.id(), &fp.digest) {
+            Ok(r) => runs.push(r),
+            Err(problem) => problems.push(RunProblem {
+                run: p.name.clone(),
+                shard: owner.as_ref().map(|o| o[p.index]),
+                problem,
+            }),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ExperimentError::Incomplete {
+            dir,
+            planned: plan.len(),
+            problems,
+        });
+    }
+    let sweep = exp.columns();
+    write_aggregates(exp, &dir, &runs, &fp)?;
+    Ok(Outcome {
+        dir,
+        runs,
+        reused: plan.len(),
+        fingerprint: fp.digest,
+        sweep,
+    })
+}
+
+/// Checks every name that becomes a path, makes `out` canonical, creates
+/// `out/<name>/runs/`, takes the folder's lock and returns the results folder with the
+/// experiment's fingerprint and the lock guard. Every command that writes into a results
+/// folder (`run`, `run --shard`, `assemble`) comes through here: the lock
+/// (`.pcnsim.lock`) is shared by processes of the same experiment (same fingerprint: the
+/// shards of one study) and refused to a different one; the fingerprint is the one runs
+/// are compared against ([`output::check_run`]).
+fn open_results_dir(
+    exp: &Experiment,
+    out: &Path,
+) -> Result<(PathBuf, output::Fingerprint, output::ExperimentLock), ExperimentError> {
+    let s = exp.base();
+    // Names first: a bad one must fail before anything is created.
+    output::child(out, &s.name)?;
+    for p in &plan(exp) {
+        output::child(Path::new("runs"), &p.name)?;
+    }
+    let points: Vec<&Scenario> = exp.points.iter().map(|p| &p.scenario).collect();
+    let fp = output::fingerprint(&points)?;
+    let out = output::prepare_out(out)?;
+    let dir = output::child(&out, &s.name)?;
+    let lock = output::lock_experiment(&dir, &fp.digest)?;
+    let runs_dir = dir.join("runs");
+    std::fs::create_dir_all(&runs_dir).map_err(output::io_err(&runs_dir, "create the folder"))?;
+    Ok((dir, fp, lock))
+}
+
+/// Runs the plan indices `selected` (plan order) not already complete, in parallel on
+/// `jobs` threads; returns their stored runs in the same order and how many were reused.
+fn run_selected(
+    exp: &Experiment,
+    dir: &Path,
+    plan: &[RunPlan],
+    selected: &[usize],
+    fp: &str,
+    jobs: Option<usize>,
+    fresh: bool,
+    progress: &dyn Progress,
+) -> Result<(Vec<StoredRun>, usize), ExperimentError> {
+    let todo: Vec<&RunPlan> = selected.iter().map(|&i| &plan[i]).collect();
+    let runs_dir = dir.join("runs");
+    let finals: Vec<PathBuf> = todo
+        .iter()
+        .map(|p| output::child(&runs_dir, &p.name))
+        .collect::<Result<_, _>>()?;
+    let done: Vec<Option<StoredRun>> = todo
+        .iter()
+        .map(|p| {
+            (!fresh)
+                .then(|| output::check_run(dir, p.id(), fp).ok())
+                .flatten()
+        })
+        .collect();
+    let reused = done.iter().filter(|d| d.is_some()).count();
+    // Progress is indexed by position in `todo`, so a shard's bar has its own runs only.
+    let positions: Vec<usize> = (0..todo.len()).collect();
+    progress.start(todo.len(), reused);
+    let jobs = jobs.unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| ExperimentError::Threads {
+            jobs,
+            message: e.to_string(),
+        })?;
+    let results: Vec<Result<StoredRun, ExperimentError>> = pool.install(|| {
+        todo.par_iter()
+            .zip(positions)
+            .zip(done)
+            .zip(&finals)
+            .map(|(((p, pos), done), final_dir)| match done {
+                Some(d) => {
+                    progress.run_progress(pos, 1.0);
+                    Ok(d)
+                }
+                None => run_one(
+                    &exp.points[p.point].scenario,
+                    final_dir,
+                    p,
+                    pos,
+                    fp,
+                    progress,
+                ),
+            })
+            .collect()
+    });
+    progress.finish();
+    let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_, _>>()?;
+    Ok((runs, reused))
+}
+
 fn run_one(
     s: &Scenario,
     final_dir: &Path,
     p: &RunPlan,
+    index: usize,
     fp: &str,
     progress: &dyn Progress,
 ) -> Result<StoredRun, ExperimentError> {
@@ -264,7 +568,7 @@ fn run_one(
     // another process of the same experiment has its own.
     let tmp = output::temp_path(final_dir, None);
     std::fs::create_dir_all(&tmp).map_err(output::io_err(&tmp, "create the folder"))?;
-    let result = fill_run_dir(s, &tmp, p, fp, progress).and_then(|stored| {
+    let result = fill_run_dir(s, &tmp, p, index, fp, progress).and_then(|stored| {
         output::commit_run_dir(&tmp, final_dir, &stored)
             .map(|()| stored)
             .map_err(Into::into)
@@ -273,7 +577,7 @@ fn run_one(
         let _ = std::fs::remove_dir_all(&tmp);
     }
     let stored = result?;
-    progress.run_progress(p.index, 1.0);
+    progress.run_progress(index, 1.0);
     Ok(stored)
 }
 
@@ -282,11 +586,11 @@ fn fill_run_dir(
     s: &Scenario,
     tmp: &Path,
     p: &RunPlan,
+    index: usize,
     fp: &str,
     progress: &dyn Progress,
 ) -> Result<StoredRun, ExperimentError> {
     let payments = s.payments_csv.then(|| tmp.join("payments.csv"));
-    let index = p.index;
     let report = move |f: f64| progress.run_progress(index, f);
     let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?;
     let result = execute(s, p, &mut rec).map_err(|source| ExperimentError::Simulation {
@@ -300,6 +604,18 @@ fn fill_run_dir(
         &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
     )?;
     Ok(StoredRun::new(p.id(), fp, &result, &windows))
+}
+
+/// One line per problem: `  <run> (shard K): <what>`.
+fn list_problems(problems: &[RunProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| match p.shard {
+            Some(k) => format!("  {} (shard {k}): {}", p.run, p.problem),
+            None => format!("  {}: {}", p.run, p.problem),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn write_aggregates(
@@ -405,4 +721,91 @@ pub fn replot(dir: &Path) -> Result<(), ExperimentError> {
     let fp = manifest["fingerprint"].as_str().unwrap_or_default();
     let _lock = output::lock_experiment(dir, fp)?;
     write_report(dir, &runs, &sweep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan of `points` × `reps` × `strategies` runs (seeds and labels do not matter).
+    fn fake_plan(points: usize, reps: u32, strategies: usize) -> Vec<RunPlan> {
+        let mut out = Vec::new();
+        for point in 0..points {
+            for replication in 0..reps {
+                for strategy in 0..strategies {
+                    out.push(RunPlan {
+                        index: out.len(),
+                        point,
+                        strategy,
+                        replication,
+                        seed: replication as u64,
+                        label: format!("s{strategy}"),
+                        name: format!("p{point}-s{strategy}-r{replication}"),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn shard_parses_k_of_n_and_refuses_the_rest() {
+        assert_eq!("0/1".parse::<Shard>(), Ok(Shard { index: 0, count: 1 }));
+        assert_eq!("3/4".parse::<Shard>(), Ok(Shard { index: 3, count: 4 }));
+        for (bad, why) in [
+            ("4/4", "K must be less than N"),
+            ("0/0", "N must be at least 1"),
+            ("1", "expected K/N"),
+            ("-1/4", "K `-1`"),
+            ("a/4", "K `a`"),
+            ("1/x", "N `x`"),
+        ] {
+            let e = bad.parse::<Shard>().expect_err(bad).to_string();
+            assert!(e.contains(why) && e.contains(bad), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn shards_get_whole_replication_groups_round_robin() {
+        // 2 points × 3 replications × 3 strategies: groups in plan order
+        // (p0,r0) (p0,r1) (p0,r2) (p1,r0) (p1,r1) (p1,r2) → shards 0 1 0 1 0 1.
+        let plan = fake_plan(2, 3, 3);
+        let a = shard_assignment(&plan, 2);
+        let want: Vec<usize> = [0, 1, 0, 1, 0, 1].iter().flat_map(|&s| [s, s, s]).collect();
+        assert_eq!(a, want);
+        // Every strategy of a group lands on one shard, each shard has every strategy.
+        for k in 0..2 {
+            let mine = shard_runs(&plan, Shard::new(k, 2).unwrap());
+            assert_eq!(mine.len(), 9);
+            for s in 0..3 {
+                assert_eq!(mine.iter().filter(|&&i| plan[i].strategy == s).count(), 3);
+            }
+        }
+    }
+
+    #[test]
+    fn fewer_groups_than_shards_deals_runs_one_by_one() {
+        // 1 point × 1 replication × 5 strategies, 3 shards: runs 0..5 → 0 1 2 0 1.
+        let plan = fake_plan(1, 1, 5);
+        assert_eq!(shard_assignment(&plan, 3), [0, 1, 2, 0, 1]);
+    }
+
+    #[test]
+    fn shards_partition_the_plan() {
+        for (points, reps, strategies) in [(1, 1, 1), (3, 2, 4), (1, 7, 2), (2, 1, 3)] {
+            let plan = fake_plan(points, reps, strategies);
+            for n in 1..=plan.len() + 2 {
+                let mut seen = vec![0; plan.len()];
+                for k in 0..n {
+                    for i in shard_runs(&plan, Shard::new(k, n).unwrap()) {
+                        seen[i] += 1;
+                    }
+                }
+                assert!(
+                    seen.iter().all(|&c| c == 1),
+                    "{points}×{reps}×{strategies} / {n}"
+                );
+            }
+        }
+    }
 }

@@ -57,6 +57,10 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "output", "report",
         ],
     ),
+    (
+        "slurm",
+        &["error", "scenario", "sweep", "output", "experiment"],
+    ),
 ];
 
 #[cfg(test)]

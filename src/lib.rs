@@ -69,6 +69,7 @@ pub mod rng;
 pub mod routing;
 pub mod scenario;
 pub mod security;
+pub mod slurm;
 pub mod strategy;
 pub mod sweep;
 pub mod topology;

@@ -633,11 +633,62 @@ pub fn run_dir(out: &Path, name: &str) -> PathBuf {
     out.join("runs").join(name)
 }
 
-/// Loads a stored run if it is complete and matches `fingerprint` and `seed`.
-pub fn load_run(out: &Path, name: &str, seed: u64, fingerprint: &str) -> Option<StoredRun> {
-    let text = fs::read_to_string(run_dir(out, name).join("run.json")).ok()?;
-    let r: StoredRun = serde_json::from_str(&text).ok()?;
-    (r.fingerprint == fingerprint && r.seed == seed).then_some(r)
+/// Why a planned run's stored folder cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunCheck {
+    /// No complete run folder (no `run.json`: never computed, lost, or still running).
+    #[error("missing (no {0})")]
+    Missing(String),
+    /// `run.json` is there but cannot be read as a run record.
+    #[error("unreadable: {0}")]
+    Unreadable(String),
+    /// The stored run belongs to another experiment or another run.
+    #[error("does not match this experiment: {0}")]
+    Mismatch(String),
+}
+
+/// The stored run `id` of the experiment with fingerprint `fingerprint`, if its folder is
+/// complete and it is that run of that experiment; else why not.
+///
+/// The one place where a stored run is compared with the experiment (used by resume and
+/// by `assemble`). Merge point for the fingerprint of issue #10: whatever it hashes, the
+/// comparison stays here.
+pub fn check_run(out: &Path, id: RunId<'_>, fingerprint: &str) -> Result<StoredRun, RunCheck> {
+    let path = run_dir(out, id.name).join("run.json");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(RunCheck::Missing(path.display().to_string()))
+        }
+        Err(e) => return Err(RunCheck::Unreadable(format!("{}: {e}", path.display()))),
+    };
+    let r: StoredRun = serde_json::from_str(&text)
+        .map_err(|e| RunCheck::Unreadable(format!("{}: {e}", path.display())))?;
+    let mut diffs = Vec::new();
+    if r.fingerprint != fingerprint {
+        diffs.push(format!(
+            "fingerprint {} (this experiment: {fingerprint}; another scenario text, seed or pcnsim build)",
+            r.fingerprint
+        ));
+    }
+    if r.seed != id.seed {
+        diffs.push(format!("seed {} (planned {})", r.seed, id.seed));
+    }
+    if r.name != id.name
+        || r.point != id.point
+        || r.strategy != id.label
+        || r.replication != id.replication
+    {
+        diffs.push(format!(
+            "records run {} (point {}, strategy {}, replication {})",
+            r.name, r.point, r.strategy, r.replication
+        ));
+    }
+    if diffs.is_empty() {
+        Ok(r)
+    } else {
+        Err(RunCheck::Mismatch(diffs.join("; ")))
+    }
 }
 
 /// Exact JSON for `f64` (with serde_json's `float_roundtrip` a number reads back to the

@@ -560,3 +560,305 @@ fn walk_files(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Every file under `dir` (relative path → bytes), leaving out the shards' provenance
+/// files and the `slurm/` folder: what must be byte-identical between a sharded and a
+/// single-machine run.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, d: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == "slurm" || rel == "provenance.json" || rel.starts_with("provenance-shard-") {
+                continue;
+            }
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.insert(rel, read(&p));
+            }
+        }
+    }
+    let mut out = Default::default();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// SMALL with two strategies and three replications: 6 runs in 3 replication groups.
+fn sharded_scenario(dir: &Path) -> PathBuf {
+    let text = SMALL.replacen("seed = 3\n", "seed = 3\nreplications = 3\n", 1)
+        + "[[strategy]]\nname = \"none\"\n[[strategy]]\nname = \"topup\"\nmode = \"splice\"\n";
+    scenario(dir, "s.toml", &text)
+}
+
+#[test]
+fn three_concurrent_shards_then_assemble_equal_a_single_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = sharded_scenario(tmp.path());
+    // The whole experiment on one machine. Both sides write to `results` relative to
+    // their own working directory: report.html names the folder it was written to.
+    let single = tmp.path().join("single");
+    std::fs::create_dir(&single).unwrap();
+    let o = bin()
+        .current_dir(&single)
+        .args(["run", "--quiet", "--jobs", "2", "--out", "results"])
+        .arg(&sc)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = tree(&single.join("results/small"));
+    assert!(want.contains_key("summary.csv") && want.contains_key("report.html"));
+    assert_eq!(want.keys().filter(|k| k.ends_with("/run.json")).count(), 6);
+
+    // Three shards at once on one folder.
+    let cwd = tmp.path().join("sharded");
+    std::fs::create_dir(&cwd).unwrap();
+    let sharded = cwd.join("results");
+    let children: Vec<_> = (0..3)
+        .map(|k| {
+            bin()
+                .current_dir(&cwd)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--jobs",
+                    "1",
+                    "--shard",
+                    &format!("{k}/3"),
+                ])
+                .arg(&sc)
+                .args(["--out", "results"])
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let dir = sharded.join("small");
+    // Shards write run folders and provenance, no aggregates.
+    assert!(!dir.join("summary.csv").exists() && !dir.join("manifest.json").exists());
+    for k in 0..3 {
+        let p: serde_json::Value =
+            serde_json::from_slice(&read(&dir.join(format!("provenance-shard-{k}-of-3.json"))))
+                .unwrap();
+        // One replication group (both strategies) per shard.
+        assert_eq!(p["runs_computed"], 2, "{p}");
+        assert_eq!(p["runs_reused"], 0);
+        assert_eq!(p["shard"], format!("{k}/3"));
+        assert!(p["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "--shard"));
+        let runs = p["runs"].as_array().unwrap();
+        assert!(runs
+            .iter()
+            .all(|r| r.as_str().unwrap().ends_with(&format!("-r00{k}"))));
+    }
+    let o = bin()
+        .current_dir(&cwd)
+        .arg("assemble")
+        .arg(&sc)
+        .args(["--out", "results"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = tree(&dir);
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        want.keys().collect::<Vec<_>>()
+    );
+    for (k, v) in &want {
+        assert!(got[k] == *v, "{k} differs between sharded and single run");
+    }
+    // Running a shard again reuses its runs.
+    let o = run_cli(&sc, &sharded, &["--shard", "1/3"]);
+    assert!(o.status.success());
+    let p: serde_json::Value =
+        serde_json::from_slice(&read(&dir.join("provenance-shard-1-of-3.json"))).unwrap();
+    assert_eq!(
+        (p["runs_computed"].clone(), p["runs_reused"].clone()),
+        (0.into(), 2.into())
+    );
+}
+
+#[test]
+fn assemble_names_lost_and_mismatched_runs_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = sharded_scenario(tmp.path());
+    let out = tmp.path().join("out");
+    for k in 0..2 {
+        let o = run_cli(&sc, &out, &["--shard", &format!("{k}/2")]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let dir = out.join("small");
+    std::fs::remove_dir_all(dir.join("runs/p000-topup-r001")).unwrap();
+    // Another experiment's run where this one expects its own.
+    let rj = dir.join("runs/p000-none-r002/run.json");
+    let text = std::fs::read_to_string(&rj).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let fp = v["fingerprint"].as_str().unwrap().to_string();
+    std::fs::write(&rj, text.replace(&fp, "0123456789abcdef")).unwrap();
+    let assemble = |extra: &[&str]| {
+        bin()
+            .arg("assemble")
+            .arg(&sc)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = assemble(&["--shards", "2"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("2 of 6 planned runs"), "{err}");
+    // Groups r000, r001, r002 → shards 0, 1, 0.
+    assert!(err.contains("p000-topup-r001 (shard 1): missing"), "{err}");
+    assert!(
+        err.contains("p000-none-r002 (shard 0): does not match this experiment: fingerprint 0123456789abcdef"),
+        "{err}"
+    );
+    assert!(!err.contains("p000-none-r000"), "{err}");
+    for f in [
+        "summary.csv",
+        "stats.csv",
+        "timeseries.csv",
+        "manifest.json",
+        "report.html",
+        "charts",
+    ] {
+        assert!(!dir.join(f).exists(), "{f} written by a failed assemble");
+    }
+    // Another seed: a different experiment, every run mismatched.
+    let o = assemble(&["--seed", "99"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("6 of 6 planned runs"));
+    // Re-running the shards recomputes the lost and the foreign run; then assemble works.
+    for k in 0..2 {
+        let o = run_cli(&sc, &out, &["--shard", &format!("{k}/2")]);
+        assert!(o.status.success());
+    }
+    let o = assemble(&[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.join("summary.csv").is_file());
+}
+
+#[test]
+fn bad_shard_flags_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = sharded_scenario(tmp.path());
+    let out = tmp.path().join("out");
+    for (shard, want) in [
+        ("3/3", "K must be less than N"),
+        ("0/0", "N must be at least 1"),
+        ("2", "expected K/N"),
+    ] {
+        let o = run_cli(&sc, &out, &["--shard", shard]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success() && err.contains(want), "{shard}: {err}");
+    }
+    assert!(!out.exists(), "a refused shard wrote into --out");
+}
+
+#[test]
+fn slurm_writes_its_scripts_inside_out_and_checks_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    sharded_scenario(tmp.path());
+    let slurm = |extra: &[&str]| {
+        bin()
+            .current_dir(tmp.path())
+            .args(["slurm", "s.toml", "--out", "my results"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let before: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    for (flags, want) in [
+        (&["--shards", "0"][..], "--shards 0: expected at least 1"),
+        (&["--shards", "7"], "only 6 run(s)"),
+        (&["--cpus-per-task", "0"], "--cpus-per-task 0"),
+        (&["--time", "2h"], "--time 2h"),
+        (&["--mem", "lots"], "--mem lots"),
+    ] {
+        let o = slurm(flags);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success() && err.contains(want),
+            "{flags:?}: {err}"
+        );
+    }
+    let after: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(before, after, "a refused `pcnsim slurm` wrote files");
+    // A bad scenario is refused before anything is written.
+    let bad = scenario(tmp.path(), "bad.toml", "name = \"x\"\nbogus = 1\n");
+    let o = bin()
+        .current_dir(tmp.path())
+        .arg("slurm")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("bogus"));
+
+    let o = slurm(&[
+        "--shards",
+        "3",
+        "--cpus-per-task",
+        "2",
+        "--time",
+        "0:10:00",
+        "--seed",
+        "5",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Everything inside --out.
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut names = names;
+    names.sort();
+    assert_eq!(names, ["bad.toml", "my results", "s.toml"]);
+    let dir = tmp.path().join("my results/small/slurm");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "assemble.sbatch",
+            "logs",
+            "shards.sbatch",
+            "shards.tsv",
+            "submit.sh"
+        ]
+    );
+    let sh = String::from_utf8(read(&dir.join("shards.sbatch"))).unwrap();
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_pcnsim")).unwrap();
+    assert!(
+        sh.contains(&format!("exec {} run s.toml --shard \"$SLURM_ARRAY_TASK_ID/3\" --jobs 2 --out 'my results' --quiet --seed 5", exe.display())),
+        "{sh}"
+    );
+    assert!(sh.contains("#SBATCH --array=0-2\n") && sh.contains("#SBATCH --time=0:10:00\n"));
+    let tsv = String::from_utf8(read(&dir.join("shards.tsv"))).unwrap();
+    assert_eq!(tsv.lines().count(), 7, "{tsv}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("submit.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert!(mode & 0o111 != 0);
+    }
+}
