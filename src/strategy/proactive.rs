@@ -15,7 +15,9 @@
 //! two channels further from *its own* ν ([`Join::NotWorse`], decided on its own
 //! balances; the route search avoids those that refuse). With `participants_only`,
 //! non-participants refuse to forward rebalances; otherwise they forward them for their
-//! usual fee, within `amount × max_fee_ppm`. Rounds repeat while moves succeed; with
+//! usual fee, within `amount × max_fee_ppm`. A cycle carries the least amount any of its
+//! members accepts: a move that fails is tried again at half the amount, down to
+//! `min_amount_sat`. Rounds repeat while moves succeed; with
 //! `stop_when_converged` a node whose round finds no move, or whose previous round's moves
 //! all failed, stops (the paper's "until no move improves").
 //!
@@ -179,7 +181,7 @@ pub struct Proactive {
     /// Per node: its last round (for `stop_when_converged`).
     rounds: BTreeMap<NodeId, RoundState>,
     /// Tag → node of pending moves.
-    tags: BTreeMap<u64, NodeId>,
+    tags: BTreeMap<u64, (NodeId, common::Move, Join)>,
 }
 
 impl Proactive {
@@ -227,24 +229,29 @@ impl Proactive {
         };
         let n = moves.len() as u32;
         for m in moves {
-            let tag = self.next_tag;
-            self.next_tag += 1;
-            out.push(Action::Rebalance {
-                node,
-                out_chan: m.out_chan,
-                in_chan: m.in_chan,
-                amount: m.amount,
-                max_fee: common::fee_limit(m.amount, c.max_fee_ppm, Msat::MAX),
-                max_attempts: c.max_attempts,
-                deadline: common::secs(c.interval_s.min(60.0)),
-                max_hops: Some(c.max_cycle_len),
-                fee_free: c.fee_free(),
-                join,
-                tag,
-            });
-            self.tags.insert(tag, node);
+            self.push_move(node, m, join, out);
         }
         n
+    }
+
+    fn push_move(&mut self, node: NodeId, m: common::Move, join: Join, out: &mut Vec<Action>) {
+        let c = &self.cfg;
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        out.push(Action::Rebalance {
+            node,
+            out_chan: m.out_chan,
+            in_chan: m.in_chan,
+            amount: m.amount,
+            max_fee: common::fee_limit(m.amount, c.max_fee_ppm, Msat::MAX),
+            max_attempts: c.max_attempts,
+            deadline: common::secs(c.interval_s.min(60.0)),
+            max_hops: Some(c.max_cycle_len),
+            fee_free: c.fee_free(),
+            join,
+            tag,
+        });
+        self.tags.insert(tag, (node, m, join));
     }
 }
 
@@ -275,7 +282,19 @@ impl Strategy for Proactive {
                 common::stagger_timers(view, rng, self.cfg.interval_s, 0, out);
             }
             Observation::RebalanceDone { tag, success, .. } => {
-                if let Some(node) = self.tags.remove(&tag) {
+                if let Some((node, m, join)) = self.tags.remove(&tag) {
+                    // pickhardt2020: a cycle carries the least amount any of its members
+                    // accepts; a failed move is tried again at half the amount.
+                    let half = Msat(m.amount.0 / 2);
+                    if !success
+                        && self.cfg.rule == Rule::Pickhardt2020
+                        && half >= common::sat(self.cfg.min_amount_sat).max(Msat(1))
+                        && common::part(view.participates, node)
+                    {
+                        let m = common::Move { amount: half, ..m };
+                        self.push_move(node, m, join, out);
+                        return;
+                    }
                     let r = self.rounds.entry(node).or_default();
                     r.pending = r.pending.saturating_sub(1);
                     r.succeeded += u32::from(success);
