@@ -3,6 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Where each strategy wins and where it must not (issue 9's regimes).
+mod regimes;
+
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcnsim"))
 }
