@@ -43,16 +43,7 @@ fn route(c: &mut Criterion) {
     c.bench_function("route/cloth_100sat", |b| {
         b.iter(|| {
             let (a, z) = (rng.random_range(0..n), rng.random_range(0..n));
-            let req = RouteRequest {
-                source: NodeId(a),
-                target: NodeId(z),
-                amount: Msat::from_sat(100),
-                first_hop: None,
-                last_hop: None,
-                exclude: &[],
-                max_fee: None,
-                avoid: None,
-            };
+            let req = RouteRequest::new(NodeId(a), NodeId(z), Msat::from_sat(100));
             let _ = router.find_route(&net, &req, &[], SimTime::ZERO, &p, &mut out);
         })
     });

@@ -7,6 +7,8 @@ use std::process::Command;
 mod faults;
 #[path = "integration/reference.rs"]
 mod reference;
+/// Where each strategy wins and where it must not (issue 9's regimes).
+mod regimes;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pcnsim"))

@@ -187,6 +187,7 @@ impl<'t> Engine<'t> {
                 deadline,
                 max_hops,
                 fee_free,
+                join,
                 tag,
             } => {
                 let mut pay = self.rebalance_pay(
@@ -201,6 +202,7 @@ impl<'t> Engine<'t> {
                 );
                 pay.max_hops = max_hops;
                 pay.fee_free = fee_free;
+                pay.join = join;
                 let pid = self.book.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }
@@ -210,6 +212,8 @@ impl<'t> Engine<'t> {
                 amount,
                 max_fee,
                 deadline,
+                max_attempts,
+                max_hops,
             } => {
                 let Valid::Hold { node, blocked } = valid else {
                     unreachable!("validated as a hold")
@@ -220,16 +224,17 @@ impl<'t> Engine<'t> {
                 self.acct.totals.jit_holds += 1;
                 self.q
                     .schedule(now + deadline, Ev::HoldExpire { hold: hold as u32 });
-                let pay = self.rebalance_pay(
+                let mut pay = self.rebalance_pay(
                     node,
                     out_chan,
                     blocked,
                     amount,
                     max_fee,
-                    3,
+                    max_attempts,
                     now + deadline,
                     Purpose::JustInTime { hold: hold as u32 },
                 );
+                pay.max_hops = max_hops;
                 let pid = self.book.new_pay(pay);
                 return self.start_attempt(now, pid, rec);
             }

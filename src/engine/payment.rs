@@ -7,9 +7,9 @@
 use super::{Engine, Ev, InvariantViolation};
 use crate::chain::TxKind;
 use crate::metrics::{FailureReason, PaymentKind, PaymentRecord, Recorder};
-use crate::network::{ChannelStatus, Network, OfferRefusal};
-use crate::routing::{self as router, Hop, McEntry, NoRoute, RouteRequest};
-use crate::strategy::Observation;
+use crate::network::{ChannelStatus, OfferRefusal};
+use crate::routing::{self as router, Hop, JoinRule, McEntry, NoRoute, RouteRequest};
+use crate::strategy::{common, Join, Observation};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
 use rand::Rng;
@@ -51,6 +51,8 @@ pub(super) struct Pay {
     pub(super) max_hops: Option<u8>,
     /// Strategy rebalances only: participating forwarders waive their fees.
     pub(super) fee_free: bool,
+    /// Strategy rebalances only: which intermediaries agree to forward it.
+    pub(super) join: Join,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -221,6 +223,32 @@ impl<'t> Engine<'t> {
             let r = pay.last_reason;
             return self.finish(now, pid, false, r, Msat::ZERO, rec);
         }
+        // Cooperative rebalancing: each intermediary decides on its own channels (its node
+        // share ν computed once per node in a row, as the search asks about all in-edges
+        // of one node together).
+        let net = self.ledger.net();
+        let part = &self.participates[..];
+        let participants_only = matches!(
+            pay.join,
+            Join::NotWorse {
+                participants_only: true
+            }
+        );
+        let last_nu = std::cell::Cell::new((u32::MAX, 0.0f64));
+        let rule = |v: NodeId, cin: ChannelId, cout: ChannelId, a: Msat| -> bool {
+            if !part.get(v.idx()).copied().unwrap_or(false) {
+                return !participants_only;
+            }
+            let nu = match last_nu.get() {
+                (x, nu) if x == v.0 => nu,
+                _ => {
+                    let nu = common::node_share(net, v);
+                    last_nu.set((v.0, nu));
+                    nu
+                }
+            };
+            common::joins(net, v, cin, cout, a, nu)
+        };
         let req = RouteRequest {
             source: pay.sender,
             target: pay.receiver,
@@ -230,6 +258,13 @@ impl<'t> Engine<'t> {
             exclude: &pay.exclude,
             max_fee: pay.max_fee,
             avoid: None,
+            // Fee-free rebalancing: participants forward it without a fee, priced so
+            // during the search (limits are checked on the amounts actually locked).
+            fee_free: pay.fee_free.then_some(&self.participates[..]),
+            join: match pay.join {
+                Join::Anyone => None,
+                Join::NotWorse { .. } => Some(JoinRule(&rule)),
+            },
         };
         let mc = self.mc.entries(pay.sender);
         // A strategy rebalance may set its own cycle length, replacing the router's
@@ -247,12 +282,9 @@ impl<'t> Engine<'t> {
             }
             None => &self.p.router,
         };
-        let found =
-            self.router
-                .find_route(self.ledger.net(), &req, mc, now, rp, &mut self.route_buf);
-        if found.is_ok() && pay.fee_free {
-            waive_participant_fees(self.ledger.net(), &self.participates, &mut self.route_buf);
-        }
+        let found = self
+            .router
+            .find_route(net, &req, mc, now, rp, &mut self.route_buf);
         match found {
             Err(e) => {
                 let pay = self.book.pay(pid);
@@ -381,7 +413,9 @@ impl<'t> Engine<'t> {
                 }
                 let reason = match refusal {
                     OfferRefusal::Closed => FailureReason::ChannelClosed { hop: hop + 1 },
-                    _ => FailureReason::NoBalance { hop: hop + 1 },
+                    OfferRefusal::Policy => FailureReason::HtlcPolicy { hop: hop + 1 },
+                    OfferRefusal::TooManyHtlcs => FailureReason::HtlcLimit { hop: hop + 1 },
+                    OfferRefusal::Balance => FailureReason::NoBalance { hop: hop + 1 },
                 };
                 self.start_fail_back(now, att, hop, reason, hop + 1)
             }
@@ -630,13 +664,16 @@ impl<'t> Engine<'t> {
                 );
                 Ok(())
             }
-            Err(_) => self.start_fail_back(
-                now,
-                h.att,
-                h.hop,
-                FailureReason::NoBalance { hop: h.hop + 1 },
-                h.hop + 1,
-            ),
+            Err(refusal) => {
+                let hop = h.hop + 1;
+                let reason = match refusal {
+                    OfferRefusal::Closed => FailureReason::ChannelClosed { hop },
+                    OfferRefusal::Policy => FailureReason::HtlcPolicy { hop },
+                    OfferRefusal::TooManyHtlcs => FailureReason::HtlcLimit { hop },
+                    OfferRefusal::Balance => FailureReason::NoBalance { hop },
+                };
+                self.start_fail_back(now, h.att, h.hop, reason, hop)
+            }
         }
     }
 
@@ -691,24 +728,7 @@ impl<'t> Engine<'t> {
             infeasible: false,
             max_hops: None,
             fee_free: false,
+            join: Join::Anyone,
         }
-    }
-}
-
-/// Fee-free rebalancing among participants: recomputes the amounts of a found `route`
-/// backward from its last hop so that every forwarder that participates charges nothing,
-/// and the others their normal fee. The amounts only shrink, so every check the router
-/// made (balance of the first hop, fee limit) still holds. O(route length).
-fn waive_participant_fees(net: &Network, participates: &[bool], route: &mut [Hop]) {
-    for i in (0..route.len().saturating_sub(1)).rev() {
-        let next = route[i + 1];
-        let ch = net.chan(next.chan);
-        let forwarder = ch.node(next.dir as usize);
-        let fee = if participates.get(forwarder.idx()).copied().unwrap_or(false) {
-            Msat::ZERO
-        } else {
-            ch.policy(next.dir as usize).fee(next.amount)
-        };
-        route[i].amount = next.amount + fee;
     }
 }

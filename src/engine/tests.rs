@@ -229,3 +229,41 @@ mod properties {
         }
     }
 }
+
+/// Lock refusals say what bound. Line 0 – 1 – 2 where channel 1–2 accepts one HTLC in
+/// flight at a time (`max_accepted_htlcs = 1`, which the sender cannot see). Two payments
+/// at the same instant: the first holds the slot, the second is refused at hop 1 for the
+/// HTLC limit (not for lack of balance), is retried without that edge, finds no route and
+/// keeps its last reason. The summary's `fail_*` columns add up to payments − succeeded.
+#[test]
+fn lock_refusals_get_their_own_reasons_and_fail_columns_add_up() {
+    let one = FeePolicy {
+        max_accepted_htlcs: 1,
+        ..policy(0, 0)
+    };
+    let mut t = line(&[(500_000, 500_000)], policy(0, 0));
+    t.add_node("n2");
+    t.add_channel(ChannelSpec {
+        nodes: [NodeId(1), NodeId(2)],
+        capacity: Msat::from_sat(1_000_000),
+        balance: [Msat::from_sat(500_000), Msat::from_sat(500_000)],
+        reserve: [Msat::ZERO; 2],
+        policy: [one; 2],
+        label: None,
+    });
+    let (r, rec, _) = run(&t, vec![pay(1, 0, 2, 1_000), pay(1, 0, 2, 1_000)]);
+    assert_eq!(r.totals.succeeded, 1);
+    let failed: Vec<_> = rec.payments.iter().filter(|p| !p.success).collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].reason, Some(FailureReason::HtlcLimit { hop: 1 }));
+    let m = r.metrics();
+    let col = |k: &str| m.iter().find(|(n, _)| n == k).map(|x| x.1).expect(k);
+    assert_eq!(col("fail_htlc_limit"), 1.0);
+    assert_eq!(col("fail_no_balance"), 0.0);
+    let fails: f64 = m
+        .iter()
+        .filter(|(n, _)| n.starts_with("fail_"))
+        .map(|x| x.1)
+        .sum();
+    assert_eq!(fails, col("payments") - col("succeeded"));
+}

@@ -28,6 +28,12 @@ pub enum FailureReason {
     FeeLimit,
     /// A channel on the route was closed while the HTLC was in flight.
     ChannelClosed { hop: u16 },
+    /// The node at the start of hop `k` refused the HTLC by its channel policy (the amount
+    /// is below its `min_htlc` or above its `max_htlc`).
+    HtlcPolicy { hop: u16 },
+    /// The channel of hop `k` already carries its most HTLCs in flight
+    /// (`max_accepted_htlcs`).
+    HtlcLimit { hop: u16 },
 }
 
 impl FailureReason {
@@ -40,6 +46,8 @@ impl FailureReason {
             FailureReason::Timeout => "timeout",
             FailureReason::FeeLimit => "fee_limit",
             FailureReason::ChannelClosed { .. } => "channel_closed",
+            FailureReason::HtlcPolicy { .. } => "htlc_policy",
+            FailureReason::HtlcLimit { .. } => "htlc_limit",
         }
     }
     /// Position in [`FailureReason::ALL`].
@@ -51,6 +59,8 @@ impl FailureReason {
             FailureReason::Timeout => 3,
             FailureReason::FeeLimit => 4,
             FailureReason::ChannelClosed { .. } => 5,
+            FailureReason::HtlcPolicy { .. } => 6,
+            FailureReason::HtlcLimit { .. } => 7,
         }
     }
     /// The hop index at which it failed, where meaningful.
@@ -58,18 +68,22 @@ impl FailureReason {
         match self {
             FailureReason::NoBalance { hop }
             | FailureReason::OfflineNode { hop }
-            | FailureReason::ChannelClosed { hop } => Some(*hop),
+            | FailureReason::ChannelClosed { hop }
+            | FailureReason::HtlcPolicy { hop }
+            | FailureReason::HtlcLimit { hop } => Some(*hop),
             _ => None,
         }
     }
     /// One of each reason (hops 0), in [`FailureReason::index`] order.
-    pub const ALL: [FailureReason; 6] = [
+    pub const ALL: [FailureReason; 8] = [
         FailureReason::NoRoute,
         FailureReason::NoBalance { hop: 0 },
         FailureReason::OfflineNode { hop: 0 },
         FailureReason::Timeout,
         FailureReason::FeeLimit,
         FailureReason::ChannelClosed { hop: 0 },
+        FailureReason::HtlcPolicy { hop: 0 },
+        FailureReason::HtlcLimit { hop: 0 },
     ];
     pub const COUNT: usize = Self::ALL.len();
 }

@@ -11,7 +11,7 @@
 //! own channels' balances exactly. All buffers are reused between searches: no allocation
 //! per payment, no hashing.
 
-use super::{Hop, McEntry, NoRoute, RouteRequest, RouterParams};
+use super::{Hop, JoinRule, McEntry, NoRoute, RouteRequest, RouterParams};
 use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
@@ -39,8 +39,17 @@ pub struct Router {
     hop_lb: Vec<u8>,
     hstamp: Vec<u32>,
     bfs: Vec<u32>,
-    last_stop: usize,
     last_cost: u64,
+    /// Smallest key of a label the hop or CLTV limit dropped in the fast search.
+    pruned_min: u64,
+    /// The fee limit dropped a label in the last search.
+    fee_pruned: bool,
+    /// The route found, from the stop node to the start: (channel, dir, amount carried).
+    path: Vec<(u32, u8, u64)>,
+    /// What arrives at the stop node (the forced first hop carries it).
+    stop_amt: u64,
+    /// The hop-indexed search's labels.
+    l: Layered,
     cltv: Vec<u32>,
     hops: Vec<u8>,
     /// The edge (index into the target's in-edges flattened as chan*2+dir) toward the target.
@@ -52,6 +61,21 @@ pub struct Router {
     /// search reads it sequentially): success probability override, or NO_INFO.
     edge_prob: Vec<f32>,
     touched: Vec<usize>,
+}
+
+/// Labels of the hop-indexed search, per state `hops × N + node`; grown on first use (only
+/// searches with a binding limit or few hops need them).
+#[derive(Default)]
+struct Layered {
+    dist: Vec<u64>,
+    amt: Vec<u64>,
+    weight: Vec<u64>,
+    pen: Vec<f64>,
+    cltv: Vec<u32>,
+    next: Vec<(u32, u8)>,
+    stamp: Vec<u32>,
+    done: Vec<u32>,
+    epoch: u32,
 }
 
 impl Router {
@@ -66,8 +90,12 @@ impl Router {
             hop_lb: vec![0; nodes],
             hstamp: vec![0; nodes],
             bfs: Vec::new(),
-            last_stop: 0,
             last_cost: UNREACHED,
+            pruned_min: UNREACHED,
+            fee_pruned: false,
+            path: Vec::new(),
+            stop_amt: 0,
+            l: Layered::default(),
             cltv: vec![0; nodes],
             hops: vec![0; nodes],
             next: vec![(0, 0); nodes],
@@ -123,9 +151,19 @@ impl Router {
     /// and the parameters. Returns the route's hops from source to target (written into
     /// `out`, which is cleared first) and the total fee, or why there is none.
     ///
-    /// Complexity: O((N + M) log N) in the worst case; the search stops as soon as the source
-    /// is settled, so typical searches touch a fraction of the graph. No allocation once the
-    /// buffers have grown.
+    /// Every returned route respects `max_hops`, `max_cltv`, each hop's min/max HTLC for
+    /// the amount it actually carries (fee-free forwarders included), the sender's own
+    /// balances and the fee limit. The fast search (one label per node, A*-ordered) is
+    /// exact unless one of those limits pruned a label that could have been cheaper than
+    /// the route found; then (and whenever its route fails a check) a hop-indexed search
+    /// (one label per node *and* hop count, plain Dijkstra) decides, which is exact in the
+    /// hop limit. Requests with `max_hops <= LAYERED_MAX_HOPS` (circular rebalances) go
+    /// straight to the hop-indexed search. `FeeLimit` is returned only when a second search
+    /// without the fee limit finds a route.
+    ///
+    /// Complexity: O((N + M) log N) for the fast search; the hop-indexed one is
+    /// O(H (N + M) log(H N)) for H = `max_hops` but touches only what lies within H hops
+    /// of the receiver. No allocation once the buffers have grown.
     ///
     /// Example: on a line a–b–c with 1 sat base fee at b, a route for 1000 sat from a to c
     /// has two hops, carrying 1001 sat and 1000 sat, and a fee of 1 sat (see the tests).
@@ -141,13 +179,6 @@ impl Router {
     ) -> Result<Msat, NoRoute> {
         out.clear();
         self.ensure_size(net.node_count(), net.channel_count());
-        self.epoch = self.epoch.wrapping_add(1);
-        if self.epoch == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.done.iter_mut().for_each(|s| *s = 0);
-            self.hstamp.iter_mut().for_each(|s| *s = 0);
-            self.epoch = 1;
-        }
         // Mission control and exclusions → per-edge probabilities (reset at the end).
         let half_life = p.penalty_half_life.micros().max(1) as f64;
         for e in mc {
@@ -167,52 +198,122 @@ impl Router {
                 self.touched.push(idx);
             }
         }
-        let result = self.search(net, req, p);
+        let mut result = self.run(net, req, p, out);
+        if result.is_err() && req.max_fee.is_some() && self.fee_pruned {
+            // Did the fee limit bind? Only if a search without it finds a route.
+            let unlimited = RouteRequest {
+                max_fee: None,
+                ..*req
+            };
+            if self.run(net, &unlimited, p, out).is_ok() {
+                result = Err(NoRoute::FeeLimit);
+            }
+            out.clear();
+            self.last_cost = UNREACHED;
+        }
         for &i in &self.touched {
             self.edge_prob[i] = NO_INFO;
         }
         self.touched.clear();
         self.heap.clear();
-        self.last_cost = match result {
-            Ok(_) => self.dist[self.last_stop],
-            Err(_) => UNREACHED,
-        };
-        let fee = result?;
-        // Rebuild the path forward from the search's end to the target.
-        let src = req.source;
-        let mut v = match req.first_hop {
-            Some(c) => {
-                let ch = net.chan(c);
-                let d = ch.side_of(src).ok_or(NoRoute::NoPath)?;
-                let b = ch.node(1 - d);
-                out.push(Hop {
-                    chan: c,
-                    dir: d as u8,
-                    amount: Msat(self.amt[b.idx()]),
-                });
-                b
+        result
+    }
+
+    /// One search for `req` (fast, then hop-indexed if needed); writes the route into
+    /// `out` and sets `last_cost`.
+    fn run(
+        &mut self,
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+        out: &mut Vec<Hop>,
+    ) -> Result<Msat, NoRoute> {
+        out.clear();
+        self.fee_pruned = false;
+        self.last_cost = UNREACHED;
+        let ends = ends(net, req, p)?;
+        if p.max_hops > LAYERED_MAX_HOPS && req.join.is_none() {
+            self.next_epoch();
+            self.heap.clear();
+            let fast = self.search(net, req, p, &ends);
+            let cost = self.dist[ends.stop.idx()];
+            // Exact unless a limit pruned a label that could have beaten the route found.
+            let pruned_cheaper = self.pruned_min < if fast { cost } else { UNREACHED };
+            if fast && !pruned_cheaper && self.fast_path(net, &ends, p) {
+                if let Ok(fee) = self.build(net, req, p, out) {
+                    self.last_cost = cost;
+                    return Ok(fee);
+                }
             }
-            None => src,
-        };
-        let end = match req.last_hop {
-            Some(c) => {
-                let ch = net.chan(c);
-                let d = ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
-                ch.node(1 - d)
+            if !fast && self.pruned_min == UNREACHED {
+                return Err(NoRoute::NoPath);
             }
-            None => req.target,
-        };
-        while v != end {
+        }
+        self.heap.clear();
+        match self.search_layered(net, req, p, &ends) {
+            Some(cost) => {
+                let fee = self.build(net, req, p, out)?;
+                self.last_cost = cost;
+                Ok(fee)
+            }
+            None => Err(NoRoute::NoPath),
+        }
+    }
+
+    fn next_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.done.iter_mut().for_each(|s| *s = 0);
+            self.hstamp.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+    }
+
+    /// The fast search's route from the stop node to the start, into `path` (chan, dir,
+    /// amount carried). False if the next-pointers do not lead there within the hop limit
+    /// (a reopened node left a stale pointer behind).
+    fn fast_path(&mut self, net: &Network, ends: &Ends, p: &RouterParams) -> bool {
+        self.path.clear();
+        self.stop_amt = self.amt[ends.stop.idx()];
+        let mut v = ends.stop;
+        let budget = usize::from(p.max_hops.saturating_sub(ends.start_hops));
+        while v != ends.start {
+            if self.path.len() >= budget || self.stamp[v.idx()] != self.epoch {
+                return false;
+            }
             let (c, d) = self.next[v.idx()];
-            let ch = &net.channels()[c as usize];
-            let to = ch.node(1 - d as usize);
-            out.push(Hop {
-                chan: ChannelId(c),
-                dir: d,
-                amount: Msat(self.amt[to.idx()]),
-            });
+            let to = net.channels()[c as usize].node(1 - d as usize);
+            self.path.push((c, d, self.amt[to.idx()]));
             v = to;
         }
+        true
+    }
+
+    /// Builds the route (forced first hop, `path`, forced last hop) into `out` and checks
+    /// it against every limit for the amounts it actually carries. Returns the fee.
+    fn build(
+        &mut self,
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+        out: &mut Vec<Hop>,
+    ) -> Result<Msat, NoRoute> {
+        out.clear();
+        if let Some(c) = req.first_hop {
+            let ch = net.chan(c);
+            let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
+            out.push(Hop {
+                chan: c,
+                dir: d as u8,
+                amount: Msat(self.stop_amt),
+            });
+        }
+        out.extend(self.path.iter().map(|&(c, d, a)| Hop {
+            chan: ChannelId(c),
+            dir: d,
+            amount: Msat(a),
+        }));
         if let Some(c) = req.last_hop {
             let ch = net.chan(c);
             let d = 1 - ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
@@ -222,71 +323,32 @@ impl Router {
                 amount: req.amount,
             });
         }
-        Ok(fee)
+        if check_route(net, req, p, out).is_err() {
+            out.clear();
+            return Err(NoRoute::NoPath);
+        }
+        Ok(Msat(out[0].amount.0 - req.amount.0))
     }
 
-    /// Dijkstra proper. Returns the total fee. Labels: `amt[v]` = what must arrive at `v`
-    /// (for the target: the payment), `weight[v]` = fees + time-lock risk from `v` to the
-    /// target, `pen[v] = attempt_cost / prob(suffix)` with prob the estimated success
-    /// probability of that suffix, `dist[v] = weight[v] + pen[v]`.
+    /// The fast search: Dijkstra on lnd's cost, one label per node, ordered by the A* key.
+    /// Returns whether the stop node was reached. Labels: `amt[v]` = what must arrive at
+    /// `v` (for the target: the payment), `weight[v]` = fees + time-lock risk from `v` to
+    /// the target, `pen[v] = attempt_cost / prob(suffix)` with prob the estimated success
+    /// probability of that suffix, `dist[v] = weight[v] + pen[v]`. Labels dropped by the
+    /// hop or CLTV limit leave their key's minimum in `pruned_min`.
     fn search(
         &mut self,
         net: &Network,
         req: &RouteRequest<'_>,
         p: &RouterParams,
-    ) -> Result<Msat, NoRoute> {
-        let attempt_cost = (p.attempt_cost + req.amount.mul_ppm(p.attempt_cost_ppm)).0 as f64;
+        ends: &Ends,
+    ) -> bool {
         let inv_apriori = 1.0 / p.apriori;
-        let max_pen = attempt_cost / p.min_probability;
-        // Where the search starts (backward) and where it stops.
-        let (stop, stop_is_sender) = match req.first_hop {
-            None => (req.source, true),
-            Some(c) => {
-                let ch = net.chan(c);
-                let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
-                (ch.node(1 - d), false)
-            }
-        };
-        let (start, start_amt, start_cltv, start_weight, start_hops) = match req.last_hop {
-            None => (req.target, req.amount.0, p.final_cltv, 0u64, 0u8),
-            Some(c) => {
-                // The last hop is forced: its sender C charges its fee for it.
-                let ch = net.chan(c);
-                let dt = ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
-                let dc = 1 - dt;
-                let pol = &ch.policy(dc);
-                let cap = pol.max_htlc.0.min(ch.capacity().0);
-                if req.amount.0 > cap || req.amount < pol.min_htlc {
-                    return Err(NoRoute::NoPath);
-                }
-                if stop_is_sender && ch.node(dc) == stop {
-                    // The sender itself offers the forced last hop: it knows its balance
-                    // and charges itself no fee.
-                    if ch.check_offer(dc, req.amount).is_err() {
-                        return Err(NoRoute::NoPath);
-                    }
-                    (ch.node(dc), req.amount.0, p.final_cltv, 0, 1u8)
-                } else {
-                    let fee = pol.fee(req.amount).0;
-                    let cltv = p.final_cltv + pol.cltv_delta as u32;
-                    let risk = risk(
-                        req.amount.0,
-                        pol.cltv_delta as u32,
-                        p.risk_factor_billionths,
-                    );
-                    (ch.node(dc), req.amount.0 + fee, cltv, fee + risk, 1u8)
-                }
-            }
-        };
-        // A forced first hop leaves the source: it must not be re-entered. A forced last
-        // hop enters the target: it must not be passed through before.
-        let blocked = if req.first_hop.is_some() {
-            Some(req.source)
-        } else if req.last_hop.is_some() {
-            Some(req.target)
-        } else {
-            req.avoid
-        };
+        let max_pen = ends.attempt_cost / p.min_probability;
+        let stop = ends.stop;
+        let stop_is_sender = ends.stop_is_sender;
+        let blocked = ends.blocked;
+        self.pruned_min = UNREACHED;
         // A* bound. From a node `h` hops away from the stop node, every further hop but the
         // sender's own first one has success probability at most `apriori` (mission control
         // only lowers it), so the probability penalty grows at least by
@@ -296,7 +358,6 @@ impl Router {
         // Labels are still compared by lnd's cost, and an expanded node is reopened when a
         // cheaper label reaches it, so the route found has the same (minimal) cost as plain
         // Dijkstra's; among routes of equal cost the two may pick different ones.
-        self.last_stop = stop.idx();
         let own = usize::from(stop_is_sender);
         let mult: [f64; 4] = if p.astar {
             self.hop_distances(net, stop);
@@ -304,32 +365,30 @@ impl Router {
         } else {
             [1.0; 4]
         };
-        let s = start.idx();
+        let s = ends.start.idx();
         self.visit(s);
-        self.amt[s] = start_amt;
-        self.weight[s] = start_weight;
-        self.pen[s] = attempt_cost;
-        self.cltv[s] = start_cltv;
-        self.hops[s] = start_hops;
-        self.dist[s] = start_weight;
-        self.key[s] = start_weight;
-        self.heap.push(Reverse((start_weight, s as u32)));
-        let mut fee_limited = false;
-        let mut found = false;
+        self.amt[s] = ends.start_amt;
+        self.weight[s] = ends.start_weight;
+        self.pen[s] = ends.attempt_cost;
+        self.cltv[s] = ends.start_cltv;
+        self.hops[s] = ends.start_hops;
+        self.dist[s] = ends.start_weight;
+        self.key[s] = ends.start_weight;
+        self.heap.push(Reverse((ends.start_weight, s as u32)));
         while let Some(Reverse((d, v))) = self.heap.pop() {
             let v = v as usize;
             if d != self.key[v] {
                 continue; // stale entry
             }
             if v == stop.idx() {
-                found = true;
-                break;
+                return true;
             }
             self.done[v] = self.epoch;
             let amt_v = self.amt[v];
             let dist_v = self.dist[v];
             let hops_v = self.hops[v];
             if hops_v >= p.max_hops {
+                self.pruned_min = self.pruned_min.min(d);
                 continue;
             }
             // Any extension costs at least its prefix: a node is only worth a push while it
@@ -376,20 +435,19 @@ impl Router {
                 if pen > max_pen {
                     continue; // probability below the minimum
                 }
-                // u forwards over e: it charges its fee unless it is the paying sender.
+                // u forwards over e: it charges its fee unless it is the paying sender or
+                // forwards this payment for free.
                 let (fee, cltv_add) = if u_is_sender {
                     (0, 0)
+                } else if req.fee_free.is_some() && req.is_fee_free(NodeId(e.from)) {
+                    (0, e.cltv_delta as u32)
                 } else {
                     (edge_fee(e, amt_v), e.cltv_delta as u32)
                 };
-                let cltv = self.cltv[v] + cltv_add;
-                if cltv > p.max_cltv {
-                    continue;
-                }
                 let amt_u = amt_v + fee;
                 if let Some(mf) = req.max_fee {
                     if amt_u - req.amount.0 > mf.0 {
-                        fee_limited = true;
+                        self.fee_pruned = true;
                         continue;
                     }
                 }
@@ -404,6 +462,11 @@ impl Router {
                 let dist = weight.saturating_add(pen as u64);
                 let key = weight.saturating_add((pen * mult[h]) as u64);
                 if key >= stop_bound {
+                    continue;
+                }
+                let cltv = self.cltv[v] + cltv_add;
+                if cltv > p.max_cltv {
+                    self.pruned_min = self.pruned_min.min(key);
                     continue;
                 }
                 self.visit(u);
@@ -421,30 +484,362 @@ impl Router {
                 }
             }
         }
-        if !found {
-            return Err(if fee_limited {
-                NoRoute::FeeLimit
-            } else {
-                NoRoute::NoPath
-            });
+        false
+    }
+
+    /// The hop-indexed search: plain Dijkstra on lnd's cost over states (node, hops to the
+    /// start), one label each, so a cheaper label with more hops never hides a dearer one
+    /// that fits the hop limit, and every label is final when expanded (next-pointers are
+    /// never stale). Fills `path` and `stop_amt`; returns the route's cost.
+    fn search_layered(
+        &mut self,
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+        ends: &Ends,
+    ) -> Option<u64> {
+        let n = net.node_count();
+        let layers = usize::from(p.max_hops.max(ends.start_hops)) + 1;
+        let states = n * layers;
+        if self.l.dist.len() < states {
+            self.l.dist.resize(states, UNREACHED);
+            self.l.amt.resize(states, 0);
+            self.l.weight.resize(states, 0);
+            self.l.pen.resize(states, 0.0);
+            self.l.cltv.resize(states, 0);
+            self.l.next.resize(states, (0, 0));
+            self.l.stamp.resize(states, 0);
+            self.l.done.resize(states, 0);
         }
-        let stop_amt = self.amt[stop.idx()];
-        if let Some(c) = req.first_hop {
-            // The source pays stop_amt over its own first hop, with no fee of its own.
+        self.l.epoch = self.l.epoch.wrapping_add(1);
+        if self.l.epoch == 0 {
+            self.l.stamp.iter_mut().for_each(|s| *s = 0);
+            self.l.done.iter_mut().for_each(|s| *s = 0);
+            self.l.epoch = 1;
+        }
+        let epoch = self.l.epoch;
+        let inv_apriori = 1.0 / p.apriori;
+        let max_pen = ends.attempt_cost / p.min_probability;
+        let stop = ends.stop;
+        let first_side = match req.first_hop {
+            Some(c) => Some((c, net.chan(c).side_of(req.source)?)),
+            None => None,
+        };
+        let s0 = usize::from(ends.start_hops) * n + ends.start.idx();
+        self.l.stamp[s0] = epoch;
+        self.l.dist[s0] = ends.start_weight;
+        self.l.amt[s0] = ends.start_amt;
+        self.l.weight[s0] = ends.start_weight;
+        self.l.pen[s0] = ends.attempt_cost;
+        self.l.cltv[s0] = ends.start_cltv;
+        self.heap.push(Reverse((ends.start_weight, s0 as u32)));
+        let mut found = None;
+        while let Some(Reverse((d, st))) = self.heap.pop() {
+            let st = st as usize;
+            if d != self.l.dist[st] || self.l.done[st] == epoch {
+                continue;
+            }
+            self.l.done[st] = epoch;
+            let (h, v) = (st / n, st % n);
+            let amt_v = self.l.amt[st];
+            // The channel `v` sends over, if it forwards (for the cooperative join rule).
+            let v_out = if st == s0 {
+                req.last_hop.filter(|_| ends.start != req.target)
+            } else {
+                Some(ChannelId(self.l.next[st].0))
+            };
+            if v == stop.idx() {
+                // The sender's own forced first hop must carry what arrives here.
+                if let Some((c, side)) = first_side {
+                    let ch = net.chan(c);
+                    if ch.check_offer(side, Msat(amt_v)).is_err() || amt_v > ch.capacity().0 {
+                        continue;
+                    }
+                }
+                found = Some(st);
+                break;
+            }
+            if h >= usize::from(p.max_hops) {
+                continue;
+            }
+            let (base, edges) = net.in_edges_from(NodeId(v as u32));
+            for (i, e) in edges.iter().enumerate() {
+                let u = e.from as usize;
+                let su = st + n - v + u;
+                if self.l.done[su] == epoch
+                    || (e.from_is_leaf && u != stop.idx())
+                    || Some(NodeId(e.from)) == ends.blocked
+                {
+                    continue;
+                }
+                if amt_v > e.max_amount || amt_v < e.min_htlc {
+                    continue;
+                }
+                if let Some(JoinRule(joins)) = req.join {
+                    // `v` forwards in over `e`, out over `v_out`; the node after a forced
+                    // first hop forwards in over it, out over `e`.
+                    let chan = ChannelId(e.chan);
+                    if v_out.is_some_and(|o| !joins(NodeId(v as u32), chan, o, Msat(amt_v))) {
+                        continue;
+                    }
+                    if let (true, Some(f)) = (u == stop.idx(), req.first_hop) {
+                        let amt_u = amt_v + edge_fee(e, amt_v) * u64::from(!req.is_fee_free(stop));
+                        if !joins(stop, f, chan, Msat(amt_u)) {
+                            continue;
+                        }
+                    }
+                }
+                let u_is_sender = ends.stop_is_sender && u == stop.idx();
+                let ep = self.edge_prob[base + i];
+                let inv_prob = if u_is_sender {
+                    let ch = &net.channels()[e.chan as usize];
+                    if ep == 0.0 || ch.check_offer(e.dir as usize, Msat(amt_v)).is_err() {
+                        continue;
+                    }
+                    1.0
+                } else if ep == NO_INFO {
+                    inv_apriori
+                } else if ep > 0.0 {
+                    1.0 / ep as f64
+                } else {
+                    continue;
+                };
+                let pen = self.l.pen[st] * inv_prob;
+                if pen > max_pen {
+                    continue;
+                }
+                let (fee, cltv_add) = if u_is_sender {
+                    (0, 0)
+                } else if req.is_fee_free(NodeId(e.from)) {
+                    (0, e.cltv_delta as u32)
+                } else {
+                    (edge_fee(e, amt_v), e.cltv_delta as u32)
+                };
+                let cltv = self.l.cltv[st] + cltv_add;
+                if cltv > p.max_cltv {
+                    continue;
+                }
+                let amt_u = amt_v + fee;
+                if let Some(mf) = req.max_fee {
+                    if amt_u - req.amount.0 > mf.0 {
+                        self.fee_pruned = true;
+                        continue;
+                    }
+                }
+                let weight =
+                    self.l.weight[st] + fee + risk(amt_v, cltv_add, p.risk_factor_billionths);
+                let dist = weight.saturating_add(pen as u64);
+                if self.l.stamp[su] != epoch {
+                    self.l.stamp[su] = epoch;
+                    self.l.dist[su] = UNREACHED;
+                }
+                if dist < self.l.dist[su] {
+                    self.l.dist[su] = dist;
+                    self.l.amt[su] = amt_u;
+                    self.l.weight[su] = weight;
+                    self.l.pen[su] = pen;
+                    self.l.cltv[su] = cltv;
+                    self.l.next[su] = (e.chan, e.dir);
+                    self.heap.push(Reverse((dist, su as u32)));
+                }
+            }
+        }
+        let found = found?;
+        self.path.clear();
+        self.stop_amt = self.l.amt[found];
+        let mut st = found;
+        while st != s0 {
+            let (c, d) = self.l.next[st];
+            let to = net.channels()[c as usize].node(1 - d as usize);
+            st = st - n - st % n + to.idx();
+            self.path.push((c, d, self.l.amt[st]));
+        }
+        Some(self.l.dist[found])
+    }
+}
+
+/// Requests with at most this many hops (circular rebalances: `max_cycle_len - 1`) use the
+/// hop-indexed search directly; it is exact in the hop limit and, at such depths, cheap.
+pub const LAYERED_MAX_HOPS: u8 = 10;
+
+/// Where a search starts (backward, at the receiver or before a forced last hop) and stops
+/// (at the sender, or after a forced first hop).
+struct Ends {
+    stop: NodeId,
+    stop_is_sender: bool,
+    start: NodeId,
+    start_amt: u64,
+    start_cltv: u32,
+    start_weight: u64,
+    start_hops: u8,
+    /// A node the route must not pass through.
+    blocked: Option<NodeId>,
+    attempt_cost: f64,
+}
+
+fn ends(net: &Network, req: &RouteRequest<'_>, p: &RouterParams) -> Result<Ends, NoRoute> {
+    let attempt_cost = (p.attempt_cost + req.amount.mul_ppm(p.attempt_cost_ppm)).0 as f64;
+    let (stop, stop_is_sender) = match req.first_hop {
+        None => (req.source, true),
+        Some(c) => {
             let ch = net.chan(c);
             let d = ch.side_of(req.source).ok_or(NoRoute::NoPath)?;
-            if ch.check_offer(d, Msat(stop_amt)).is_err() || stop_amt > ch.capacity().0 {
+            (ch.node(1 - d), false)
+        }
+    };
+    let (start, start_amt, start_cltv, start_weight, start_hops) = match req.last_hop {
+        None => (req.target, req.amount.0, p.final_cltv, 0u64, 0u8),
+        Some(c) => {
+            // The last hop is forced: its sender C charges its fee for it (unless fee-free).
+            let ch = net.chan(c);
+            let dt = ch.side_of(req.target).ok_or(NoRoute::NoPath)?;
+            let dc = 1 - dt;
+            let pol = &ch.policy(dc);
+            let cap = pol.max_htlc.0.min(ch.capacity().0);
+            if req.amount.0 > cap || req.amount < pol.min_htlc {
                 return Err(NoRoute::NoPath);
             }
-        }
-        let fee = Msat(stop_amt - req.amount.0);
-        if let Some(mf) = req.max_fee {
-            if fee > mf {
-                return Err(NoRoute::FeeLimit);
+            if stop_is_sender && ch.node(dc) == stop {
+                // The sender itself offers the forced last hop: it knows its balance
+                // and charges itself no fee.
+                if ch.check_offer(dc, req.amount).is_err() {
+                    return Err(NoRoute::NoPath);
+                }
+                (ch.node(dc), req.amount.0, p.final_cltv, 0, 1u8)
+            } else {
+                let fee = if req.is_fee_free(ch.node(dc)) {
+                    0
+                } else {
+                    pol.fee(req.amount).0
+                };
+                let cltv = p.final_cltv + pol.cltv_delta as u32;
+                let risk = risk(
+                    req.amount.0,
+                    pol.cltv_delta as u32,
+                    p.risk_factor_billionths,
+                );
+                (ch.node(dc), req.amount.0 + fee, cltv, fee + risk, 1u8)
             }
         }
-        Ok(fee)
+    };
+    if start_hops > p.max_hops || start_cltv > p.max_cltv {
+        return Err(NoRoute::NoPath);
     }
+    // A forced first hop leaves the source: it must not be re-entered. A forced last
+    // hop enters the target: it must not be passed through before.
+    let blocked = if req.first_hop.is_some() {
+        Some(req.source)
+    } else if req.last_hop.is_some() {
+        Some(req.target)
+    } else {
+        req.avoid
+    };
+    Ok(Ends {
+        stop,
+        stop_is_sender,
+        start,
+        start_amt,
+        start_cltv,
+        start_weight,
+        start_hops,
+        blocked,
+        attempt_cost,
+    })
+}
+
+/// Why a route breaks a limit (see [`check_route`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteDefect {
+    Empty,
+    /// Hop `k` does not start where hop `k - 1` ends (or the ends are wrong).
+    Disconnected(usize),
+    /// More hops than allowed (forced first hop not counted, as in the search).
+    TooManyHops(usize),
+    /// Hop `k` carries an amount its channel's policy or capacity refuses.
+    HtlcLimit(usize),
+    /// Hop `k` does not carry the next hop's amount plus its forwarder's fee.
+    WrongAmount(usize),
+    /// The sender's first hop exceeds its balance.
+    SenderBalance,
+    /// Total CLTV above the limit.
+    Cltv(u32),
+    /// Fees above the fee limit.
+    Fee,
+    /// The route passes a node twice.
+    Loop(usize),
+}
+
+/// Checks a route against every limit the router promises, for the amounts it actually
+/// carries: connected from `source` to `target`, within `max_hops` (a forced first hop not
+/// counted) and `max_cltv`, each hop within its channel's min/max HTLC and capacity, each
+/// amount the next one's plus its forwarder's fee (zero for fee-free forwarders), the
+/// sender's first hop within its balance, fees within the limit, no node passed twice
+/// (except the source as the target of a circular route). O(route length).
+pub fn check_route(
+    net: &Network,
+    req: &RouteRequest<'_>,
+    p: &RouterParams,
+    route: &[Hop],
+) -> Result<(), RouteDefect> {
+    let Some(first) = route.first() else {
+        return Err(RouteDefect::Empty);
+    };
+    let counted = route.len() - usize::from(req.first_hop.is_some());
+    if counted > usize::from(p.max_hops) {
+        return Err(RouteDefect::TooManyHops(route.len()));
+    }
+    let mut at = req.source;
+    let mut cltv = p.final_cltv;
+    for (k, h) in route.iter().enumerate() {
+        let ch = net.chan(h.chan);
+        if ch.node(h.dir as usize) != at {
+            return Err(RouteDefect::Disconnected(k));
+        }
+        let pol = ch.policy(h.dir as usize);
+        if h.amount < pol.min_htlc
+            || h.amount > pol.max_htlc
+            || h.amount > ch.capacity()
+            || ch.status() != crate::network::ChannelStatus::Open
+        {
+            return Err(RouteDefect::HtlcLimit(k));
+        }
+        if k == 0 {
+            if ch.check_offer(h.dir as usize, h.amount).is_err() {
+                return Err(RouteDefect::SenderBalance);
+            }
+        } else {
+            let fee = if req.is_fee_free(at) {
+                Msat::ZERO
+            } else {
+                pol.fee(h.amount)
+            };
+            if route[k - 1].amount != h.amount + fee {
+                return Err(RouteDefect::WrongAmount(k));
+            }
+            cltv += pol.cltv_delta as u32;
+        }
+        at = ch.node(1 - h.dir as usize);
+        // A node may appear once as a hop's end, except the source closing a cycle.
+        let again = route[..k]
+            .iter()
+            .any(|o| net.chan(o.chan).node(1 - o.dir as usize) == at)
+            || (at == req.source && k + 1 != route.len());
+        if again {
+            return Err(RouteDefect::Loop(k));
+        }
+    }
+    if at != req.target || route.last().map(|h| h.amount) != Some(req.amount) {
+        return Err(RouteDefect::Disconnected(route.len()));
+    }
+    if cltv > p.max_cltv {
+        return Err(RouteDefect::Cltv(cltv));
+    }
+    if let Some(mf) = req.max_fee {
+        if first.amount - req.amount > mf {
+            return Err(RouteDefect::Fee);
+        }
+    }
+    Ok(())
 }
 
 impl Router {
@@ -527,9 +922,417 @@ mod tests {
         t
     }
 
+    /// Channels with a full policy each way: (a, b, sat at a, sat at b, policy).
+    fn graph_pol(n: u32, edges: &[(u32, u32, u64, u64, FeePolicy)]) -> Topology {
+        let mut t = Topology::new();
+        for i in 0..n {
+            t.add_node(format!("n{i}"));
+        }
+        for &(a, b, x, y, pol) in edges {
+            t.add_channel(ChannelSpec {
+                nodes: [NodeId(a), NodeId(b)],
+                capacity: Msat::from_sat(x + y),
+                balance: [Msat::from_sat(x), Msat::from_sat(y)],
+                reserve: [Msat::ZERO; 2],
+                policy: [pol; 2],
+                label: None,
+            });
+        }
+        t
+    }
+
+    fn pol(base_msat: u64, ppm: u32) -> FeePolicy {
+        FeePolicy {
+            base_fee: Msat(base_msat),
+            fee_ppm: ppm,
+            min_htlc: Msat(1),
+            ..FeePolicy::default()
+        }
+    }
+
+    fn find(
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+    ) -> (Result<Msat, NoRoute>, Vec<Hop>) {
+        let mut r = Router::new(net.node_count(), net.channel_count());
+        let mut out = Vec::new();
+        let res = r.find_route(net, req, &[], SimTime::ZERO, p, &mut out);
+        (res, out)
+    }
+
+    fn nodes_of(net: &Network, route: &[Hop]) -> Vec<u32> {
+        route
+            .iter()
+            .map(|h| net.chan(h.chan).node(1 - h.dir as usize).0)
+            .collect()
+    }
+
+    /// Diamond 0 → {1, 2} → 3. Node 1 charges 10 sat + 1%, node 2 charges 1 sat: a plain
+    /// search goes over 2. With node 1 fee-free the route over 1 costs nothing in fees, so
+    /// the search (which prices it during the search, not afterwards) takes it.
+    #[test]
+    fn fee_free_forwarders_are_free_during_the_search() {
+        let t = graph_pol(
+            4,
+            &[
+                (0, 1, 100_000, 100_000, pol(10_000, 10_000)),
+                (1, 3, 100_000, 100_000, pol(10_000, 10_000)),
+                (0, 2, 100_000, 100_000, pol(1_000, 0)),
+                (2, 3, 100_000, 100_000, pol(1_000, 0)),
+            ],
+        );
+        let net = Network::new(&t);
+        let p = RouterParams::default();
+        let req = RouteRequest::new(NodeId(0), NodeId(3), Msat::from_sat(10_000));
+        let (r, route) = find(&net, &req, &p);
+        assert_eq!(r, Ok(Msat::from_sat(1)));
+        assert_eq!(nodes_of(&net, &route), vec![2, 3]);
+        let free = [false, true, false, false];
+        let req = RouteRequest {
+            fee_free: Some(&free),
+            ..req
+        };
+        let (r, route) = find(&net, &req, &p);
+        assert_eq!(r, Ok(Msat::ZERO));
+        assert_eq!(nodes_of(&net, &route), vec![1, 3]);
+        assert_eq!(route[0].amount, Msat::from_sat(10_000));
+    }
+
+    /// Line 0 – 1 – 2, node 1 charges 10 sat + 1% (110 sat on 10,000 sat); fee limit 5 sat.
+    /// Charged, the route breaks the limit (`FeeLimit`: without the limit there is one);
+    /// with node 1 fee-free it pays 0 and passes.
+    #[test]
+    fn fee_free_hops_do_not_count_against_the_fee_limit() {
+        let t = graph_pol(
+            3,
+            &[
+                (0, 1, 100_000, 100_000, pol(10_000, 10_000)),
+                (1, 2, 100_000, 100_000, pol(10_000, 10_000)),
+            ],
+        );
+        let net = Network::new(&t);
+        let p = RouterParams::default();
+        let req = RouteRequest {
+            max_fee: Some(Msat::from_sat(5)),
+            ..RouteRequest::new(NodeId(0), NodeId(2), Msat::from_sat(10_000))
+        };
+        assert_eq!(find(&net, &req, &p).0, Err(NoRoute::FeeLimit));
+        let free = [false, true, false];
+        let req = RouteRequest {
+            fee_free: Some(&free),
+            ..req
+        };
+        let (r, route) = find(&net, &req, &p);
+        assert_eq!(r, Ok(Msat::ZERO));
+        assert_eq!(route.len(), 2);
+    }
+
+    /// A circular rebalance of node 0 (out over 0–1, back over 3–0) has two middles: over
+    /// 2 (1 sat base) or over 4 (50 sat + 0.5%). With 1, 3 and 4 participating fee-free,
+    /// the participants' cycle is free and preferred.
+    #[test]
+    fn fee_free_rebalance_prefers_participants() {
+        let t = graph_pol(
+            5,
+            &[
+                (0, 1, 500_000, 500_000, pol(1_000, 0)),     // c0
+                (1, 2, 500_000, 500_000, pol(1_000, 0)),     // c1
+                (2, 3, 500_000, 500_000, pol(1_000, 0)),     // c2
+                (1, 4, 500_000, 500_000, pol(50_000, 5000)), // c3
+                (4, 3, 500_000, 500_000, pol(50_000, 5000)), // c4
+                (3, 0, 500_000, 500_000, pol(1_000, 0)),     // c5
+            ],
+        );
+        let net = Network::new(&t);
+        let p = RouterParams::default();
+        let req = RouteRequest {
+            first_hop: Some(ChannelId(0)),
+            last_hop: Some(ChannelId(5)),
+            max_fee: Some(Msat::from_sat(1_000)),
+            ..RouteRequest::new(NodeId(0), NodeId(0), Msat::from_sat(100_000))
+        };
+        let (r, route) = find(&net, &req, &p);
+        assert!(r.is_ok());
+        assert_eq!(nodes_of(&net, &route), vec![1, 2, 3, 0]);
+        let free = [false, true, false, true, true];
+        let req = RouteRequest {
+            fee_free: Some(&free),
+            ..req
+        };
+        let (r, route) = find(&net, &req, &p);
+        assert_eq!(r, Ok(Msat::ZERO));
+        assert_eq!(nodes_of(&net, &route), vec![1, 4, 3, 0]);
+        assert!(route.iter().all(|h| h.amount == Msat::from_sat(100_000)));
+    }
+
+    /// The CLoTH case that aborted a sweep: a fee-free rebalance of 1,322 msat whose first
+    /// hop has `min_htlc` 1,337 msat. The old router priced node 1's fee (15 msat) during
+    /// the search, found 1,337 msat on the first hop, and then waived the fee: 1,322 msat,
+    /// which the sender could not lock. Now the limit holds for the amount actually locked:
+    /// no route.
+    #[test]
+    fn min_htlc_holds_for_the_amounts_actually_locked() {
+        let strict = FeePolicy {
+            min_htlc: Msat(1_337),
+            ..pol(15, 0)
+        };
+        let t = graph_pol(
+            3,
+            &[
+                (0, 1, 100, 100, strict), // c0: the first hop
+                (1, 2, 100, 100, pol(15, 0)),
+                (2, 0, 100, 100, pol(15, 0)),
+            ],
+        );
+        let net = Network::new(&t);
+        let p = RouterParams::default();
+        let req = RouteRequest {
+            first_hop: Some(ChannelId(0)),
+            last_hop: Some(ChannelId(2)),
+            max_fee: Some(Msat::from_sat(1)),
+            ..RouteRequest::new(NodeId(0), NodeId(0), Msat(1_322))
+        };
+        let (r, route) = find(&net, &req, &p);
+        // Charged: node 2 takes 15 msat and node 1 takes 15 msat: 1,352 msat on c0.
+        assert_eq!(r, Ok(Msat(30)));
+        assert_eq!(route[0].amount, Msat(1_352));
+        let free = [true, true, true];
+        let req = RouteRequest {
+            fee_free: Some(&free),
+            ..req
+        };
+        assert_eq!(find(&net, &req, &p).0, Err(NoRoute::NoPath));
+    }
+
+    /// Node 1 (the sender's only neighbour) reaches the receiver 12 either over a cheap
+    /// line of 11 hops (1–2–…–11–12, 1 msat fees) or directly (1–12, 10 sat fee). Every
+    /// hop is believed certain (a-priori 1, so length costs nothing but fees; the risk
+    /// term rounds to 0 at 1,000 sat): the line is cheaper, 11 msat. With `max_hops = 11`
+    /// the cheap label of node 1 already has 11 hops and cannot reach the sender; the
+    /// search must still find 0–1–12 (the old search found nothing).
+    #[test]
+    fn a_binding_hop_limit_keeps_the_dearer_shorter_route() {
+        let mut e = vec![(0, 1, 1_000_000, 1_000_000, pol(1, 0))];
+        for v in 1..12 {
+            e.push((v, v + 1, 1_000_000, 1_000_000, pol(1, 0)));
+        }
+        e.push((1, 12, 1_000_000, 1_000_000, pol(10_000, 0)));
+        let t = graph_pol(13, &e);
+        let net = Network::new(&t);
+        let req = RouteRequest::new(NodeId(0), NodeId(12), Msat::from_sat(1000));
+        for astar in [true, false] {
+            let p = RouterParams {
+                max_hops: 11,
+                astar,
+                apriori: 1.0,
+                ..RouterParams::default()
+            };
+            let (r, route) = find(&net, &req, &p);
+            assert_eq!(r, Ok(Msat(10_000)), "astar {astar}");
+            assert_eq!(nodes_of(&net, &route), vec![1, 12]);
+            // Without a binding limit the long cheap line wins.
+            let p = RouterParams { max_hops: 12, ..p };
+            let (r, route) = find(&net, &req, &p);
+            assert_eq!(r, Ok(Msat(11)));
+            assert_eq!(route.len(), 12);
+        }
+    }
+
+    /// A fee-pruned edge somewhere in a failed search does not make it a fee failure: the
+    /// only way to the sender (0–1) is too small, and node 2's expensive channel into the
+    /// receiver is pruned by the fee limit but leads nowhere. `NoPath`, not `FeeLimit`.
+    #[test]
+    fn fee_limit_only_when_a_route_without_it_exists() {
+        let t = graph_pol(
+            5,
+            &[
+                (0, 1, 5, 5, pol(1, 0)), // too small for 1,000 sat
+                (1, 3, 100_000, 100_000, pol(1, 0)),
+                (2, 3, 100_000, 100_000, pol(900_000, 0)),
+                (2, 4, 100_000, 100_000, pol(900_000, 0)),
+            ],
+        );
+        let net = Network::new(&t);
+        let p = RouterParams::default();
+        let req = RouteRequest {
+            max_fee: Some(Msat::from_sat(10)),
+            ..RouteRequest::new(NodeId(0), NodeId(3), Msat::from_sat(1000))
+        };
+        assert_eq!(find(&net, &req, &p).0, Err(NoRoute::NoPath));
+    }
+
     type Edge = (u32, u32, u64, u64, u32);
+    /// A random channel: ends, sat at each end, fee, CLTV delta, min HTLC (sat), max HTLC
+    /// (sat, 0 = none).
+    type RichEdge = (u32, u32, u64, u64, u32, u16, u64, u64);
+
+    /// An independent check of a route (not the router's own `check_route`): the
+    /// property test's oracle.
+    #[allow(clippy::too_many_arguments)]
+    fn route_ok(
+        net: &Network,
+        req: &RouteRequest<'_>,
+        p: &RouterParams,
+        route: &[Hop],
+    ) -> Result<(), String> {
+        let forced = usize::from(req.first_hop.is_some());
+        if route.is_empty() || route.len() - forced > p.max_hops as usize {
+            return Err(format!("{} hops, max {}", route.len(), p.max_hops));
+        }
+        let mut at = req.source;
+        let mut seen = vec![req.source];
+        let mut cltv = p.final_cltv;
+        for (k, h) in route.iter().enumerate() {
+            let ch = net.chan(h.chan);
+            if ch.node(h.dir as usize) != at {
+                return Err(format!("hop {k} disconnected"));
+            }
+            let pl = ch.policy(h.dir as usize);
+            if h.amount < pl.min_htlc || h.amount > pl.max_htlc || h.amount > ch.capacity() {
+                return Err(format!("hop {k}: {:?} outside the HTLC limits", h.amount));
+            }
+            if k == 0 && ch.spendable(h.dir as usize) < h.amount {
+                return Err("sender's balance".into());
+            }
+            if k > 0 {
+                let free = req.fee_free.is_some_and(|f| f[at.idx()]);
+                let fee = if free { Msat::ZERO } else { pl.fee(h.amount) };
+                if route[k - 1].amount != h.amount + fee {
+                    return Err(format!("hop {k}: amount does not add up"));
+                }
+                cltv += pl.cltv_delta as u32;
+            }
+            if let Some(f) = req.first_hop {
+                if k == 0 && h.chan != f {
+                    return Err("first hop not the forced one".into());
+                }
+            }
+            at = ch.node(1 - h.dir as usize);
+            if seen.contains(&at) && !(k + 1 == route.len() && at == req.target) {
+                return Err(format!("node {at:?} twice"));
+            }
+            seen.push(at);
+        }
+        if let Some(l) = req.last_hop {
+            if route.last().map(|h| h.chan) != Some(l) {
+                return Err("last hop not the forced one".into());
+            }
+        }
+        if at != req.target || route.last().map(|h| h.amount) != Some(req.amount) {
+            return Err("does not deliver the amount to the target".into());
+        }
+        if cltv > p.max_cltv {
+            return Err(format!("CLTV {cltv} > {}", p.max_cltv));
+        }
+        if let Some(mf) = req.max_fee {
+            if route[0].amount - req.amount > mf {
+                return Err("fee above the limit".into());
+            }
+        }
+        Ok(())
+    }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1500))]
+        /// On random graphs with random HTLC limits, CLTV deltas, hop and CLTV limits, fee
+        /// limits, fee-free forwarders, mission control and forced first/last hops: every
+        /// route returned respects every limit, with and without A*, and A* finds a route
+        /// exactly when plain Dijkstra does, of the same lnd cost.
+        #[test]
+        fn routes_respect_every_limit_and_astar_matches_dijkstra(
+            n in 3u32..14,
+            raw in proptest::collection::vec(
+                (0u32..14, 0u32..14, 0u64..2_000, 0u64..2_000, 0u32..3000, 0u16..150, 0u64..400, 0u64..3_000),
+                2..40),
+            fails in proptest::collection::vec((0usize..40, 0u8..2, 0u64..3600), 0..6),
+            s in 0u32..14,
+            r in 0u32..14,
+            amt in 1u64..1_500,
+            max_hops in prop_oneof![1u8..6, Just(20u8), 11u8..14],
+            max_cltv in prop_oneof![Just(2016u32), 40u32..400],
+            max_fee in proptest::option::of(0u64..50),
+            free in proptest::option::of(proptest::collection::vec(any::<bool>(), 14)),
+            circular in any::<bool>(),
+        ) {
+            let edges: Vec<RichEdge> = raw
+                .iter()
+                .map(|&(a, b, x, y, f, c, lo, hi)| (a % n, b % n, x, y, f, c, lo, hi))
+                .filter(|e| e.0 != e.1)
+                .collect();
+            prop_assume!(!edges.is_empty());
+            let mut t = Topology::new();
+            for i in 0..n {
+                t.add_node(format!("n{i}"));
+            }
+            for &(a, b, x, y, f, c, lo, hi) in &edges {
+                let pl = FeePolicy {
+                    base_fee: Msat(f as u64),
+                    fee_ppm: f,
+                    cltv_delta: c,
+                    min_htlc: Msat(lo * 1000),
+                    max_htlc: if hi == 0 { Msat::MAX } else { Msat::from_sat(hi) },
+                    ..FeePolicy::default()
+                };
+                t.add_channel(ChannelSpec {
+                    nodes: [NodeId(a), NodeId(b)],
+                    capacity: Msat::from_sat(x + y),
+                    balance: [Msat::from_sat(x), Msat::from_sat(y)],
+                    reserve: [Msat::ZERO; 2],
+                    policy: [pl; 2],
+                    label: None,
+                });
+            }
+            let net = Network::new(&t);
+            let now = SimTime(3600 * 1_000_000);
+            let mc: Vec<McEntry> = fails
+                .iter()
+                .map(|&(c, d, age)| McEntry {
+                    chan: (c % edges.len()) as u32,
+                    dir: d,
+                    time: SimTime((3600 - age) * 1_000_000),
+                    amount: Msat(1),
+                })
+                .collect();
+            let (s, r) = (NodeId(s % n), NodeId(r % n));
+            let mut req = RouteRequest {
+                max_fee: max_fee.map(Msat::from_sat),
+                fee_free: free.as_deref(),
+                ..RouteRequest::new(s, r, Msat::from_sat(amt))
+            };
+            if circular {
+                // A circular rebalance of s: out over its first channel, in over its last.
+                let own: Vec<ChannelId> = net.channels_of(s).collect();
+                prop_assume!(own.len() >= 2);
+                req.target = s;
+                req.first_hop = Some(own[0]);
+                req.last_hop = Some(own[own.len() - 1]);
+                prop_assume!(max_hops >= 2);
+            } else {
+                prop_assume!(s != r);
+            }
+            let base = RouterParams { max_hops, max_cltv, ..RouterParams::default() };
+            let plain = RouterParams { astar: false, ..base.clone() };
+            let mut router = Router::new(n as usize, edges.len());
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let ra = router.find_route(&net, &req, &mc, now, &plain, &mut a);
+            let ca = router.last_cost();
+            let rb = router.find_route(&net, &req, &mc, now, &base, &mut b);
+            let cb = router.last_cost();
+            prop_assert_eq!(ra.is_ok(), rb.is_ok());
+            prop_assert_eq!(ra.err(), rb.err());
+            prop_assert_eq!(ca, cb);
+            for (res, route) in [(ra, &a), (rb, &b)] {
+                if let Ok(fee) = res {
+                    // The router's route search limit counts hops after a forced first one.
+                    if let Err(e) = route_ok(&net, &req, &base, route) {
+                        return Err(TestCaseError::fail(format!("{e}: {route:?}")));
+                    }
+                    prop_assert_eq!(fee, route[0].amount - req.amount);
+                }
+            }
+        }
+
         /// The A* bound changes how much of the graph is searched, never the cost of the
         /// route found: same success, same lnd cost, and a well-formed route.
         #[test]
@@ -559,16 +1362,7 @@ mod tests {
                     amount: Msat(1),
                 })
                 .collect();
-            let req = RouteRequest {
-                source: NodeId(s % n),
-                target: NodeId(r % n),
-                amount: Msat::from_sat(amt),
-                first_hop: None,
-                last_hop: None,
-                exclude: &[],
-                max_fee: None,
-                avoid: None,
-            };
+            let req = RouteRequest::new(NodeId(s % n), NodeId(r % n), Msat::from_sat(amt));
             let plain = RouterParams { astar: false, ..RouterParams::default() };
             let fast = RouterParams::default();
             let mut router = Router::new(n as usize, edges.len());
@@ -580,8 +1374,6 @@ mod tests {
             prop_assert_eq!(ra.is_ok(), rb.is_ok());
             prop_assert_eq!(ca, cb);
             if rb.is_ok() {
-                // Well formed: consecutive hops connect, the last delivers the amount, and
-                // each earlier hop carries the next one plus its forwarder's fee.
                 prop_assert_eq!(net.chan(b[0].chan).node(b[0].dir as usize), req.source);
                 prop_assert_eq!(b.last().map(|h| h.amount), Some(req.amount));
                 for w in b.windows(2) {

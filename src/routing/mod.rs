@@ -87,6 +87,53 @@ pub struct RouteRequest<'a> {
     pub max_fee: Option<Msat>,
     /// Nodes the route must avoid (besides the exclusions).
     pub avoid: Option<NodeId>,
+    /// Fee-free forwarders (indexed by node; `true` = forwards this payment without a fee):
+    /// cooperative rebalancing among a strategy's participants. The search prices their
+    /// hops at zero fee, so routes through them are preferred, and checks the fee limit and
+    /// every HTLC limit on the amounts actually locked. `None`: everyone charges.
+    pub fee_free: Option<&'a [bool]>,
+    /// Cooperative rebalancing: asked for every intermediary with the channel it would
+    /// receive over, the one it would send over and the amount arriving; a `false` keeps
+    /// the route away from that (node, in, out). Honoured by the hop-indexed search, which
+    /// every request with a rule uses. `None`: every forwarder joins.
+    pub join: Option<JoinRule<'a>>,
+}
+
+/// A forwarder's consent to a cooperative rebalance: `(node, in_chan, out_chan, amount)`
+/// → joins. See [`RouteRequest::join`].
+#[derive(Clone, Copy)]
+pub struct JoinRule<'a>(pub &'a dyn Fn(NodeId, ChannelId, ChannelId, Msat) -> bool);
+
+impl std::fmt::Debug for JoinRule<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JoinRule(..)")
+    }
+}
+
+impl<'a> RouteRequest<'a> {
+    /// A plain payment of `amount` from `source` to `target`: no forced hops, no
+    /// exclusions, no fee limit, nobody fee-free. Callers set what differs.
+    pub fn new(source: NodeId, target: NodeId, amount: Msat) -> Self {
+        RouteRequest {
+            source,
+            target,
+            amount,
+            first_hop: None,
+            last_hop: None,
+            exclude: &[],
+            max_fee: None,
+            avoid: None,
+            fee_free: None,
+            join: None,
+        }
+    }
+
+    /// Does `v` forward this payment without a fee?
+    #[inline]
+    pub fn is_fee_free(&self, v: NodeId) -> bool {
+        self.fee_free
+            .is_some_and(|f| f.get(v.idx()).copied().unwrap_or(false))
+    }
 }
 
 /// A failure remembered by a sender's mission control.
@@ -137,6 +184,7 @@ impl MissionControl {
 pub enum NoRoute {
     /// No path with enough capacity (or local balance) exists.
     NoPath,
-    /// Paths exist but all cost more than the fee limit.
+    /// A route within every other limit exists, but the fee limit excludes it (a second
+    /// search without the fee limit found one).
     FeeLimit,
 }

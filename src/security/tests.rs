@@ -333,6 +333,7 @@ impl crate::strategy::Strategy for OneRebalance {
                 tag: 1,
                 max_hops: None,
                 fee_free: false,
+                join: crate::strategy::Join::Anyone,
             });
         }
     }

@@ -263,6 +263,7 @@ impl Circular {
             deadline,
             max_hops,
             fee_free: false,
+            join: crate::strategy::Join::Anyone,
             tag,
         });
     }

@@ -6,6 +6,7 @@
 pub use super::Local;
 use super::{Action, Observation, View};
 use crate::error::FieldError;
+use crate::network::{ChannelStatus, Network};
 use crate::rng::SimRng;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimDuration};
@@ -93,6 +94,63 @@ pub fn greedy_moves(
         }
     }
     out
+}
+
+/// Node share ν of `v`: total local balance (with own in-flight HTLCs) over total
+/// capacity of its open channels (0 without any). O(deg).
+pub fn node_share(net: &Network, v: NodeId) -> f64 {
+    let (mut l, mut c) = (0u128, 0u128);
+    for ch in net.channels_of(v).map(|c| net.chan(c)) {
+        if let (ChannelStatus::Open, Some(d)) = (ch.status(), ch.side_of(v)) {
+            l += ch.local(d).0 as u128;
+            c += ch.capacity().0 as u128;
+        }
+    }
+    if c == 0 {
+        0.0
+    } else {
+        l as f64 / c as f64
+    }
+}
+
+/// Pickhardt–Nowostawski's rule for an intermediary: moving `amount` in over a channel with
+/// local balance `l_in` of capacity `c_in` and out over one with `l_out` of `c_out` does not
+/// push either channel further from the node share `nu`. (With the paper's node-local
+/// view: the in-channel must be below its target, the out-channel above, and neither
+/// overshoots by more than it was off.)
+///
+/// Example: ν = 0.5, out channel 800 of 1,000 (300 above its 500), in channel 100 of 1,000
+/// (400 below): moving 300 leaves 500 and 400 (fine), 600 leaves 200 and 700 (each 300 and
+/// 200 off: still fine), 700 leaves the out channel 400 below (worse: refused).
+pub fn not_worse(l_out: u64, c_out: u64, l_in: u64, c_in: u64, nu: f64, amount: u64) -> bool {
+    let dev = |l: f64, c: u64| (l - nu * c as f64).abs();
+    let a = amount as f64;
+    let (lo, li) = (l_out as f64, l_in as f64);
+    dev(lo - a, c_out) <= dev(lo, c_out) && dev(li + a, c_in) <= dev(li, c_in)
+}
+
+/// [`not_worse`] for node `v` forwarding `amount` in over `cin` and out over `cout`, on the
+/// live channels (what `v` itself knows). False if either is not `v`'s open channel.
+pub fn joins(
+    net: &Network,
+    v: NodeId,
+    cin: ChannelId,
+    cout: ChannelId,
+    amount: Msat,
+    nu: f64,
+) -> bool {
+    let (ci, co) = (net.chan(cin), net.chan(cout));
+    let (Some(di), Some(dout)) = (ci.side_of(v), co.side_of(v)) else {
+        return false;
+    };
+    not_worse(
+        co.local(dout).0,
+        co.capacity().0,
+        ci.local(di).0,
+        ci.capacity().0,
+        nu,
+        amount.0,
+    )
 }
 
 /// Fee limit of a rebalance of `amount`: `amount × ppm`, at most `cap`.

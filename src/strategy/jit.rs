@@ -6,9 +6,14 @@
 //! Does: picks the node's open channel (other than `chan`) with the most spendable balance
 //! and answers [`Action::HoldForRebalance`]: the HTLC is held while the node pays itself
 //! `shortfall × margin` (at least `min_amount_sat`) out over that channel and back in over
-//! `chan`, paying at most `amount × max_fee_ppm` in fees and waiting at most `max_wait_s`.
-//! The engine forwards the HTLC if the balance then suffices, and fails it otherwise.
-//! Does nothing when no channel can cover the shortfall.
+//! `chan` (a cycle of at most `max_cycle_len` hops, `max_attempts` route attempts), waiting
+//! at most `max_wait_s`. Its fee limit is, by default, the forwarding fee the blocked
+//! forward would earn (the node's policy on `chan` for `amount`): a refill that costs
+//! more than it earns is refused. `max_fee_ppm` replaces that cap by `refill × ppm`. The
+//! engine forwards the HTLC if the balance then suffices, and fails it otherwise. Does
+//! nothing when no channel can cover the shortfall. After a failed refill of `chan` the
+//! node leaves that channel alone for `backoff_s` (per node and channel: the two ends of
+//! a channel back off independently).
 //!
 //! Cost: O(deg) per blocked forward; nothing on other observations.
 //!
@@ -18,9 +23,11 @@
 //! name = "jit"
 //! margin = 1.5          # default 1.5 (rebalance 1.5 × the shortfall)
 //! min_amount_sat = 0    # default 0
-//! max_fee_ppm = 1000    # default 1000 (of the rebalanced amount)
+//! max_fee_ppm = 1000    # default: none (cap = the fee the blocked forward earns)
 //! max_wait_s = 10       # default 10
 //! backoff_s = 60        # default 60: leave a channel alone this long after a failed rebalance into it
+//! max_cycle_len = 4     # default: the router's max_hops
+//! max_attempts = 3      # default 3
 //! ```
 
 use super::common::{self, Local};
@@ -28,8 +35,8 @@ use super::registry::{self, Entry, Factory};
 use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
-use crate::topology::ChannelId;
 use crate::topology::Topology;
+use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -41,12 +48,17 @@ use std::sync::Arc;
 pub struct JitConfig {
     pub margin: f64,
     pub min_amount_sat: u64,
-    pub max_fee_ppm: u64,
+    /// Fee limit in ppm of the refill; `None`: the forwarding fee the blocked forward earns.
+    pub max_fee_ppm: Option<u64>,
     pub max_wait_s: f64,
     /// After a failed rebalance into a channel, the node does not try that channel again
     /// for this long (seconds): a depleted channel otherwise triggers one doomed circular
     /// route search per blocked HTLC.
     pub backoff_s: f64,
+    /// Longest refill cycle (hops); `None`: the router's `max_hops`.
+    pub max_cycle_len: Option<u8>,
+    /// Route attempts per refill.
+    pub max_attempts: u32,
 }
 
 impl Default for JitConfig {
@@ -54,9 +66,11 @@ impl Default for JitConfig {
         JitConfig {
             margin: 1.5,
             min_amount_sat: 0,
-            max_fee_ppm: 1000,
+            max_fee_ppm: None,
             max_wait_s: 10.0,
             backoff_s: 60.0,
+            max_cycle_len: None,
+            max_attempts: 3,
         }
     }
 }
@@ -75,6 +89,15 @@ impl JitConfig {
                 "expected a non-negative number of seconds",
             ));
         }
+        if let Some(n) = self.max_cycle_len {
+            common::check_cycle_len(field, "max_cycle_len", n)?;
+        }
+        if self.max_attempts == 0 {
+            return Err(FieldError::new(
+                format!("{field}.max_attempts"),
+                "expected at least 1",
+            ));
+        }
         common::check_positive(field, "max_wait_s", self.max_wait_s)
     }
 }
@@ -84,9 +107,9 @@ pub struct Jit {
     cfg: JitConfig,
     buf: Vec<Local>,
     /// Holds answered and not yet reported: hold → (node, blocked channel).
-    pending: BTreeMap<u64, ChannelId>,
-    /// Blocked channels whose last rebalance failed, and until when to leave them alone.
-    backoff: BTreeMap<ChannelId, SimTime>,
+    pending: BTreeMap<u64, (NodeId, ChannelId)>,
+    /// (node, blocked channel) whose last rebalance failed, and until when to leave it.
+    backoff: BTreeMap<(NodeId, ChannelId), SimTime>,
 }
 
 impl Jit {
@@ -124,12 +147,12 @@ impl Strategy for Jit {
         out: &mut Vec<Action>,
     ) {
         if let Observation::RebalanceDone { tag, success, .. } = *obs {
-            if let Some(chan) = self.pending.remove(&tag) {
+            if let Some(key) = self.pending.remove(&tag) {
                 if success {
-                    self.backoff.remove(&chan);
+                    self.backoff.remove(&key);
                 } else {
                     self.backoff
-                        .insert(chan, view.now + common::secs(self.cfg.backoff_s));
+                        .insert(key, view.now + common::secs(self.cfg.backoff_s));
                 }
             }
             return;
@@ -145,7 +168,7 @@ impl Strategy for Jit {
         };
         if self
             .backoff
-            .get(&chan)
+            .get(&(node, chan))
             .is_some_and(|&until| view.now < until)
         {
             return;
@@ -177,13 +200,20 @@ impl Strategy for Jit {
         if amount_rb < shortfall {
             return;
         }
-        self.pending.insert(hold, chan);
+        // What the refill may cost: by default what the forward earns.
+        let max_fee = match self.cfg.max_fee_ppm {
+            Some(ppm) => amount_rb.mul_ppm(ppm),
+            None => view.public().policy(chan, own.side).fee(amount),
+        };
+        self.pending.insert(hold, (node, chan));
         out.push(Action::HoldForRebalance {
             hold,
             out_chan: src.chan,
             amount: amount_rb,
-            max_fee: amount_rb.mul_ppm(self.cfg.max_fee_ppm),
+            max_fee,
             deadline: common::secs(self.cfg.max_wait_s),
+            max_attempts: self.cfg.max_attempts,
+            max_hops: self.cfg.max_cycle_len,
         });
     }
 }

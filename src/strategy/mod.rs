@@ -207,6 +207,19 @@ pub enum Observation {
     Block { height: u64 },
 }
 
+/// Which intermediaries forward a strategy's rebalance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Join {
+    /// Every node forwards it as it forwards payments.
+    #[default]
+    Anyone,
+    /// Pickhardt–Nowostawski's cooperative rule: a participating intermediary forwards only
+    /// if the move pushes neither of its two channels further from its node share ν
+    /// ([`common::not_worse`]), judged on its own channels' balances. Non-participants
+    /// forward as usual, or refuse with `participants_only`.
+    NotWorse { participants_only: bool },
+}
+
 /// What a strategy may ask for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
@@ -219,7 +232,8 @@ pub enum Action {
     /// least 2; `None`: the router's `max_hops`), replacing the router's limit for this
     /// payment. With `fee_free`, forwarders that participate in the strategy charge no fee
     /// for it (Pickhardt–Nowostawski's fee-free rebalancing among participants);
-    /// non-participants charge their normal fees.
+    /// non-participants charge their normal fees. `join` says which intermediaries agree
+    /// to forward it (see [`Join`]).
     Rebalance {
         node: NodeId,
         out_chan: ChannelId,
@@ -230,6 +244,7 @@ pub enum Action {
         deadline: SimDuration,
         max_hops: Option<u8>,
         fee_free: bool,
+        join: Join,
         tag: u64,
     },
     /// Hold the blocked HTLC `hold` while `node` rebalances `amount` into `chan` (the
@@ -241,6 +256,10 @@ pub enum Action {
         amount: Msat,
         max_fee: Msat,
         deadline: SimDuration,
+        /// Route attempts of the rebalance (at least 1).
+        max_attempts: u32,
+        /// Longest cycle (as for [`Action::Rebalance`]); `None`: the router's `max_hops`.
+        max_hops: Option<u8>,
     },
     /// Splice `amount` of on-chain funds into `node`'s side of `chan`.
     SpliceIn {

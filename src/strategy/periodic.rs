@@ -163,6 +163,7 @@ impl Periodic {
                 deadline: common::secs(c.interval_s.min(60.0)),
                 max_hops: Some(c.max_cycle_len),
                 fee_free: false,
+                join: crate::strategy::Join::Anyone,
                 tag,
             });
         }

@@ -288,7 +288,7 @@ fn proactive_fee_free_among_participants() {
     // Every forwarder charges 1 sat + 1000 ppm. All nodes participate: with the flag the
     // rebalances pay nothing, without it they pay.
     let t = skewed_ring(policy(1000, 1000));
-    let s = "name = \"proactive\"\ninterval_s = 600\nmax_fee_ppm = 10000\n";
+    let s = "name = \"proactive\"\nrule = \"pairing\"\ninterval_s = 600\nmax_fee_ppm = 10000\n";
     let (paid, _, _) = run(&t, late_trace(), s, None, params());
     let (free, _, _) = run(
         &t,
@@ -443,7 +443,7 @@ fn splice_in_takes_effect_after_its_confirmations() {
     let mut p = fast_chain();
     p.confirmations = 3;
     let log = Arc::new(Mutex::new(Vec::new()));
-    let inner = super::topup::TopUp::new(Default::default());
+    let inner = super::topup::TopUp::new(Default::default(), &t);
     let spy = Spy {
         inner,
         log: log.clone(),
@@ -630,6 +630,7 @@ impl super::CoordinatedStrategy for DrainedFirst {
             deadline: SimDuration::from_secs(60),
             max_hops: None,
             fee_free: false,
+            join: crate::strategy::Join::Anyone,
             tag: 1,
         });
     }
@@ -661,4 +662,403 @@ fn a_coordinated_strategy_acts_on_global_knowledge() {
         [Msat::from_sat(579_000), Msat::from_sat(421_000)]
     );
     assert!(r.final_imbalance.node_gini < base.final_imbalance.node_gini);
+}
+
+// ---------------------------------------------------------------- proactive as published
+
+/// A payment no route can carry (more than any channel): keeps the run going to t = 1300 s
+/// without moving a balance.
+fn no_op_trace() -> Vec<Arrival> {
+    vec![pay(1300, 0, 2, 50_000_000)]
+}
+
+const PICKHARDT: &str = "name = \"proactive\"\ninterval_s = 600\nmax_cycle_len = 3\n";
+
+/// Triangle 0→1→2→0, each node holding all 1,000,000 sat of its channel to the next: every
+/// node has shares [1, 0] and ν = 0.5. The first node whose timer fires moves its surplus,
+/// 500,000 sat, around the triangle; each intermediary receives over its empty channel and
+/// sends over its full one (both toward its ν: it joins), fee-free. Hand-computed final
+/// state: every channel 500,000 / 500,000, and no further move (all shares = ν).
+#[test]
+fn pickhardt2020_balances_a_rotating_triangle_exactly() {
+    let t = topo(
+        3,
+        &[
+            (0, 1, 1_000_000, 0),
+            (1, 2, 1_000_000, 0),
+            (2, 0, 1_000_000, 0),
+        ],
+        policy(1000, 1000),
+    );
+    let (r, rec, chans) = run(&t, no_op_trace(), PICKHARDT, None, params());
+    assert_eq!(r.totals.rebalances_succeeded, 1);
+    assert_eq!(
+        r.totals.rebalance_fees,
+        Msat::ZERO,
+        "fee-free among participants"
+    );
+    let half = Msat::from_sat(500_000);
+    for c in &chans {
+        assert_eq!(c.balances(), [half, half]);
+    }
+    let rb: Vec<_> = rec
+        .payments
+        .iter()
+        .filter(|p| p.kind == PaymentKind::Rebalance)
+        .collect();
+    assert_eq!(rb.len(), 1, "converged: nobody has a move left");
+    assert_eq!((rb[0].hops, rb[0].amount), (3, half));
+}
+
+/// Node 0 (A) holds 1 M on A–B and nothing on A–C: it wants to move 500k A→B→C→A. B holds
+/// 0 of A–B, 800k of 2 M on B–C (share 0.4) and 2 M of 2 M on B–D: ν_B = 2.8/5 = 0.56.
+/// Forwarding would drain B–C, already below ν_B, further: B refuses, and the only cycle
+/// is gone. (C would go from A–C, 1 M, to B–C over A and B: B refuses that too.) Under the
+/// pairing rule any forwarder joins and A's move goes through.
+fn refusing_middle() -> Topology {
+    topo(
+        4,
+        &[
+            (0, 1, 1_000_000, 0),       // A–B
+            (1, 2, 800_000, 1_200_000), // B–C
+            (2, 0, 1_000_000, 0),       // C–A: C holds it all
+            (1, 3, 2_000_000, 0),       // B–D
+        ],
+        policy(0, 0),
+    )
+}
+
+#[test]
+fn pickhardt2020_intermediary_that_would_be_worse_refuses() {
+    let t = refusing_middle();
+    let (pk, _, chans) = run(&t, no_op_trace(), PICKHARDT, None, params());
+    assert_eq!(pk.totals.rebalances_succeeded, 0);
+    assert!(pk.totals.rebalances > 0);
+    assert_eq!(
+        chans[1].balances()[0],
+        Msat::from_sat(800_000),
+        "B–C untouched"
+    );
+    let (pairing, _, chans) = run(
+        &t,
+        no_op_trace(),
+        &format!("{PICKHARDT}rule = \"pairing\"\n"),
+        None,
+        params(),
+    );
+    assert!(pairing.totals.rebalances_succeeded > 0);
+    assert!(chans[1].balances()[0] < Msat::from_sat(800_000));
+}
+
+/// The rotating triangle with node 1 not participating: by default it forwards the
+/// rebalance (charging its fee: 0 here); with `participants_only` it refuses and nothing
+/// moves.
+#[test]
+fn pickhardt2020_participants_only_excludes_outsiders() {
+    let t = topo(
+        3,
+        &[
+            (0, 1, 1_000_000, 0),
+            (1, 2, 1_000_000, 0),
+            (2, 0, 1_000_000, 0),
+        ],
+        policy(0, 0),
+    );
+    let (open, _, _) = run(&t, no_op_trace(), PICKHARDT, only(3, &[0, 2]), params());
+    assert!(open.totals.rebalances_succeeded > 0);
+    let (closed, _, chans) = run(
+        &t,
+        no_op_trace(),
+        &format!("{PICKHARDT}participants_only = true\n"),
+        only(3, &[0, 2]),
+        params(),
+    );
+    assert_eq!(closed.totals.rebalances_succeeded, 0);
+    assert_eq!(chans[0].balances()[0], Msat::from_sat(1_000_000));
+}
+
+/// In the refusing-middle network every move fails. Without `stop_when_converged` the
+/// nodes try again every round (10 s rounds, 1300 s: many attempts); with it, each stops
+/// after its first round whose moves all failed.
+#[test]
+fn pickhardt2020_stops_when_converged() {
+    let t = refusing_middle();
+    let s = "name = \"proactive\"\ninterval_s = 10\nmax_cycle_len = 3\n";
+    let (on, _, _) = run(&t, no_op_trace(), s, None, params());
+    let (stop, _, _) = run(
+        &t,
+        no_op_trace(),
+        &format!("{s}stop_when_converged = true\n"),
+        None,
+        params(),
+    );
+    // Each of the 4 nodes: one round of at most `max_moves` (4) moves, each tried at
+    // halving amounts from at most 1 M sat down to 1,000 sat (at most 10 tries), then it
+    // stops; without the option it goes on round after round.
+    assert!(stop.totals.rebalances <= 160, "{}", stop.totals.rebalances);
+    assert!(stop.totals.rebalances > 0);
+    assert!(
+        on.totals.rebalances >= 10 * stop.totals.rebalances,
+        "{} vs {}",
+        on.totals.rebalances,
+        stop.totals.rebalances
+    );
+}
+
+#[test]
+fn proactive_max_attempts_is_an_option() {
+    let t = skewed_ring(policy(0, 0));
+    let net = crate::network::Network::new(&t);
+    let part = vec![true; 4];
+    let view = View::new(&net, SimTime::ZERO, 0, 1.0, &part);
+    let spec = spec("name = \"proactive\"\nmax_attempts = 7\n");
+    let mut sb = spec.build(&t, &part);
+    let mut out = Vec::new();
+    let mut rng = crate::rng::stream(1, "strategy");
+    sb.observe(
+        view,
+        &Observation::Timer {
+            node: NodeId(0),
+            tag: 0,
+        },
+        &mut rng,
+        &mut out,
+    );
+    let attempts: Vec<u32> = out
+        .iter()
+        .filter_map(|a| match a {
+            Action::Rebalance { max_attempts, .. } => Some(*max_attempts),
+            _ => None,
+        })
+        .collect();
+    assert!(!attempts.is_empty());
+    assert!(attempts.iter().all(|&a| a == 7));
+}
+
+// ---------------------------------------------------------------- jit options
+
+/// Hub with fees 1 sat + 1000 ppm everywhere. A forward of 20k over A–R earns A
+/// 1 + 20 = 21 sat; a refill of 40k (margin 2) over A→B→R→A costs B's and R's fees,
+/// 2 × (1 + 40) = 82 sat: by default jit refuses (no better than none); told
+/// `max_fee_ppm = 10000` (400 sat allowed) it refills and forwards.
+#[test]
+fn jit_refuses_a_refill_dearer_than_the_forward_earns() {
+    let t = hub(policy(1000, 1000));
+    let (base, _, _) = run(&t, hub_trace(), "name = \"none\"", None, two_hop_params());
+    let jit = "name = \"jit\"\nmargin = 2.0\nmax_cycle_len = 3\n";
+    let (cheap, _, _) = run(&t, hub_trace(), jit, only(4, &[1]), two_hop_params());
+    let (told, _, _) = run(
+        &t,
+        hub_trace(),
+        &format!("{jit}max_fee_ppm = 10000\n"),
+        only(4, &[1]),
+        two_hop_params(),
+    );
+    assert_eq!(cheap.totals.rebalances_succeeded, 0);
+    assert_eq!(cheap.totals.succeeded, base.totals.succeeded);
+    assert!(told.totals.rebalances_succeeded > 0);
+    assert!(told.totals.succeeded > base.totals.succeeded + 5);
+}
+
+/// Back-off is per (node, channel): after node 1's refill of channel 1 (1–2) fails, node
+/// 1 leaves it alone, but node 2, blocked on the same channel, still tries.
+#[test]
+fn jit_backs_off_per_node_and_channel() {
+    let t = topo(
+        4,
+        &[
+            (0, 1, 1_000_000, 1_000_000),
+            (1, 2, 1_000, 1_000),
+            (2, 3, 1_000_000, 1_000_000),
+        ],
+        policy(0, 0),
+    );
+    let net = crate::network::Network::new(&t);
+    let part = vec![true; 4];
+    let view = View::new(&net, SimTime::ZERO, 0, 1.0, &part);
+    let mut j = super::jit::Jit::new(super::jit::JitConfig::default());
+    let mut rng = crate::rng::stream(1, "strategy");
+    let mut out = Vec::new();
+    let c = crate::topology::ChannelId(1);
+    let blocked = |node: u32, hold: u64| Observation::ForwardBlocked {
+        node: NodeId(node),
+        chan: c,
+        amount: Msat::from_sat(1_500),
+        hold,
+    };
+    j.observe(&view, &blocked(1, 1), &mut rng, &mut out);
+    assert_eq!(out.len(), 1, "node 1 tries");
+    let done = Observation::RebalanceDone {
+        node: NodeId(1),
+        tag: 1,
+        success: false,
+        amount: Msat::ZERO,
+        fee: Msat::ZERO,
+    };
+    j.observe(&view, &done, &mut rng, &mut out);
+    out.clear();
+    j.observe(&view, &blocked(1, 2), &mut rng, &mut out);
+    assert!(out.is_empty(), "node 1 backs off channel 1");
+    j.observe(&view, &blocked(2, 3), &mut rng, &mut out);
+    assert_eq!(out.len(), 1, "node 2 does not");
+}
+
+// ---------------------------------------------------------------- splice-out sizing
+
+fn splice_out_of(t: &Topology, node: u32, chan: u32) -> Msat {
+    let net = crate::network::Network::new(t);
+    let part = vec![true; t.node_count()];
+    let view = View::new(&net, SimTime::ZERO, 0, 1.0, &part);
+    let l = view
+        .own(NodeId(node), crate::topology::ChannelId(chan))
+        .expect("own channel");
+    let init = super::topup::initial_totals(t)[node as usize];
+    super::topup::splice_out_amount(&view, NodeId(node), l, 0.5, init)
+}
+
+/// A one-sided 1,000,000 sat channel gives up half (the old `(L − tC)/(1 − t)` took all
+/// of it), and stays usable: 500,000 sat left to send.
+#[test]
+fn splice_out_of_a_one_sided_channel_takes_about_half() {
+    let t = topo(2, &[(0, 1, 1_000_000, 0)], policy(0, 0));
+    assert_eq!(splice_out_of(&t, 0, 0), Msat::from_sat(500_000));
+}
+
+/// Node 0's other channel is drained: its total local (1 M) is exactly half its total
+/// capacity (2 M), what its own target needs. No splice-out.
+#[test]
+fn splice_out_spares_a_node_whose_other_channel_is_drained() {
+    let t = topo(
+        3,
+        &[(0, 1, 1_000_000, 0), (0, 2, 0, 1_000_000)],
+        policy(0, 0),
+    );
+    assert_eq!(splice_out_of(&t, 0, 0), Msat::ZERO);
+    // With the other channel balanced instead, 0 has 1.5 M of 2 M: it may give up
+    // 1.5 M − 0.5 × 2 M = 500k, which is also the channel's excess over 0.5 × 1 M.
+    let t = topo(
+        3,
+        &[(0, 1, 1_000_000, 0), (0, 2, 500_000, 500_000)],
+        policy(0, 0),
+    );
+    assert_eq!(splice_out_of(&t, 0, 0), Msat::from_sat(500_000));
+}
+
+/// End to end: node 0's one-sided 1 M channel (share 0.999 after a 1k payment, above
+/// `high`) is spliced out. The old rule took (L − C/2)/(1/2) ≈ 998k and left ~2k; now it
+/// takes 499k once (the channel stays one-sided, share ≈ 1, but the node's total is at
+/// its target: no second splice), so node 0's later 200k payment still has liquidity.
+#[test]
+fn topup_splice_keeps_capital_in_a_one_sided_channel() {
+    let t = topo(
+        3,
+        &[(0, 1, 1_000_000, 0), (1, 2, 500_000, 500_000)],
+        policy(0, 0),
+    );
+    let trace = vec![pay(10, 0, 2, 1_000), pay(5_000, 0, 2, 200_000)];
+    let (r, rec, chans) = run(
+        &t,
+        trace,
+        "name = \"topup\"\nmode = \"splice\"\nlow = 0.1\nhigh = 0.9\n",
+        only(3, &[0]),
+        fast_chain(),
+    );
+    assert_eq!(
+        r.totals.succeeded,
+        2,
+        "the late 200k payment still has liquidity: {:?} {:?}",
+        rec.payments,
+        chans.iter().map(|c| c.balances()).collect::<Vec<_>>()
+    );
+    assert_eq!(chans[0].capacity(), Msat::from_sat(501_000));
+    assert_eq!(r.totals.splices, 1);
+}
+
+// ---------------------------------------------------------------- fee-free and HTLC limits
+
+/// Asks, at the start, for one fee-free rebalance of node 0: `amount` out over channel 0,
+/// back in over channel 2.
+struct OneRebalance(Msat);
+
+impl Strategy for OneRebalance {
+    fn observe(&mut self, _: &View<'_>, obs: &Observation, _: &mut SimRng, out: &mut Vec<Action>) {
+        if *obs == Observation::Start {
+            out.push(Action::Rebalance {
+                node: NodeId(0),
+                out_chan: crate::topology::ChannelId(0),
+                in_chan: crate::topology::ChannelId(2),
+                amount: self.0,
+                max_fee: Msat::from_sat(1),
+                max_attempts: 3,
+                deadline: SimDuration::from_secs(60),
+                max_hops: Some(3),
+                fee_free: true,
+                join: super::Join::Anyone,
+                tag: 1,
+            });
+        }
+    }
+}
+
+/// The CLoTH case that aborted a whole sweep ("sender could not lock its own first hop …
+/// 1322 msat"): a fee-free rebalance of 1,322 msat around 0 → 1 → 2 → 0 whose first hop
+/// has `min_htlc` 1,337 msat. Priced with fees (15 msat per forwarder) the first hop would
+/// carry 1,352 msat; fee-free it carries 1,322, below the minimum: the run goes on and the
+/// rebalance fails as `no_route`. At 1,400 msat it succeeds, fee-free.
+#[test]
+fn a_fee_free_rebalance_below_min_htlc_is_a_no_route_not_an_abort() {
+    let strict = FeePolicy {
+        min_htlc: Msat(1_337),
+        ..policy(15, 0)
+    };
+    let mut t = Topology::new();
+    for i in 0..3 {
+        t.add_node(format!("n{i}"));
+    }
+    chan(&mut t, 0, 1, 100, 100, strict);
+    chan(
+        &mut t,
+        1,
+        2,
+        100,
+        100,
+        FeePolicy {
+            min_htlc: Msat(1),
+            ..policy(15, 0)
+        },
+    );
+    chan(
+        &mut t,
+        2,
+        0,
+        100,
+        100,
+        FeePolicy {
+            min_htlc: Msat(1),
+            ..policy(15, 0)
+        },
+    );
+    let (r, rec, _) = run_with(
+        &t,
+        late_trace(),
+        StrategyBox::local(OneRebalance(Msat(1_322))),
+        None,
+        params(),
+    );
+    assert_eq!(r.totals.rebalances_succeeded, 0);
+    let rb = rec
+        .payments
+        .iter()
+        .find(|p| p.kind == PaymentKind::Rebalance)
+        .expect("the rebalance is recorded");
+    assert_eq!(rb.reason, Some(crate::metrics::FailureReason::NoRoute));
+    let (r, _, _) = run_with(
+        &t,
+        late_trace(),
+        StrategyBox::local(OneRebalance(Msat(1_400))),
+        None,
+        params(),
+    );
+    assert_eq!(r.totals.rebalances_succeeded, 1);
+    assert_eq!(r.totals.rebalance_fees, Msat::ZERO);
 }

@@ -6,8 +6,15 @@
 //! Does: when the share falls below `low`, adds funds so the share reaches `target`:
 //! `SpliceIn` (mode `splice`) of `(target·C − L) / (1 − target)` (capacity grows with
 //! it), or `SwapIn` (modes `loop`, `loop_in`) of `target·C − L`. When the share rises above
-//! `high`, removes funds: `SpliceOut` (mode `splice`) of `(L − target·C) / (1 − target)`,
-//! or `SwapOut` (modes `loop`, `loop_out`, regains inbound) of `L − target·C`.
+//! `high`, removes funds: `SpliceOut` (mode `splice`) of
+//! `min(L − target·C, ΣL − target·ΣC₀)` — the channel keeps `target·C` on the node's side,
+//! so a one-sided channel gives up only its excess over a balanced channel's share (not
+//! the `(L − target·C)/(1 − target)` that empties it), and the node's total local balance
+//! ΣL over all its channels never drops below `target` of its total capacity ΣC₀ (the
+//! larger of its capacity at the start and now: repeated splice-outs cannot halve a
+//! one-sided channel away, and a node whose other channels are drained does not splice
+//! out: it needs that money there) — or
+//! `SwapOut` (modes `loop`, `loop_out`, regains inbound) of `L − target·C`.
 //! `loop_in` only tops up and `loop_out` only drains. Amounts below `min_amount_sat` are
 //! skipped. One pending action per channel: the next waits for its `ChainDone` (or
 //! `max_pending_s`, in case the engine rejected the action and no `ChainDone` comes).
@@ -101,15 +108,18 @@ pub struct TopUp {
     /// Tag → (node, channel), to clear `pending` on `ChainDone`.
     tags: BTreeMap<u64, (NodeId, ChannelId)>,
     next_tag: u64,
+    /// Each node's total channel capacity at the start, msat.
+    initial: Vec<u64>,
 }
 
 impl TopUp {
-    pub fn new(cfg: TopUpConfig) -> Self {
+    pub fn new(cfg: TopUpConfig, topo: &Topology) -> Self {
         TopUp {
             cfg,
             pending: BTreeMap::new(),
             tags: BTreeMap::new(),
             next_tag: 1,
+            initial: initial_totals(topo),
         }
     }
 
@@ -163,7 +173,8 @@ impl TopUp {
             let gap = local - c.target * cap;
             match c.mode {
                 TopUpMode::Splice => {
-                    let a = splice(gap).min(Msat(l.spendable));
+                    let init = self.initial.get(node.idx()).copied().unwrap_or(0);
+                    let a = splice_out_amount(view, node, l, c.target, init);
                     Some((
                         a,
                         Action::SpliceOut {
@@ -202,11 +213,49 @@ impl TopUp {
     }
 }
 
+/// How much `node` splices out of channel `l` (above its band) for a `target` share: the
+/// channel's excess over `target·C`, but no more than keeps the node's total local balance
+/// at `target` of its total capacity (`ΣL − a ≥ target·max(initial_total, ΣC)`, with
+/// `initial_total` its capacity at the start, msat), and no more than it can spend. O(deg).
+///
+/// Example: a one-sided 1,000,000 sat channel (L = C) of a node with no other channel,
+/// target 0.5: 500,000 sat (the channel keeps 500,000 sat to send, the node half its
+/// capital in the network); asked again afterwards, nothing. With a second, drained
+/// 1,000,000 sat channel: ΣL = 1 M = 0.5 × ΣC, so nothing.
+pub fn splice_out_amount(
+    view: &View<'_>,
+    node: NodeId,
+    l: super::Local,
+    target: f64,
+    initial_total: u64,
+) -> Msat {
+    let excess = l.local as f64 - target * l.capacity as f64;
+    let mut chans = Vec::new();
+    view.locals(node, &mut chans);
+    let (sl, sc) = chans.iter().fold((0.0, 0.0), |(a, b), x| {
+        (a + x.local as f64, b + x.capacity as f64)
+    });
+    let node_room = sl - target * sc.max(initial_total as f64);
+    let a = excess.min(node_room).max(0.0) as u64;
+    Msat(a.min(l.spendable))
+}
+
+/// Total channel capacity of every node in `topo`, msat. O(N + M).
+pub fn initial_totals(topo: &Topology) -> Vec<u64> {
+    let mut t = vec![0u64; topo.node_count()];
+    for (_, c) in topo.channels() {
+        for v in c.nodes {
+            t[v.idx()] += c.capacity.0;
+        }
+    }
+    t
+}
+
 fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     let c: TopUpConfig = registry::params(table, field)?;
     c.validate(field)?;
-    Ok(Arc::new(move |_: &Topology, _: &[bool]| {
-        StrategyBox::local(TopUp::new(c.clone()))
+    Ok(Arc::new(move |t: &Topology, _: &[bool]| {
+        StrategyBox::local(TopUp::new(c.clone(), t))
     }))
 }
 
