@@ -29,6 +29,8 @@ mod accounting;
 mod actions;
 mod ledger;
 mod mpp;
+#[cfg(test)]
+mod mpp_tests;
 mod onchain;
 pub mod params;
 mod payment;

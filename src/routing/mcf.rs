@@ -305,7 +305,7 @@ fn route_of(
     amount: u64,
 ) -> Option<Vec<Hop>> {
     let p = ctx.params;
-    if edges.is_empty() || edges.len() > p.max_hops as usize + 1 {
+    if edges.is_empty() || edges.len() > p.max_hops as usize {
         return None;
     }
     let mut hops = vec![

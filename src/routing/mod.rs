@@ -18,6 +18,8 @@ pub mod mcf;
 pub mod pathfinder;
 pub mod registry;
 pub mod search;
+#[cfg(test)]
+mod tests;
 
 pub use lnd::Router;
 
