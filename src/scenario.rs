@@ -231,13 +231,17 @@ impl RoutingConfig {
         }
     }
 
-    /// `[routing] mpp`, resolved.
+    /// `[routing] mpp`, resolved. `max_parts = 1` is the same as no `mpp` table (one part,
+    /// no splitting), so that a sweep can switch MPP off and on.
     pub fn mpp_params(&self) -> Option<MppParams> {
-        self.mpp.as_ref().map(|m| MppParams {
-            max_parts: m.max_parts,
-            min_part: Msat::from_sat(m.min_part_sat),
-            timeout: SimDuration::from_secs_f64(m.timeout_s),
-        })
+        self.mpp
+            .as_ref()
+            .filter(|m| m.max_parts > 1)
+            .map(|m| MppParams {
+                max_parts: m.max_parts,
+                min_part: Msat::from_sat(m.min_part_sat),
+                timeout: SimDuration::from_secs_f64(m.timeout_s),
+            })
     }
 
     /// The router's parameters: the one place they are built from the scenario.

@@ -10,7 +10,8 @@
 //! The receiver holds every arriving part (its funds stay locked in flight on every hop,
 //! so the conservation invariant covers them) until the total has arrived, then settles
 //! all; if `timeout_s` passes after the first part arrived, it fails every held part back
-//! and the payment fails (`timeout`): no money moves at any hop.
+//! and the payment fails: no money moves at any hop. Its reason is `timeout` if the sender
+//! was still sending parts, else the sender's own (the last part failure, or `no_route`).
 
 use super::payment::MppState;
 use super::{Engine, Ev, InvariantViolation};
@@ -249,7 +250,12 @@ impl<'t> Engine<'t> {
             _ => return Ok(()),
         }
         let pay = self.book.pay_mut(pid);
-        pay.last_reason = Some(FailureReason::Timeout);
+        let st = pay.mpp.as_mut().expect("multi-part payment");
+        // A sender still sending parts fails by the timeout; one that had given up keeps
+        // its own reason (no route, no balance): the receiver is only cleaning up.
+        if !st.stopped || pay.last_reason.is_none() {
+            pay.last_reason = Some(FailureReason::Timeout);
+        }
         let st = pay.mpp.as_mut().expect("multi-part payment");
         st.stopped = true;
         st.held = Msat::ZERO;
@@ -270,6 +276,14 @@ impl<'t> Engine<'t> {
         reason: FailureReason,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
+        // Held parts failed back after the sender gave up keep the sender's reason.
+        let pay = self.book.pay_mut(pid);
+        if !(matches!(reason, FailureReason::Timeout)
+            && pay.mpp.as_ref().is_some_and(|s| s.stopped)
+            && pay.last_reason.is_some())
+        {
+            pay.last_reason = Some(reason);
+        }
         let st = self.mpp(pid);
         st.live -= 1;
         st.failed += 1;
