@@ -125,6 +125,8 @@ pub struct Engine<'t> {
     route_buf: Vec<Hop>,
     /// Routes of a flow router's multi-part plan (reused).
     plan_buf: Vec<Vec<Hop>>,
+    /// A multi-part payment's exclusions for one part (reused).
+    excl_buf: Vec<(crate::topology::ChannelId, u8)>,
     /// The action buffer strategies write into (reused).
     actions: Vec<Action>,
     acct: Accounting,
@@ -179,6 +181,7 @@ impl<'t> Engine<'t> {
             arrivals_done: false,
             route_buf: Vec::new(),
             plan_buf: Vec::new(),
+            excl_buf: Vec::new(),
             actions: Vec::new(),
             pending_opens: Vec::new(),
             events: 0,

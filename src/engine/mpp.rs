@@ -4,7 +4,9 @@
 //! carries a part, the sender halves the largest part it tries (binary splitting, never
 //! below `min_part_sat`) and sends what it can, at most `max_parts` parts in flight, each
 //! an HTLC chain routed at its own send time with the sender's knowledge. A part that
-//! fails comes back to `remaining` and is sent again (counted against the attempts). A
+//! fails comes back to `remaining` and is sent again (counted against the attempts); the
+//! edge that failed it is excluded for this payment's parts at least as large (smaller
+//! ones may pass, and the sender's knowledge decides, as lnd's mission control does). A
 //! router with a flow planner (`mcf`) plans the first dispatch as a whole flow.
 //!
 //! The receiver holds every arriving part (its funds stay locked in flight on every hop,
@@ -18,6 +20,7 @@ use super::{Engine, Ev, InvariantViolation};
 use crate::metrics::{FailureReason, Recorder};
 use crate::routing::pathfinder::RouteCtx;
 use crate::routing::{Hop, NoRoute, RouteRequest};
+use crate::topology::ChannelId;
 use crate::units::{Msat, SimTime};
 
 impl<'t> Engine<'t> {
@@ -29,6 +32,22 @@ impl<'t> Engine<'t> {
             (super::payment::Purpose::Workload, Some(m)) => m,
             _ => pay.max_attempts,
         }
+    }
+
+    /// The edges excluded for a part of `amount` of payment `pid` (those that failed a part
+    /// at most as large), in the reused exclusion buffer (to be put back).
+    fn part_exclusions(&mut self, pid: u32, amount: Msat) -> Vec<(ChannelId, u8)> {
+        let mut v = std::mem::take(&mut self.excl_buf);
+        v.clear();
+        if let Some(st) = self.book.pay(pid).mpp.as_ref() {
+            v.extend(
+                st.failed_edges
+                    .iter()
+                    .filter(|e| e.2 <= amount)
+                    .map(|e| (e.0, e.1)),
+            );
+        }
+        v
     }
 
     fn mpp(&mut self, pid: u32) -> &mut MppState {
@@ -70,14 +89,16 @@ impl<'t> Engine<'t> {
         if flow && !st.planned && !st.stopped {
             st.planned = true;
             let budget = mp.max_parts.saturating_sub(st.live);
+            let amount = st.remaining;
+            let excl = self.part_exclusions(pid, amount);
             let pay = self.book.pay(pid);
             let req = RouteRequest {
                 source: pay.sender,
                 target: pay.receiver,
-                amount: pay.mpp.as_ref().map(|s| s.remaining).unwrap_or(pay.amount),
+                amount,
                 first_hop: None,
                 last_hop: None,
-                exclude: &[],
+                exclude: &excl,
                 max_fee: None,
                 avoid: None,
             };
@@ -98,6 +119,7 @@ impl<'t> Engine<'t> {
                 }
             }
             self.plan_buf = plans;
+            self.excl_buf = excl;
         }
         loop {
             let st = self.mpp(pid);
@@ -105,6 +127,7 @@ impl<'t> Engine<'t> {
                 break;
             }
             let amount = st.remaining.min(st.max_shard);
+            let excl = self.part_exclusions(pid, amount);
             let pay = self.book.pay(pid);
             let req = RouteRequest {
                 source: pay.sender,
@@ -112,7 +135,7 @@ impl<'t> Engine<'t> {
                 amount,
                 first_hop: None,
                 last_hop: None,
-                exclude: &[],
+                exclude: &excl,
                 max_fee: None,
                 avoid: None,
             };
@@ -122,7 +145,9 @@ impl<'t> Engine<'t> {
                 now,
                 params: &self.p.router,
             };
-            match self.router.find_route(&ctx, &req, &mut self.route_buf) {
+            let found = self.router.find_route(&ctx, &req, &mut self.route_buf);
+            self.excl_buf = excl;
+            match found {
                 Ok(_) => {
                     let mut route = std::mem::take(&mut self.route_buf);
                     self.mpp_send(now, pid, &mut route)?;

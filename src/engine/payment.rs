@@ -79,6 +79,9 @@ pub(super) struct MppState {
     pub(super) settling: bool,
     /// No more parts will be sent (deadline, attempts, no route, MPP timeout).
     pub(super) stopped: bool,
+    /// Edges that failed a part of this payment, with the part's amount: excluded from
+    /// the searches of parts at least that large (smaller parts may still pass).
+    pub(super) failed_edges: Vec<(ChannelId, u8, Msat)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -493,7 +496,10 @@ impl<'t> Engine<'t> {
         }
         let part = a.route.last().map(|h| h.amount).unwrap_or(Msat::ZERO);
         self.book.free_attempt(att);
-        if self.book.pay(pid).mpp.is_some() {
+        if let Some(st) = self.book.pay_mut(pid).mpp.as_mut() {
+            if !matches!(reason, FailureReason::Timeout) {
+                st.failed_edges.push((fh.chan, fh.dir, part));
+            }
             return self.mpp_part_failed(now, pid, part, reason, rec);
         }
         let pay = self.book.pay_mut(pid);
