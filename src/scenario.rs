@@ -680,4 +680,54 @@ mod tests {
         assert_eq!(locate(t, "strategy[0].name"), Some(7));
         assert_eq!(locate(t, "strategy[1]"), Some(8));
     }
+
+    const BASE: &str = "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 3\n[workload]\npayments = 1\n[routing]\n";
+
+    #[test]
+    fn router_and_mpp_keys_resolve_and_bad_ones_name_field_and_line() {
+        let ok = format!("{BASE}router = \"mcf\"\nmcf_mu = 2.5\nmpp = {{ max_parts = 8 }}\n");
+        let s = parse(&ok, "r.toml", Path::new("."), None).expect("valid");
+        assert_eq!(s.params.pathfinder.name, "mcf");
+        assert_eq!(s.params.pathfinder.mcf.mu, 2.5);
+        let m = s.params.mpp.expect("mpp on");
+        assert_eq!(
+            (m.max_parts, m.min_part, m.timeout),
+            (8, Msat::from_sat(10_000), SimDuration::from_secs(120))
+        );
+        // max_parts = 1 is MPP off; no table is off.
+        let one = format!("{BASE}mpp = {{ max_parts = 1 }}\n");
+        assert!(parse(&one, "r.toml", Path::new("."), None)
+            .unwrap()
+            .params
+            .mpp
+            .is_none());
+        let none = parse(BASE, "r.toml", Path::new("."), None).unwrap();
+        assert!(none.params.mpp.is_none());
+        assert_eq!(none.params.pathfinder.name, "lnd");
+        for (bad, field) in [
+            ("router = \"eclair\"\n", "routing.router"),
+            ("mpp = { max_parts = 0 }\n", "routing.mpp.max_parts"),
+            ("mpp = { timeout_s = -1 }\n", "routing.mpp.timeout_s"),
+            ("cln_fuzz = 1.5\n", "routing.cln_fuzz"),
+        ] {
+            let e = parse(&format!("{BASE}{bad}"), "r.toml", Path::new("."), None)
+                .err()
+                .expect(bad)
+                .to_string();
+            assert!(
+                e.contains("r.toml") && e.contains(field) && e.contains(":8"),
+                "{e}"
+            );
+        }
+        let e = parse(
+            &format!("{BASE}mpp = {{ parts = 2 }}\n"),
+            "r.toml",
+            Path::new("."),
+            None,
+        )
+        .err()
+        .expect("unknown key")
+        .to_string();
+        assert!(e.contains("parts"), "{e}");
+    }
 }
