@@ -424,6 +424,9 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "hops",
     "fee_msat",
     "infeasible",
+    "parts",
+    "failed_parts",
+    "complete_ms",
 ];
 
 /// Header of `timeseries.csv`.
@@ -523,6 +526,9 @@ impl Recorder for CsvRecorder<'_> {
             r.hops.to_string(),
             r.fee.0.to_string(),
             (r.infeasible as u8).to_string(),
+            r.parts.to_string(),
+            r.failed_parts.to_string(),
+            (r.finished.since(r.created).micros() / 1000).to_string(),
         ]);
         if let Err(e) = res {
             self.error = Some(e);

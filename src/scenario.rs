@@ -6,9 +6,13 @@
 //! times. Every error names the file, the line and the field.
 
 use crate::chain::ChainConfig;
+use crate::engine::params::MppParams;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
 use crate::error::{limits, FieldError, InputError};
 use crate::rng::{self, SimRng};
+use crate::routing::cln::ClnParams;
+use crate::routing::mcf::McfParams;
+use crate::routing::registry::{self, RouterSpec};
 use crate::routing::RouterParams;
 use crate::strategy::StrategySpec;
 use crate::topology::{self, NodeId, Topology, TopologyConfig};
@@ -42,6 +46,36 @@ pub struct RoutingConfig {
     pub memory: usize,
     /// Use the A* bound in route search (same routes as plain Dijkstra, much faster).
     pub astar: bool,
+    /// The router: a name from `routing::registry::ROUTERS` (`lnd`, `cln`, `ldk`, `mcf`).
+    pub router: String,
+    /// Atomic multi-part payments (absent: off).
+    pub mpp: Option<MppConfig>,
+    /// `mcf`: fee weight μ, units the amount is cut into, linear pieces per edge.
+    pub mcf_mu: f64,
+    pub mcf_units: u32,
+    pub mcf_pieces: u32,
+    /// `cln`: `riskfactor` (percent per year) and fee fuzz (fraction).
+    pub cln_riskfactor: f64,
+    pub cln_fuzz: f64,
+}
+
+/// `[routing] mpp = { max_parts, min_part_sat, timeout_s }`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MppConfig {
+    pub max_parts: u32,
+    pub min_part_sat: u64,
+    pub timeout_s: f64,
+}
+
+impl Default for MppConfig {
+    fn default() -> Self {
+        MppConfig {
+            max_parts: 16,
+            min_part_sat: 10_000,
+            timeout_s: 120.0,
+        }
+    }
 }
 
 impl Default for RoutingConfig {
@@ -63,6 +97,13 @@ impl Default for RoutingConfig {
             min_probability: r.min_probability,
             memory: r.memory,
             astar: r.astar,
+            router: "lnd".into(),
+            mpp: None,
+            mcf_mu: McfParams::default().mu,
+            mcf_units: McfParams::default().units,
+            mcf_pieces: McfParams::default().pieces,
+            cln_riskfactor: ClnParams::default().riskfactor,
+            cln_fuzz: ClnParams::default().fuzz,
         }
     }
 }
@@ -147,6 +188,54 @@ impl RoutingConfig {
                 "expected a probability in (0, 1]",
             ));
         }
+        if registry::lookup(&self.router).is_none() {
+            return Err(FieldError::new(
+                f("router"),
+                format!(
+                    "unknown router {:?}; expected one of {}",
+                    self.router,
+                    registry::names()
+                ),
+            ));
+        }
+        if let Some(m) = &self.mpp {
+            if m.max_parts == 0 || m.max_parts > 1000 {
+                return Err(FieldError::new(f("mpp.max_parts"), "expected 1..=1000"));
+            }
+            if m.min_part_sat == 0 {
+                return Err(FieldError::new(
+                    f("mpp.min_part_sat"),
+                    "expected at least 1 sat",
+                ));
+            }
+            if !(m.timeout_s.is_finite() && m.timeout_s > 0.0) {
+                return Err(FieldError::new(
+                    f("mpp.timeout_s"),
+                    "expected a positive number of seconds",
+                ));
+            }
+        }
+        if !(self.mcf_mu.is_finite() && self.mcf_mu >= 0.0) {
+            return Err(FieldError::new(f("mcf_mu"), "expected a number ≥ 0"));
+        }
+        if !(1..=1024).contains(&self.mcf_units) {
+            return Err(FieldError::new(f("mcf_units"), "expected 1..=1024"));
+        }
+        if !(1..=64).contains(&self.mcf_pieces) {
+            return Err(FieldError::new(f("mcf_pieces"), "expected 1..=64"));
+        }
+        if !(self.cln_riskfactor.is_finite() && self.cln_riskfactor >= 0.0) {
+            return Err(FieldError::new(
+                f("cln_riskfactor"),
+                "expected a number ≥ 0",
+            ));
+        }
+        if !(0.0..1.0).contains(&self.cln_fuzz) {
+            return Err(FieldError::new(
+                f("cln_fuzz"),
+                "expected a fraction in [0, 1)",
+            ));
+        }
         if self.final_cltv > self.max_cltv {
             return Err(FieldError::new(
                 f("final_cltv"),
@@ -154,6 +243,39 @@ impl RoutingConfig {
             ));
         }
         Ok(())
+    }
+
+    /// The router choice and its options (validated: the name is registered).
+    pub fn router_spec(&self) -> RouterSpec {
+        let e = registry::lookup(&self.router).unwrap_or(&registry::ROUTERS[0]);
+        RouterSpec {
+            name: e.name,
+            cln: ClnParams {
+                riskfactor: self.cln_riskfactor,
+                fuzz: self.cln_fuzz,
+                ..ClnParams::default()
+            },
+            ldk: Default::default(),
+            mcf: McfParams {
+                mu: self.mcf_mu,
+                units: self.mcf_units,
+                pieces: self.mcf_pieces,
+                ..McfParams::default()
+            },
+        }
+    }
+
+    /// `[routing] mpp`, resolved. `max_parts = 1` is the same as no `mpp` table (one part,
+    /// no splitting), so that a sweep can switch MPP off and on.
+    pub fn mpp_params(&self) -> Option<MppParams> {
+        self.mpp
+            .as_ref()
+            .filter(|m| m.max_parts > 1)
+            .map(|m| MppParams {
+                max_parts: m.max_parts,
+                min_part: Msat::from_sat(m.min_part_sat),
+                timeout: SimDuration::from_secs_f64(m.timeout_s),
+            })
     }
 
     /// The router's parameters: the one place they are built from the scenario.
@@ -609,6 +731,8 @@ pub fn resolve_with(
     let r = &raw.routing;
     let params = EngineParams {
         router: r.router_params(),
+        pathfinder: r.router_spec(),
+        mpp: r.mpp_params(),
         max_attempts: r.max_attempts,
         payment_timeout: SimDuration::from_secs_f64(r.timeout_s),
         hop_latency: r.hop_latency.clone(),
@@ -790,5 +914,55 @@ mod tests {
         assert_eq!(locate(t, "strategy[1].low"), Some(10));
         assert_eq!(locate(t, "strategy[0].name"), Some(7));
         assert_eq!(locate(t, "strategy[1]"), Some(8));
+    }
+
+    const BASE: &str = "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 3\n[workload]\npayments = 1\n[routing]\n";
+
+    #[test]
+    fn router_and_mpp_keys_resolve_and_bad_ones_name_field_and_line() {
+        let ok = format!("{BASE}router = \"mcf\"\nmcf_mu = 2.5\nmpp = {{ max_parts = 8 }}\n");
+        let s = parse(&ok, "r.toml", Path::new("."), None).expect("valid");
+        assert_eq!(s.params.pathfinder.name, "mcf");
+        assert_eq!(s.params.pathfinder.mcf.mu, 2.5);
+        let m = s.params.mpp.expect("mpp on");
+        assert_eq!(
+            (m.max_parts, m.min_part, m.timeout),
+            (8, Msat::from_sat(10_000), SimDuration::from_secs(120))
+        );
+        // max_parts = 1 is MPP off; no table is off.
+        let one = format!("{BASE}mpp = {{ max_parts = 1 }}\n");
+        assert!(parse(&one, "r.toml", Path::new("."), None)
+            .unwrap()
+            .params
+            .mpp
+            .is_none());
+        let none = parse(BASE, "r.toml", Path::new("."), None).unwrap();
+        assert!(none.params.mpp.is_none());
+        assert_eq!(none.params.pathfinder.name, "lnd");
+        for (bad, field) in [
+            ("router = \"eclair\"\n", "routing.router"),
+            ("mpp = { max_parts = 0 }\n", "routing.mpp.max_parts"),
+            ("mpp = { timeout_s = -1 }\n", "routing.mpp.timeout_s"),
+            ("cln_fuzz = 1.5\n", "routing.cln_fuzz"),
+        ] {
+            let e = parse(&format!("{BASE}{bad}"), "r.toml", Path::new("."), None)
+                .err()
+                .expect(bad)
+                .to_string();
+            assert!(
+                e.contains("r.toml") && e.contains(field) && e.contains(":8"),
+                "{e}"
+            );
+        }
+        let e = parse(
+            &format!("{BASE}mpp = {{ parts = 2 }}\n"),
+            "r.toml",
+            Path::new("."),
+            None,
+        )
+        .err()
+        .expect("unknown key")
+        .to_string();
+        assert!(e.contains("parts"), "{e}");
     }
 }

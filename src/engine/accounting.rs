@@ -80,6 +80,16 @@ impl Accounting {
     }
 
     /// A rebalance (circular or just-in-time) is final.
+    /// Parts of a final workload payment.
+    pub(super) fn record_parts(&mut self, success: bool, parts: u32, failed: u32) {
+        let t = &mut self.totals;
+        if success {
+            t.parts_settled += parts as u64;
+            t.mpp_payments += u64::from(parts >= 2);
+        }
+        t.parts_failed += failed as u64;
+    }
+
     pub(super) fn record_rebalance(&mut self, pay: &Pay, success: bool, fee: Msat) {
         self.totals.rebalances += 1;
         if success {

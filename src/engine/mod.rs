@@ -28,6 +28,9 @@
 mod accounting;
 mod actions;
 mod ledger;
+mod mpp;
+#[cfg(test)]
+mod mpp_tests;
 mod onchain;
 pub mod params;
 mod payment;
@@ -40,7 +43,8 @@ use crate::chain::Chain;
 use crate::metrics::{imbalance, percentile_sorted, Recorder, RunResult};
 use crate::network::{self, Network};
 use crate::rng::{self, SimRng};
-use crate::routing::{Hop, MissionControl, Router};
+use crate::routing::pathfinder::PathFinder;
+use crate::routing::{registry, Hop, MissionControl};
 use crate::strategy::{Action, Observation, StrategyBox};
 use crate::topology::{ChannelSpec, NodeId, Topology};
 use crate::units::{SimDuration, SimTime};
@@ -62,13 +66,32 @@ pub struct InvariantViolation {
 #[derive(Debug, Clone, Copy)]
 enum Ev {
     Arrival,
-    Arrive { att: u32, hop: u16 },
-    Settle { att: u32, hop: u16 },
-    FailBack { att: u32, hop: u16 },
+    Arrive {
+        att: u32,
+        hop: u16,
+    },
+    Settle {
+        att: u32,
+        hop: u16,
+    },
+    FailBack {
+        att: u32,
+        hop: u16,
+    },
     Sample,
     Block,
-    Timer { node: u32, tag: u64 },
-    HoldExpire { hold: u32 },
+    Timer {
+        node: u32,
+        tag: u64,
+    },
+    HoldExpire {
+        hold: u32,
+    },
+    /// The receiver's MPP timer of payment slot `pid` (still payment `id`) runs out.
+    MppTimeout {
+        pid: u32,
+        id: u64,
+    },
 }
 
 /// One random stream per subsystem, so enabling one never shifts another's draws.
@@ -86,7 +109,8 @@ pub struct Engine<'t> {
     /// The network and the security model's signer: the only handle on channel state.
     ledger: Ledger,
     q: EventQueue<Ev>,
-    router: Router,
+    /// The run's router (`[routing] router`), with its own knowledge per sender.
+    router: Box<dyn PathFinder>,
     mc: MissionControl,
     chain: Chain,
     workload: Workload,
@@ -99,6 +123,10 @@ pub struct Engine<'t> {
     arrivals_done: bool,
     /// The route buffer the router writes into (swapped into an attempt when used).
     route_buf: Vec<Hop>,
+    /// Routes of a flow router's multi-part plan (reused).
+    plan_buf: Vec<Vec<Hop>>,
+    /// A multi-part payment's exclusions for one part (reused).
+    excl_buf: Vec<(crate::topology::ChannelId, u8)>,
     /// The action buffer strategies write into (reused).
     actions: Vec<Action>,
     acct: Accounting,
@@ -133,7 +161,7 @@ impl<'t> Engine<'t> {
         Engine {
             sec_actions: Vec::new(),
             topo,
-            router: Router::new(n, net.channel_count()),
+            router: registry::build(&p.pathfinder, n, net.channel_count()),
             mc: MissionControl::new(n),
             chain: Chain::new(p.confirmations, feerates),
             acct: Accounting::new(n, net.total_capacity()),
@@ -152,6 +180,8 @@ impl<'t> Engine<'t> {
             pending_workload: 0,
             arrivals_done: false,
             route_buf: Vec::new(),
+            plan_buf: Vec::new(),
+            excl_buf: Vec::new(),
             actions: Vec::new(),
             pending_opens: Vec::new(),
             events: 0,
@@ -248,6 +278,7 @@ impl<'t> Engine<'t> {
                     self.release_hold(now, hold)?;
                 }
             }
+            Ev::MppTimeout { pid, id } => self.on_mpp_timeout(now, pid, id)?,
         }
         Ok(())
     }

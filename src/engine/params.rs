@@ -3,7 +3,7 @@
 use crate::chain::TxSizes;
 use crate::error::FieldError;
 use crate::routing::RouterParams;
-use crate::units::SimDuration;
+use crate::units::{Msat, SimDuration};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use serde::Deserialize;
@@ -111,10 +111,26 @@ pub struct SwapParams {
     pub provider: Option<crate::topology::NodeId>,
 }
 
+/// Atomic multi-part payments (`[routing] mpp = { max_parts, min_part_sat, timeout_s }`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MppParams {
+    /// Parts in flight at once (lnd's `max_parts`, default 16).
+    pub max_parts: u32,
+    /// Binary splitting stops here: no part is smaller (default 10 000 sat).
+    pub min_part: Msat,
+    /// The receiver fails every held part back if the total has not arrived this long
+    /// after the first part (lnd: 120 s).
+    pub timeout: SimDuration,
+}
+
 /// Everything the engine needs besides the topology, workload and strategy.
 #[derive(Debug, Clone)]
 pub struct EngineParams {
     pub router: RouterParams,
+    /// Which router (`[routing] router`) and its options.
+    pub pathfinder: crate::routing::registry::RouterSpec,
+    /// Multi-part payments (`[routing] mpp`); `None`: every payment is one HTLC chain.
+    pub mpp: Option<MppParams>,
     pub max_attempts: u32,
     pub payment_timeout: SimDuration,
     pub hop_latency: LatencyDist,
@@ -138,6 +154,8 @@ impl Default for EngineParams {
     fn default() -> Self {
         EngineParams {
             router: RouterParams::default(),
+            pathfinder: Default::default(),
+            mpp: None,
             max_attempts: 10,
             payment_timeout: SimDuration::from_secs(60),
             hop_latency: LatencyDist::default(),

@@ -8,6 +8,7 @@ use super::{Engine, Ev, InvariantViolation};
 use crate::chain::TxKind;
 use crate::metrics::{FailureReason, PaymentKind, PaymentRecord, Recorder};
 use crate::network::{ChannelStatus, OfferRefusal};
+use crate::routing::pathfinder::RouteCtx;
 use crate::routing::{self as router, Hop, JoinRule, McEntry, NoRoute, RouteRequest};
 use crate::strategy::{common, Join, Observation};
 use crate::topology::{ChannelId, NodeId};
@@ -53,6 +54,36 @@ pub(super) struct Pay {
     pub(super) fee_free: bool,
     /// Strategy rebalances only: which intermediaries agree to forward it.
     pub(super) join: Join,
+    /// A multi-part payment's state (workload payments with `[routing] mpp` only).
+    pub(super) mpp: Option<MppState>,
+}
+
+/// An atomic multi-part payment in progress. Invariant: the amounts of the live parts plus
+/// `remaining` make up the payment's amount.
+#[derive(Debug, Clone, Default)]
+pub(super) struct MppState {
+    /// Not yet sent (or failed back and to be sent again).
+    pub(super) remaining: Msat,
+    /// Largest part the sender tries now (halved when no route carries it).
+    pub(super) max_shard: Msat,
+    /// Parts whose HTLCs are locked somewhere (travelling, held or settling).
+    pub(super) live: u32,
+    pub(super) failed: u32,
+    pub(super) settled: u32,
+    /// Delivered amount the receiver holds, and the held parts' attempts.
+    pub(super) held: Msat,
+    pub(super) held_atts: Vec<u32>,
+    /// Fees of the settled parts.
+    pub(super) fee: Msat,
+    /// The flow router planned the payment already.
+    pub(super) planned: bool,
+    /// The total arrived: every held part is settling.
+    pub(super) settling: bool,
+    /// No more parts will be sent (deadline, attempts, no route, MPP timeout).
+    pub(super) stopped: bool,
+    /// Edges that failed a part of this payment, with the part's amount: excluded from
+    /// the searches of parts at least that large (smaller parts may still pass).
+    pub(super) failed_edges: Vec<(ChannelId, u8, Msat)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -105,6 +136,11 @@ impl PaymentBook {
 
     pub(super) fn pay(&self, pid: u32) -> &Pay {
         self.pays[pid as usize].as_ref().expect("live payment")
+    }
+
+    /// The payment in slot `pid`, if the slot is live.
+    pub(super) fn pay_opt(&self, pid: u32) -> Option<&Pay> {
+        self.pays.get(pid as usize).and_then(|p| p.as_ref())
     }
 
     pub(super) fn pay_mut(&mut self, pid: u32) -> &mut Pay {
@@ -177,6 +213,11 @@ impl<'t> Engine<'t> {
         self.pending_workload += 1;
         let pay = Pay {
             infeasible,
+            mpp: self.p.mpp.map(|_| MppState {
+                remaining: a.amount,
+                max_shard: a.amount,
+                ..MppState::default()
+            }),
             ..self.new_payment(Purpose::Workload, a.sender, a.receiver, a.amount)
         };
         let pid = self.book.new_pay(pay);
@@ -209,6 +250,10 @@ impl<'t> Engine<'t> {
         pid: u32,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
+        if self.book.pay(pid).mpp.is_some() {
+            return self.mpp_dispatch(now, pid, rec);
+        }
+        let max_attempts = self.max_attempts(pid);
         let pay = self.book.pay(pid);
         if now > pay.deadline {
             let reason = pay.last_reason.unwrap_or(FailureReason::Timeout);
@@ -219,7 +264,7 @@ impl<'t> Engine<'t> {
             };
             return self.finish(now, pid, false, Some(reason), Msat::ZERO, rec);
         }
-        if pay.attempts >= pay.max_attempts {
+        if pay.attempts >= max_attempts {
             let r = pay.last_reason;
             return self.finish(now, pid, false, r, Msat::ZERO, rec);
         }
@@ -282,9 +327,13 @@ impl<'t> Engine<'t> {
             }
             None => &self.p.router,
         };
-        let found = self
-            .router
-            .find_route(net, &req, mc, now, rp, &mut self.route_buf);
+        let ctx = RouteCtx {
+            net: self.ledger.net(),
+            mc,
+            now,
+            params: rp,
+        };
+        let found = self.router.find_route(&ctx, &req, &mut self.route_buf);
         match found {
             Err(e) => {
                 let pay = self.book.pay(pid);
@@ -342,6 +391,9 @@ impl<'t> Engine<'t> {
             let pay = self.book.pay(pid);
             if pay.purpose == Purpose::Workload && now > pay.deadline {
                 return self.start_fail_back(now, att, hop, FailureReason::Timeout, hop);
+            }
+            if pay.mpp.is_some() {
+                return self.mpp_hold(now, att, hop);
             }
             let d = self.latency();
             self.q.schedule(now + d, Ev::Settle { att, hop });
@@ -423,7 +475,7 @@ impl<'t> Engine<'t> {
     }
 
     /// The node at the end of hop `hop` fails the HTLC back; `failed_hop` is the edge blamed.
-    fn start_fail_back(
+    pub(super) fn start_fail_back(
         &mut self,
         now: SimTime,
         att: u32,
@@ -468,8 +520,22 @@ impl<'t> Engine<'t> {
                 },
                 self.p.router.memory,
             );
+            self.router.learn_failure(
+                self.ledger.net(),
+                sender,
+                &a.route,
+                failed_hop as usize,
+                now,
+            );
         }
+        let part = a.route.last().map(|h| h.amount).unwrap_or(Msat::ZERO);
         self.book.free_attempt(att);
+        if let Some(st) = self.book.pay_mut(pid).mpp.as_mut() {
+            if !matches!(reason, FailureReason::Timeout) {
+                st.failed_edges.push((fh.chan, fh.dir, part));
+            }
+            return self.mpp_part_failed(now, pid, part, reason, rec);
+        }
         let pay = self.book.pay_mut(pid);
         pay.last_reason = Some(reason);
         if matches!(reason, FailureReason::Timeout) {
@@ -518,14 +584,21 @@ impl<'t> Engine<'t> {
         }
         // The sender has the preimage.
         let a = &self.book.attempts[att as usize];
+        let sender = self.book.pay(pid).sender;
+        self.router
+            .learn_success(self.ledger.net(), sender, &a.route, now);
         let total = a.route[0].amount;
-        let fee = total - self.book.pay(pid).amount;
+        let part = a.route.last().map(|h| h.amount).unwrap_or(Msat::ZERO);
         self.book.free_attempt(att);
+        if self.book.pay(pid).mpp.is_some() {
+            return self.mpp_part_settled(now, pid, total - part, rec);
+        }
+        let fee = total - self.book.pay(pid).amount;
         self.finish(now, pid, true, None, fee, rec)
     }
 
     /// A payment is final: record it and, for strategy payments, report back.
-    fn finish(
+    pub(super) fn finish(
         &mut self,
         now: SimTime,
         pid: u32,
@@ -535,6 +608,10 @@ impl<'t> Engine<'t> {
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
         let pay = self.book.take_pay(pid);
+        let (parts, failed_parts) = match &pay.mpp {
+            Some(st) => (st.settled, st.failed),
+            None => (success as u32, pay.attempts - success as u32),
+        };
         let kind = if pay.purpose == Purpose::Workload {
             PaymentKind::Payment
         } else {
@@ -554,11 +631,14 @@ impl<'t> Engine<'t> {
             hops: pay.last_hops,
             fee,
             infeasible: pay.infeasible,
+            parts,
+            failed_parts,
         });
         match pay.purpose {
             Purpose::Workload => {
                 self.pending_workload -= 1;
                 self.acct.record_payment(&pay, now, success, reason, fee);
+                self.acct.record_parts(success, parts, failed_parts);
             }
             Purpose::Rebalance { tag } => {
                 self.acct.record_rebalance(&pay, success, fee);
@@ -729,6 +809,7 @@ impl<'t> Engine<'t> {
             max_hops: None,
             fee_free: false,
             join: Join::Anyone,
+            mpp: None,
         }
     }
 }

@@ -193,6 +193,11 @@ pub struct PaymentRecord {
     /// liquidity was below the amount: no rebalancing among existing channels could make it
     /// feasible.
     pub infeasible: bool,
+    /// HTLC chains (parts) that settled: 1 for a successful single-path payment, the parts
+    /// of a multi-part one.
+    pub parts: u32,
+    /// HTLC chains that failed back (failed attempts or parts).
+    pub failed_parts: u32,
 }
 
 /// One window of the time series.

@@ -20,6 +20,12 @@ pub struct Totals {
     pub failures: [u64; FailureReason::COUNT],
     pub infeasible_failures: u64,
     pub attempts: u64,
+    /// Successful workload payments that settled in two or more parts.
+    pub mpp_payments: u64,
+    /// Parts settled, over successful workload payments.
+    pub parts_settled: u64,
+    /// Parts (or attempts) of workload payments that failed back.
+    pub parts_failed: u64,
     pub rebalances: u64,
     pub rebalances_succeeded: u64,
     pub rebalanced_amount: Msat,
@@ -141,6 +147,12 @@ impl RunResult {
         }
         put("events", self.events as f64);
         put("end_time_s", end_s);
+        put("mpp_share", ratio(t.mpp_payments, t.succeeded));
+        put("parts_per_success", ratio(t.parts_settled, t.succeeded));
+        put(
+            "failed_parts_per_payment",
+            ratio(t.parts_failed, t.payments),
+        );
         if let Some(sec) = &self.security {
             for (k, v) in sec.metrics() {
                 put(k, v);

@@ -243,7 +243,7 @@ impl Col {
 }
 
 /// Columns of `payments.parquet`: name, type, nullable (as `PAYMENT_COLUMNS` in CSV).
-const PAYMENT_FIELDS: [(&str, DataType, bool); 14] = [
+const PAYMENT_FIELDS: [(&str, DataType, bool); 17] = [
     ("id", DataType::UInt64, false),
     ("kind", DataType::Utf8, false),
     ("created_s", DataType::Float64, false),
@@ -258,6 +258,9 @@ const PAYMENT_FIELDS: [(&str, DataType, bool); 14] = [
     ("hops", DataType::UInt32, false),
     ("fee_msat", DataType::UInt64, false),
     ("infeasible", DataType::Boolean, false),
+    ("parts", DataType::UInt32, false),
+    ("failed_parts", DataType::UInt32, false),
+    ("complete_ms", DataType::UInt64, false),
 ];
 
 /// Converts a run's `payments.csv` into `payments.parquet`, streamed in batches of 65,536
@@ -405,9 +408,9 @@ mod tests {
         std::fs::create_dir_all(&run_dir).unwrap();
         std::fs::write(
             run_dir.join("payments.csv"),
-            "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible\n\
-             0,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0\n\
-             1,payment,0.2,0.9,2,3,2000,0,no_balance,1,3,0,0,1\n",
+            "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms\n\
+             0,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400\n\
+             1,payment,0.2,0.9,2,3,2000,0,no_balance,1,3,0,0,1,0,3,700\n",
         )
         .unwrap();
         write_parquet(dir.path(), &runs, &sweep).unwrap();
@@ -429,13 +432,13 @@ mod tests {
         let (n, cols) = rows(&dir.path().join("timeseries.parquet"));
         assert_eq!((n, cols.len()), (4, 14));
         let (n, cols) = rows(&run_dir.join("payments.parquet"));
-        assert_eq!((n, cols.len()), (2, 14));
+        assert_eq!((n, cols.len()), (2, 17));
         assert!(!dir
             .path()
             .join("runs/p000-none-r001/payments.parquet")
             .exists());
         // A field that does not parse is an error naming file, line and column.
-        std::fs::write(run_dir.join("payments.csv"), "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible\nx,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0\n").unwrap();
+        std::fs::write(run_dir.join("payments.csv"), "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms\nx,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400\n").unwrap();
         let e = payments_parquet(&run_dir.join("payments.csv"), &run_dir.join("bad.parquet"))
             .unwrap_err();
         assert!(e.to_string().contains(":2: id"), "{e}");

@@ -2,12 +2,24 @@
 //!
 //! A router reads the [`Network`](crate::network::Network) as its sender knows it (every
 //! channel's capacity and policy from the public graph, balances of the sender's own
-//! channels only) and writes a route; it never mutates the network. Routers live one per
-//! file in this folder ([`lnd`] today).
+//! channels only) and writes a route; it never mutates the network. Every router implements
+//! [`pathfinder::PathFinder`] and has one line in [`registry::ROUTERS`]: `lnd`
+//! ([`lnd_finder`] over [`lnd`]), [`cln`], [`ldk`] and [`mcf`]; [`search`] is the additive-cost
+//! Dijkstra the last three share, [`knowledge`] the liquidity bounds senders learn.
 //!
 //! Depends on `network`, `topology`, `units`; nothing above (no engine, no strategy).
 
+pub mod cln;
+pub mod knowledge;
+pub mod ldk;
 pub mod lnd;
+pub mod lnd_finder;
+pub mod mcf;
+pub mod pathfinder;
+pub mod registry;
+pub mod search;
+#[cfg(test)]
+mod tests;
 
 pub use lnd::Router;
 
