@@ -462,7 +462,12 @@ pub fn resolve_with(
         None => {
             let mut trng: SimRng = rng::stream(raw.seed, "topology");
             // Its errors name the snapshot file (the scenario's were found by resolve).
-            Arc::new(topology::build(&topology_spec, &mut trng)?)
+            Arc::new(
+                topology::try_build(&topology_spec, &mut trng).map_err(|e| match e {
+                    topology::BuildError::Data(d) => d,
+                    topology::BuildError::Edit(f) => fe(f),
+                })?,
+            )
         }
     };
     if topology.node_count() < 2 {

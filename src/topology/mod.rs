@@ -11,6 +11,7 @@
 //! simulation.
 
 pub mod config;
+pub mod edit;
 pub mod generate;
 pub mod import;
 mod resolve;
@@ -181,10 +182,34 @@ impl Topology {
 /// assert_eq!((t.node_count(), t.channel_count()), (4, 3));
 /// ```
 pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputError> {
-    let topo = match &spec.source {
-        TopologySource::Import(src) => import::import(src, &spec.fill, rng)?,
+    try_build(spec, rng).map_err(|e| match e {
+        BuildError::Data(d) => d,
+        BuildError::Edit(f) => InputError::new("[topology]", f.message).field(f.field),
+    })
+}
+
+/// Why [`try_build`] failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A snapshot file is unreadable or malformed (the error names file, line, field).
+    Data(InputError),
+    /// An edit does not fit the graph (unknown node, duplicate channel, ...): the key
+    /// path of the scenario field; the scenario loader adds file and line.
+    Edit(crate::error::FieldError),
+}
+
+/// [`build`], telling snapshot errors from edit errors (so that the caller can name the
+/// scenario file and line of a bad edit).
+pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, BuildError> {
+    let mut topo = match &spec.source {
+        TopologySource::Import(src) => {
+            import::import(src, &spec.fill, rng).map_err(BuildError::Data)?
+        }
         generator => generate::generate(generator, &spec.fill, rng),
     };
+    if !spec.edits.is_empty() {
+        topo = spec.edits.apply(&topo).map_err(BuildError::Edit)?;
+    }
     Ok(largest_component(&topo, spec.component))
 }
 
