@@ -94,7 +94,8 @@ pub fn execute(
     let spec = &s.strategies[run.strategy];
     let participates = spec.participation.resolve(topo, &mut prng);
     let strategy = spec.build(topo, &participates);
-    let workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"));
+    let workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"))
+        .with_flows(&s.flows, run.seed);
     Engine::new(
         topo,
         s.params.clone(),

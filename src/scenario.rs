@@ -244,6 +244,8 @@ pub struct Scenario {
     pub payments_csv: bool,
     /// Write Parquet copies of the result tables.
     pub parquet: bool,
+    /// Pinned demand flows (`[[workload.flow]]`), in addition to the workload.
+    pub flows: Arc<[workload::FlowSpec]>,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -263,6 +265,8 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
         })
         .collect();
     let mut best: Option<usize> = None;
+    // Depth of the table header that set `best` (`None`: a key did).
+    let mut best_header: Option<usize> = None;
     let mut table: Vec<String> = Vec::new();
     let mut array_counts: Vec<(String, usize)> = Vec::new();
     let mut table_idx: Option<usize> = None;
@@ -290,7 +294,11 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
             table = name.split('.').map(|s| s.trim().to_string()).collect();
             table_idx = None;
         } else {
+            let before = best;
             continue_key(t, ln, &table, table_idx, &parts, &mut best);
+            if best != before {
+                best_header = None;
+            }
             continue;
         }
         // A header that matches a prefix of the path is a fallback location.
@@ -302,8 +310,14 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
                 .all(|(i, (a, (b, idx)))| {
                     a == b && (i + 1 < table.len() || idx.is_none() || *idx == table_idx)
                 });
-        if matches_prefix && best.is_none_or(|_| table.len() == parts.len()) {
+        // A deeper header (`[[workload.flow]]` under `[workload]`) is a closer fallback.
+        if matches_prefix
+            && (best.is_none()
+                || table.len() == parts.len()
+                || best_header.is_some_and(|d| table.len() > d))
+        {
             best = Some(ln + 1);
+            best_header = Some(table.len());
         }
     }
     best
@@ -486,6 +500,7 @@ pub fn resolve_with(
             workload::ResolveError::Field(f) => fe(f),
             workload::ResolveError::Data(d) => d,
         })?;
+    let flows = raw.workload.resolve_flows(&topology).map_err(fe)?;
     let feerates = raw.chain.load_feerates(base_dir)?;
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
@@ -531,6 +546,7 @@ pub fn resolve_with(
         feerates: feerates.into(),
         payments_csv: m.payments_csv,
         parquet: m.parquet,
+        flows: flows.into(),
     })
 }
 

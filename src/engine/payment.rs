@@ -51,6 +51,8 @@ pub(super) struct Pay {
     pub(super) max_hops: Option<u8>,
     /// Strategy rebalances only: participating forwarders waive their fees.
     pub(super) fee_free: bool,
+    /// Workload payments of a pinned flow: its index.
+    pub(super) flow: Option<u16>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -161,7 +163,7 @@ impl<'t> Engine<'t> {
         now: SimTime,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
-        let Some(a) = self.workload.next() else {
+        let Some((a, flow)) = self.workload.next_tagged() else {
             self.arrivals_done = true;
             return Ok(());
         };
@@ -175,6 +177,7 @@ impl<'t> Engine<'t> {
         self.pending_workload += 1;
         let pay = Pay {
             infeasible,
+            flow,
             ..self.new_payment(Purpose::Workload, a.sender, a.receiver, a.amount)
         };
         let pid = self.book.new_pay(pay);
@@ -691,6 +694,7 @@ impl<'t> Engine<'t> {
             infeasible: false,
             max_hops: None,
             fee_free: false,
+            flow: None,
         }
     }
 }

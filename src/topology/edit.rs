@@ -350,6 +350,21 @@ impl Edits {
     }
 }
 
+/// Something with a node name (a [`NodeInfo`] or the name itself).
+pub trait AsNodeName {
+    fn node_name(&self) -> &str;
+}
+impl AsNodeName for NodeInfo {
+    fn node_name(&self) -> &str {
+        &self.name
+    }
+}
+impl AsNodeName for String {
+    fn node_name(&self) -> &str {
+        self
+    }
+}
+
 fn positive_capacity(v: i64, field: &str) -> Result<(), FieldError> {
     if v <= 0 || v as u64 > crate::dist::MAX_SAT {
         return Err(FieldError::new(
@@ -382,7 +397,14 @@ fn same_pair(c: &ChannelSpec, a: NodeId, b: NodeId) -> bool {
 }
 
 /// The node `r` names: an index below the node count, or exactly one node with that name.
-fn find_node(nodes: &[NodeInfo], r: &NodeRef, field: &str) -> Result<NodeId, FieldError> {
+///
+/// # Errors
+/// `field` with "unknown node" or "ambiguous node name".
+pub fn find_node<N: AsNodeName>(
+    nodes: &[N],
+    r: &NodeRef,
+    field: &str,
+) -> Result<NodeId, FieldError> {
     match r {
         NodeRef::Index(i) if (*i as usize) < nodes.len() => Ok(NodeId(*i)),
         NodeRef::Index(i) => Err(FieldError::new(
@@ -394,7 +416,7 @@ fn find_node(nodes: &[NodeInfo], r: &NodeRef, field: &str) -> Result<NodeId, Fie
             ),
         )),
         NodeRef::Name(n) => {
-            let mut hits = nodes.iter().enumerate().filter(|(_, x)| x.name == *n);
+            let mut hits = nodes.iter().enumerate().filter(|(_, x)| x.node_name() == n);
             match (hits.next(), hits.next()) {
                 (Some((i, _)), None) => Ok(NodeId(i as u32)),
                 (None, _) => Err(FieldError::new(
