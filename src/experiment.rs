@@ -130,6 +130,9 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Parallel runs (`None`: all cores).
     pub jobs: Option<usize>,
+    /// Skip `stats.csv`, the charts and `report.html` (plan evaluations: many small
+    /// experiments; `pcnsim plot` draws them later).
+    pub skip_report: bool,
 }
 
 /// What [`run_experiment`] did.
@@ -209,7 +212,7 @@ pub fn run_experiment(
     progress.finish();
     let runs: Vec<StoredRun> = results.into_iter().collect::<Result<_, _>>()?;
     let sweep = exp.columns();
-    write_aggregates(exp, &dir, &runs, &fp)?;
+    write_aggregates(exp, &dir, &runs, &fp, opts.skip_report)?;
     Ok(Outcome {
         dir,
         runs,
@@ -256,6 +259,7 @@ fn write_aggregates(
     dir: &Path,
     runs: &[StoredRun],
     fp: &str,
+    skip_report: bool,
 ) -> Result<(), ExperimentError> {
     let s = exp.base();
     let columns = exp.columns();
@@ -288,7 +292,9 @@ fn write_aggregates(
     })?;
     output::write_atomic(&mpath, bytes.as_bytes())?;
     // After the manifest: report.html shows it.
-    write_report(dir, runs, &columns)?;
+    if !skip_report {
+        write_report(dir, runs, &columns)?;
+    }
     #[cfg(feature = "parquet")]
     if s.parquet {
         crate::report::parquet::write_parquet(dir, runs, &columns).map_err(|e| {

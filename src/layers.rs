@@ -50,6 +50,21 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
             "output", "report",
         ],
     ),
+    (
+        "plan",
+        &[
+            "units",
+            "error",
+            "dist",
+            "topology",
+            "metrics",
+            "scenario",
+            "sweep",
+            "output",
+            "report",
+            "experiment",
+        ],
+    ),
 ];
 
 #[cfg(test)]

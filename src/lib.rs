@@ -62,6 +62,7 @@ pub mod layers;
 pub mod metrics;
 pub mod network;
 pub mod output;
+pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod routing;
