@@ -26,7 +26,9 @@
 //! fixed order whatever their order in the file: every `add_node`, then every
 //! `add_channel`, `remove_channel`, `resize_channel`, `scale_capacity` (each list in file
 //! order). So a `scale_capacity` of a node also scales the channels added to it: that is
-//! the capacity-planning knob (`pcnsim plan`). Edits draw no random numbers.
+//! the capacity-planning knob (`pcnsim plan`). Edits draw no random numbers. The
+//! component filter keeps the nodes `add_node` adds even when they have no channel (a
+//! planned node); their channels stay if the other end is kept.
 //!
 //! Errors are [`FieldError`]s naming the entry (`topology.add_channel[1].to`): an unknown
 //! or ambiguous node, a duplicate node or channel, a channel to itself, a capacity or
@@ -570,6 +572,24 @@ mod tests {
             t.channel(crate::topology::ChannelId(2)).capacity,
             Msat(20_000)
         );
+    }
+
+    #[test]
+    fn topology_edits_added_nodes_survive_the_component_filter() {
+        // Remove n1 - n2: components {n0, n1} and {n2}; keep the largest, plus M (no
+        // channel) and Q (a channel to n2, which is dropped, so the channel goes too).
+        let t = line_with(
+            "component = \"largest_connected\"\n\
+             [[topology.add_node]]\nname = \"M\"\n[[topology.add_node]]\nname = \"Q\"\n\
+             [[topology.add_channel]]\nfrom = \"Q\"\nto = 2\ncapacity_sat = 5\n\
+             [[topology.remove_channel]]\nfrom = 1\nto = 2\n",
+        )
+        .unwrap();
+        let names: Vec<&str> = (0..t.node_count())
+            .map(|i| t.node(NodeId(i as u32)).name.as_str())
+            .collect();
+        assert_eq!(names, ["n0", "n1", "M", "Q"]);
+        assert_eq!(t.channel_count(), 1);
     }
 
     #[test]

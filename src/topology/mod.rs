@@ -207,10 +207,15 @@ pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, Buil
         }
         generator => generate::generate(generator, &spec.fill, rng),
     };
-    if !spec.edits.is_empty() {
-        topo = spec.edits.apply(&topo).map_err(BuildError::Edit)?;
+    if spec.edits.is_empty() {
+        return Ok(largest_component(&topo, spec.component));
     }
-    Ok(largest_component(&topo, spec.component))
+    topo = spec.edits.apply(&topo).map_err(BuildError::Edit)?;
+    // Nodes added by `add_node` (the last ones) stay even when the filter would drop
+    // them: a planned node may have no channel yet.
+    let n = topo.node_count();
+    let added = spec.edits.add_node.len();
+    Ok(component_keeping(&topo, spec.component, n - added..n))
 }
 
 /// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
@@ -227,6 +232,16 @@ pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, Buil
 /// # Complexity
 /// O(|V| + |E|) (Tarjan's algorithm, via petgraph).
 pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
+    component_keeping(topo, filter, 0..0)
+}
+
+/// [`largest_component`], also keeping the nodes in `always` (and the channels between
+/// kept nodes).
+fn component_keeping(
+    topo: &Topology,
+    filter: ComponentFilter,
+    always: std::ops::Range<usize>,
+) -> Topology {
     let n = topo.node_count();
     let components: Vec<Vec<NodeIndex>> = match filter {
         ComponentFilter::All => return topo.clone(),
@@ -264,6 +279,11 @@ pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
         .max_by_key(|&(_, key)| key)
         .map(|(i, _)| i);
     let mut keep = vec![false; n];
+    for i in always {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
     if let Some(comp) = best.and_then(|i| components.get(i)) {
         for v in comp {
             if let Some(k) = keep.get_mut(v.index()) {
