@@ -248,9 +248,9 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
         }
     };
     let known = metric_names(&base);
-    if !known.iter().any(|k| k == &cfg.metric)
-        && !(base.params.security.is_some() && cfg.metric.starts_with("sec_"))
-    {
+    let is_known = known.iter().any(|k| k == &cfg.metric)
+        || (base.params.security.is_some() && cfg.metric.starts_with("sec_"));
+    if !is_known {
         let flows: Vec<&String> = known.iter().filter(|k| k.starts_with("flow_")).collect();
         return Err(fe(FieldError::new(
             "plan.metric",
