@@ -880,9 +880,23 @@ fn which(r: &mut Runner<'_>) -> Result<(Vec<Row>, String), PlanError> {
     };
     let topo = r.plan.base.topology.clone();
     let name = |p: NodeId| topo.node(p).name.clone();
+    // Edits apply before the component filter, which renumbers nodes: name the peer by
+    // its name when that is unique (snapshot ids are), else by index.
+    let peer_ref = |p: NodeId| {
+        let n = name(p);
+        let unique = (0..topo.node_count())
+            .filter(|&i| topo.node(NodeId(i as u32)).name == n)
+            .count()
+            == 1;
+        if unique {
+            NodeRef::Name(n)
+        } else {
+            NodeRef::Index(p.0)
+        }
+    };
     let channel = |p: NodeId, size: u64| AddChannel {
         from: node.clone(),
-        to: NodeRef::Index(p.0),
+        to: peer_ref(p),
         capacity_sat: size as i64,
         from_share: Some(*from_share),
         base_msat: *base_msat,
