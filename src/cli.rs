@@ -103,6 +103,21 @@ pub enum Cmd {
         /// `defaults`, or nothing for the list.
         table: Option<String>,
     },
+    /// Answer a capacity-planning question (a scenario plus a [plan] table): results,
+    /// plan.csv and the trade-off chart go to OUT/<name>/.
+    Plan {
+        /// Plan file (TOML).
+        plan: PathBuf,
+        /// Results folder.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Parallel runs (default: all cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// No progress bar or table.
+        #[arg(long, short)]
+        quiet: bool,
+    },
 }
 
 /// Entry point used by `main`.
@@ -124,7 +139,12 @@ pub fn main_with(cli: Cli) -> Result<()> {
             let clock = std::time::Instant::now();
             let exp = sweep::load(scenario.as_deref(), seed)?;
             let bar = Bar::new(quiet);
-            let opts = RunOptions { out, jobs, fresh };
+            let opts = RunOptions {
+                out,
+                jobs,
+                fresh,
+                skip_report: false,
+            };
             if let Some(shard) = shard {
                 let o = experiment::run_shard(&exp, &opts, shard, &provenance(), &bar)?;
                 if !quiet {
@@ -201,6 +221,32 @@ pub fn main_with(cli: Cli) -> Result<()> {
                 dir.display(),
                 dir.join("submit.sh").display()
             );
+            Ok(())
+        }
+        Cmd::Plan {
+            plan,
+            out,
+            jobs,
+            quiet,
+        } => {
+            if jobs == Some(0) {
+                bail!("--jobs: expected at least 1");
+            }
+            let p = pcnsim::plan::load(&plan)?;
+            let bar = Bar::new(quiet);
+            let outcome = pcnsim::plan::run_plan(&p, &out, jobs, &bar)?;
+            if !quiet {
+                print_plan(&p, &outcome);
+            }
+            println!("{}", outcome.recommendation);
+            if !quiet {
+                eprintln!(
+                    "{} runs ({} reused); plan.csv and charts/plan_tradeoff.png in {}",
+                    outcome.runs_total,
+                    outcome.runs_reused,
+                    outcome.dir.display()
+                );
+            }
             Ok(())
         }
         Cmd::Plot { dir } => {
@@ -509,4 +555,48 @@ fn print_table(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) {
             mean("node_gini_end"),
         );
     }
+}
+
+/// The plan's steps as a table.
+fn print_plan(p: &pcnsim::plan::Plan, o: &pcnsim::plan::PlanOutcome) {
+    println!(
+        "{:<9} {:>4} {:>10} {:>24} {:>12} {:>14} {:>9} {:>9} {:>9} {:>9}",
+        "phase",
+        "step",
+        "factor",
+        "peer",
+        "size sat",
+        "capital sat",
+        "mean",
+        "lower95",
+        "gain",
+        "gain lo"
+    );
+    for r in &o.rows {
+        let s = &r.eval.summary;
+        let peer = r
+            .peer
+            .as_ref()
+            .map(|(i, n)| {
+                let short: String = n.chars().take(14).collect();
+                format!("{} {}", i.0, short)
+            })
+            .unwrap_or_default();
+        println!(
+            "{:<9} {:>4} {:>10} {:>24} {:>12} {:>14.0} {:>9.4} {:>9.4} {:>9} {:>9}",
+            r.phase,
+            r.step,
+            r.factor.map(|f| format!("{f:.4}")).unwrap_or_default(),
+            peer,
+            r.size_sat.map(|x| x.to_string()).unwrap_or_default(),
+            r.eval.capital_sat,
+            s.mean,
+            r.eval.lower(),
+            r.gain.map(|g| format!("{:.4}", g.mean)).unwrap_or_default(),
+            r.gain
+                .map(|g| format!("{:.4}", g.ci95_lo))
+                .unwrap_or_default(),
+        );
+    }
+    println!("metric: {} (strategy {})", p.metric, p.strategy);
 }

@@ -98,7 +98,8 @@ pub fn execute(
     let spec = &s.strategies[run.strategy];
     let participates = spec.participation.resolve(topo, &mut prng);
     let strategy = spec.build(topo, &participates);
-    let workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"));
+    let workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"))
+        .with_flows(&s.flows, run.seed);
     Engine::new(
         topo,
         s.params.clone(),
@@ -134,6 +135,9 @@ pub struct RunOptions {
     pub out: PathBuf,
     /// Parallel runs (`None`: all cores).
     pub jobs: Option<usize>,
+    /// Skip `stats.csv`, the charts and `report.html` (plan evaluations: many small
+    /// experiments; `pcnsim plot` draws them later).
+    pub skip_report: bool,
     /// Recompute every run, even those stored with a matching fingerprint.
     pub fresh: bool,
 }
@@ -312,7 +316,7 @@ pub fn run_experiment(
         progress,
     )?;
     let sweep = exp.columns();
-    write_aggregates(exp, &dir, &runs, &fp)?;
+    write_aggregates(exp, &dir, &runs, &fp, opts.skip_report)?;
     Ok(Outcome {
         dir,
         runs,
@@ -455,7 +459,7 @@ pub fn assemble(
         });
     }
     let sweep = exp.columns();
-    write_aggregates(exp, &dir, &runs, &fp)?;
+    write_aggregates(exp, &dir, &runs, &fp, false)?;
     Ok(Outcome {
         dir,
         runs,
@@ -623,6 +627,7 @@ fn write_aggregates(
     dir: &Path,
     runs: &[StoredRun],
     fp: &output::Fingerprint,
+    skip_report: bool,
 ) -> Result<(), ExperimentError> {
     let s = exp.base();
     let columns = exp.columns();
@@ -660,7 +665,9 @@ fn write_aggregates(
     })?;
     output::write_via_temp(&mpath, bytes.as_bytes())?;
     // After the manifest: report.html shows it.
-    write_report(dir, runs, &columns)?;
+    if !skip_report {
+        write_report(dir, runs, &columns)?;
+    }
     #[cfg(feature = "parquet")]
     if s.parquet {
         crate::report::parquet::write_parquet(dir, runs, &columns).map_err(|e| {

@@ -61,6 +61,21 @@ pub const ALLOWED: &[(&str, &[&str])] = &[
         "slurm",
         &["error", "scenario", "sweep", "output", "experiment"],
     ),
+    (
+        "plan",
+        &[
+            "units",
+            "error",
+            "dist",
+            "topology",
+            "metrics",
+            "scenario",
+            "sweep",
+            "output",
+            "report",
+            "experiment",
+        ],
+    ),
 ];
 
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub mod names;
 pub mod network;
 pub mod output;
 pub mod reference;
+pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod routing;

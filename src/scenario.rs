@@ -406,6 +406,8 @@ pub struct Scenario {
     pub inputs: Vec<PathBuf>,
     /// The scenario with every default filled in (see [`resolved_json`]), for the manifest.
     pub resolved: serde_json::Value,
+    /// Pinned demand flows (`[[workload.flow]]`), in addition to the workload.
+    pub flows: Arc<[workload::FlowSpec]>,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -425,6 +427,8 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
         })
         .collect();
     let mut best: Option<usize> = None;
+    // Depth of the table header that set `best` (`None`: a key did).
+    let mut best_header: Option<usize> = None;
     let mut table: Vec<String> = Vec::new();
     let mut array_counts: Vec<(String, usize)> = Vec::new();
     let mut table_idx: Option<usize> = None;
@@ -452,7 +456,11 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
             table = name.split('.').map(|s| s.trim().to_string()).collect();
             table_idx = None;
         } else {
+            let before = best;
             continue_key(t, ln, &table, table_idx, &parts, &mut best);
+            if best != before {
+                best_header = None;
+            }
             continue;
         }
         // A header that matches a prefix of the path is a fallback location.
@@ -464,8 +472,14 @@ pub fn locate(text: &str, field: &str) -> Option<usize> {
                 .all(|(i, (a, (b, idx)))| {
                     a == b && (i + 1 < table.len() || idx.is_none() || *idx == table_idx)
                 });
-        if matches_prefix && best.is_none_or(|_| table.len() == parts.len()) {
+        // A deeper header (`[[workload.flow]]` under `[workload]`) is a closer fallback.
+        if matches_prefix
+            && (best.is_none()
+                || table.len() == parts.len()
+                || best_header.is_some_and(|d| table.len() > d))
+        {
             best = Some(ln + 1);
+            best_header = Some(table.len());
         }
     }
     best
@@ -681,7 +695,12 @@ pub fn resolve_with(
         None => {
             let mut trng: SimRng = rng::stream(raw.seed, "topology");
             // Its errors name the snapshot file (the scenario's were found by resolve).
-            Arc::new(topology::build(&topology_spec, &mut trng)?)
+            Arc::new(
+                topology::try_build(&topology_spec, &mut trng).map_err(|e| match e {
+                    topology::BuildError::Data(d) => d,
+                    topology::BuildError::Edit(f) => fe(f),
+                })?,
+            )
         }
     };
     if topology.node_count() < 2 {
@@ -709,6 +728,7 @@ pub fn resolve_with(
             workload::ResolveError::Data(d) => d,
         })?;
     check_run_length(&raw, &workload).map_err(fe)?;
+    let flows = raw.workload.resolve_flows(&topology).map_err(fe)?;
     let feerates = raw.chain.load_feerates(base_dir)?;
     let mut inputs = Vec::new();
     if let topology::TopologySource::Import(src) = &topology_spec.source {
@@ -766,6 +786,7 @@ pub fn resolve_with(
         parquet: m.parquet,
         inputs,
         resolved,
+        flows: flows.into(),
     })
 }
 

@@ -15,6 +15,7 @@ use crate::error::{limits, read_input_text, require_nonempty, strip_bom, FieldEr
 /// 21 million BTC in msat: no amount in a data file may exceed it.
 const MAX_MSAT: u64 = crate::dist::MAX_SAT * 1000;
 use crate::rng::SimRng;
+use crate::topology::edit::{find_node, NodeRef};
 use crate::topology::{NodeId, Topology};
 use crate::units::{Msat, SimDuration, SimTime};
 use rand::distr::weighted::WeightedIndex;
@@ -126,6 +127,194 @@ pub struct WorkloadConfig {
     pub one_way: Option<OneWayConfig>,
     /// Replay this trace CSV (`time_s,sender,receiver,amount_msat`) instead of generating.
     pub trace: Option<String>,
+    /// `[[workload.flow]]`: pinned demand in addition to the background workload.
+    #[serde(default)]
+    pub flow: Vec<FlowConfig>,
+}
+
+/// Who a flow's counterparties are.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Counterparties {
+    /// `"uniform"`: any node but the pinned one, uniformly.
+    Named(FlowUniform),
+    /// A list of nodes (names or indices), uniformly.
+    List(Vec<NodeRef>),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowUniform {
+    Uniform,
+}
+
+/// `[[workload.flow]]`: a stream of payments pinned to one node, on its own random stream
+/// (`flow:<name>`), so adding a flow leaves the background payments unchanged.
+///
+/// ```toml
+/// [[workload.flow]]
+/// name = "shop"                 # letters, digits, `_`: it names the summary columns
+/// receiver = "M"                # or `sender = "M"` (exactly one)
+/// counterparties = "uniform"    # or a list of nodes [3, "alice"]
+/// rate_per_s = 1.0              # Poisson
+/// amount = { dist = "lognormal", median_sat = 50000, sigma = 1.0 }
+/// duration_s = 3600             # or `payments = 1000`; default: the workload's duration
+/// ```
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowConfig {
+    pub name: String,
+    pub receiver: Option<NodeRef>,
+    pub sender: Option<NodeRef>,
+    #[serde(default = "uniform_counterparties")]
+    pub counterparties: Counterparties,
+    pub rate_per_s: f64,
+    pub amount: AmountDist,
+    pub duration_s: Option<f64>,
+    pub payments: Option<u64>,
+}
+fn uniform_counterparties() -> Counterparties {
+    Counterparties::Named(FlowUniform::Uniform)
+}
+
+/// A resolved flow: nodes are indices, the end is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowSpec {
+    pub name: String,
+    pub pinned: NodeId,
+    /// The pinned node receives (else it pays).
+    pub pinned_receives: bool,
+    /// Empty: uniform over every other node.
+    pub counterparties: Vec<NodeId>,
+    pub rate_per_s: f64,
+    pub amount: AmountDist,
+    pub end: Option<SimTime>,
+    pub max: Option<u64>,
+}
+
+/// Whether `name` can name summary columns (`flow_<name>_success_ratio`).
+pub fn valid_flow_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl WorkloadConfig {
+    /// Validates the `[[workload.flow]]` tables and resolves their nodes in `topo`.
+    ///
+    /// # Errors
+    /// A [`FieldError`] naming `workload.flow[i].<key>`: a bad or duplicate name, not
+    /// exactly one of `sender`/`receiver`, an unknown node, a bad rate or amount, no end.
+    pub fn resolve_flows(&self, topo: &Topology) -> Result<Vec<FlowSpec>, FieldError> {
+        let mut out: Vec<FlowSpec> = Vec::new();
+        let names: Vec<String> = (0..topo.node_count())
+            .map(|i| topo.node(NodeId(i as u32)).name.clone())
+            .collect();
+        for (i, f) in self.flow.iter().enumerate() {
+            let key = |k: &str| format!("workload.flow[{i}].{k}");
+            if !valid_flow_name(&f.name) {
+                return Err(FieldError::new(
+                    key("name"),
+                    format!("expected 1-40 letters, digits and `_` (it names the summary columns flow_<name>_*), got \"{}\"", f.name),
+                ));
+            }
+            if out.iter().any(|o| o.name == f.name) {
+                return Err(FieldError::new(
+                    key("name"),
+                    format!("a flow named \"{}\" is already defined", f.name),
+                ));
+            }
+            if self.trace.is_some() {
+                return Err(FieldError::new(
+                    key("name"),
+                    "flows do not combine with a `trace` workload",
+                ));
+            }
+            let (pinned, receives, pk) = match (&f.receiver, &f.sender) {
+                (Some(r), None) => (r, true, "receiver"),
+                (None, Some(s)) => (s, false, "sender"),
+                _ => {
+                    return Err(FieldError::new(
+                        key("receiver"),
+                        "give exactly one of `receiver` (the pinned node is paid) or `sender` (it pays)",
+                    ))
+                }
+            };
+            let pinned = find_node(&names, pinned, &key(pk))?;
+            let counterparties = match &f.counterparties {
+                Counterparties::Named(FlowUniform::Uniform) => Vec::new(),
+                Counterparties::List(l) if l.is_empty() => {
+                    return Err(FieldError::new(
+                        key("counterparties"),
+                        "expected \"uniform\" or a non-empty list of nodes",
+                    ))
+                }
+                Counterparties::List(l) => {
+                    let mut v = Vec::with_capacity(l.len());
+                    for r in l {
+                        let n = find_node(&names, r, &key("counterparties"))?;
+                        if n == pinned {
+                            return Err(FieldError::new(
+                                key("counterparties"),
+                                format!("lists the pinned node {r} itself"),
+                            ));
+                        }
+                        v.push(n);
+                    }
+                    v
+                }
+            };
+            if topo.node_count() < 2 {
+                return Err(FieldError::new(
+                    key("name"),
+                    "the topology has fewer than 2 nodes",
+                ));
+            }
+            if !(f.rate_per_s.is_finite() && f.rate_per_s > 0.0) {
+                return Err(FieldError::new(
+                    key("rate_per_s"),
+                    "expected a positive rate (payments per second)",
+                ));
+            }
+            f.amount.validate(&key("amount"))?;
+            let duration = f.duration_s.or(if f.payments.is_none() {
+                self.duration_s
+            } else {
+                None
+            });
+            if let Some(d) = duration {
+                if !(d.is_finite() && d > 0.0) {
+                    return Err(FieldError::new(
+                        key("duration_s"),
+                        "expected a positive number of seconds",
+                    ));
+                }
+            }
+            if f.payments == Some(0) {
+                return Err(FieldError::new(
+                    key("payments"),
+                    "expected at least 1 payment",
+                ));
+            }
+            if duration.is_none() && f.payments.is_none() {
+                return Err(FieldError::new(
+                    key("duration_s"),
+                    "set `duration_s` or `payments` (the workload has no duration_s to inherit)",
+                ));
+            }
+            out.push(FlowSpec {
+                name: f.name.clone(),
+                pinned,
+                pinned_receives: receives,
+                counterparties,
+                rate_per_s: f.rate_per_s,
+                amount: f.amount.clone(),
+                end: duration.map(|d| SimTime::ZERO + SimDuration::from_secs_f64(d)),
+                max: f.payments,
+            });
+        }
+        Ok(out)
+    }
 }
 
 impl WorkloadConfig {
@@ -460,6 +649,54 @@ pub struct Workload {
     next: Option<Arrival>,
     emitted: u64,
     now: SimTime,
+    /// Pinned flows, each with its own stream.
+    flows: Vec<FlowGen>,
+}
+
+/// One pinned flow's generator.
+struct FlowGen {
+    spec: FlowSpec,
+    rng: SimRng,
+    exp: Exp<f64>,
+    next: Option<Arrival>,
+    emitted: u64,
+    now: SimTime,
+}
+
+impl FlowGen {
+    fn generate(&mut self, n: usize) -> Option<Arrival> {
+        let s = &self.spec;
+        if s.max
+            .is_some_and(|m| self.emitted + u64::from(self.next.is_some()) >= m)
+        {
+            return None;
+        }
+        let rng = &mut self.rng;
+        let time = self.now + SimDuration::from_secs_f64(self.exp.sample(rng));
+        if s.end.is_some_and(|e| time > e) {
+            return None;
+        }
+        self.now = time;
+        let other = if s.counterparties.is_empty() {
+            // Uniform over the n - 1 other nodes.
+            let k = rng.random_range(0..(n as u32 - 1));
+            NodeId(if k >= s.pinned.0 { k + 1 } else { k })
+        } else {
+            s.counterparties[rng.random_range(0..s.counterparties.len())]
+        };
+        let amount = s.amount.sample(rng);
+        let (sender, receiver) = if s.pinned_receives {
+            (other, s.pinned)
+        } else {
+            (s.pinned, other)
+        };
+        Some(Arrival {
+            time,
+            sender,
+            receiver,
+            amount,
+        })
+    }
 }
 
 /// Default amount when none is configured: log-normal, median 10,000 sat, σ = 1.
@@ -523,9 +760,68 @@ impl Workload {
             next: None,
             emitted: 0,
             now: SimTime::ZERO,
+            flows: Vec::new(),
         };
         w.next = w.generate();
         w
+    }
+
+    /// Adds pinned flows, flow `i` drawing from stream `flow:<name>` of the run seeded
+    /// with `seed`: the background payments stay exactly as without them.
+    pub fn with_flows(mut self, flows: &[FlowSpec], seed: u64) -> Self {
+        for f in flows {
+            let mut g = FlowGen {
+                spec: f.clone(),
+                rng: crate::rng::stream(seed, &format!("flow:{}", f.name)),
+                exp: Exp::new(f.rate_per_s)
+                    .unwrap_or_else(|_| Exp::new(1.0).expect("rate 1 is valid")),
+                next: None,
+                emitted: 0,
+                now: SimTime::ZERO,
+            };
+            if self.n >= 2 {
+                g.next = g.generate(self.n);
+            }
+            self.flows.push(g);
+        }
+        self
+    }
+
+    /// The names of the flows, in flow-index order.
+    pub fn flow_names(&self) -> Vec<String> {
+        self.flows.iter().map(|f| f.spec.name.clone()).collect()
+    }
+
+    /// The next payment and the flow it belongs to (`None`: background). The earliest
+    /// of the background and every flow; ties go to the background, then to the lower
+    /// flow index.
+    pub fn next_tagged(&mut self) -> Option<(Arrival, Option<u16>)> {
+        let mut best: Option<(SimTime, Option<usize>)> = self.next.map(|a| (a.time, None));
+        for (i, f) in self.flows.iter().enumerate() {
+            if let Some(a) = f.next {
+                if best.is_none_or(|(t, _)| a.time < t) {
+                    best = Some((a.time, Some(i)));
+                }
+            }
+        }
+        match best? {
+            (_, None) => self.next_background().map(|a| (a, None)),
+            (_, Some(i)) => {
+                let n = self.n;
+                let f = &mut self.flows[i];
+                let cur = f.next.take()?;
+                f.emitted += 1;
+                f.next = f.generate(n);
+                Some((cur, Some(i as u16)))
+            }
+        }
+    }
+
+    fn next_background(&mut self) -> Option<Arrival> {
+        let cur = self.next.take()?;
+        self.emitted += 1;
+        self.next = self.generate();
+        Some(cur)
     }
 
     fn generate(&mut self) -> Option<Arrival> {
@@ -594,7 +890,11 @@ impl Workload {
 
     /// Time of the next payment, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.next.map(|a| a.time)
+        self.flows
+            .iter()
+            .filter_map(|f| f.next.map(|a| a.time))
+            .chain(self.next.map(|a| a.time))
+            .min()
     }
 
     /// Share of the workload emitted so far, when the total is known.
@@ -971,5 +1271,138 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains(":1:"));
+    }
+
+    /// Flow tests run whole scenarios (test code may use higher layers).
+    fn scenario(text: &str) -> Result<crate::scenario::Scenario, crate::error::InputError> {
+        crate::scenario::parse(text, "flows.toml", std::path::Path::new("/"), None)
+    }
+
+    fn run(s: &crate::scenario::Scenario, rep: u32) -> crate::metrics::RunResult {
+        let plan = crate::experiment::plan_point(s, 0, 0);
+        let p = plan.iter().find(|p| p.replication == rep).unwrap();
+        crate::experiment::execute(s, p, &mut crate::metrics::NullRecorder).unwrap()
+    }
+
+    const LINE2: &str = "name = \"f\"\n[topology]\nkind = \"line\"\nnodes = 2\n\
+        capacity = { dist = \"fixed\", sat = 1000 }\n\
+        [workload]\npayments = 1\namount = { dist = \"fixed\", sat = 1 }\n";
+
+    #[test]
+    fn flow_hand_computed_two_node_line() {
+        // 1,000 sat channel, 500 sat a side, reserve 1% (10 sat): n0 can spend 490 sat.
+        // The flow pays n1 ten times 100 sat from n0 (the only other node): 4 fit
+        // (400 ≤ 490, then 90 are left). The background payment of 1 sat either way
+        // leaves 489 or 491 sat: still exactly 4. A direct payment pays no fee.
+        let s = scenario(&format!(
+            "{LINE2}[[workload.flow]]\nname = \"shop\"\nreceiver = \"n1\"\nrate_per_s = 10\n\
+             amount = {{ dist = \"fixed\", sat = 100 }}\npayments = 10\n"
+        ))
+        .unwrap();
+        let r = run(&s, 0);
+        let m: std::collections::BTreeMap<String, f64> = r.metrics().into_iter().collect();
+        assert_eq!(m["flow_shop_payments"], 10.0);
+        assert_eq!(m["flow_shop_succeeded"], 4.0);
+        assert_eq!(m["flow_shop_success_ratio"], 0.4);
+        assert_eq!(m["flow_shop_volume_success_ratio"], 0.4);
+        assert_eq!(m["flow_shop_fees_paid_sat"], 0.0);
+        // Flow payments count in the network totals too (1 background payment).
+        assert_eq!(m["payments"], 11.0);
+    }
+
+    #[test]
+    fn flow_leaves_background_payments_unchanged() {
+        let base = "name = \"f\"\n[topology]\nkind = \"barabasi_albert\"\nnodes = 30\n\
+                    [workload]\nduration_s = 200\nrate_per_s = 2\n";
+        let flow = "[[workload.flow]]\nname = \"m\"\nsender = 3\ncounterparties = [1, \"n7\", 9]\n\
+                    rate_per_s = 3\namount = { dist = \"fixed\", sat = 10 }\n";
+        let a = scenario(base).unwrap();
+        let b = scenario(&format!("{base}{flow}")).unwrap();
+        let seed = crate::rng::run_seed(1, 0);
+        let wl = |s: &crate::scenario::Scenario| {
+            Workload::new(
+                &s.workload,
+                &s.topology,
+                crate::rng::stream(seed, "workload"),
+            )
+            .with_flows(&s.flows, seed)
+        };
+        let plain: Vec<Arrival> = wl(&a).collect();
+        let mut with = wl(&b);
+        let (mut bg, mut fl) = (Vec::new(), Vec::new());
+        let mut last = SimTime::ZERO;
+        while let Some((arr, tag)) = with.next_tagged() {
+            assert!(arr.time >= last, "arrivals in time order");
+            last = arr.time;
+            match tag {
+                None => bg.push(arr),
+                Some(0) => fl.push(arr),
+                Some(t) => panic!("flow {t}"),
+            }
+        }
+        assert!(plain.len() > 300, "{}", plain.len());
+        assert_eq!(bg, plain, "the background is the same payments");
+        // The flow: duration inherited (200 s) at 3/s, from node 3 to the listed nodes.
+        assert!((450..750).contains(&fl.len()), "{}", fl.len());
+        assert!(fl.iter().all(|x| x.sender == NodeId(3)
+            && [1, 7, 9].contains(&x.receiver.0)
+            && x.amount == Msat(10_000)));
+        // Uniform counterparties never pick the pinned node and cover the others.
+        let u = scenario(&format!(
+            "{base}[[workload.flow]]\nname = \"u\"\nreceiver = 0\nrate_per_s = 5\namount = {{ dist = \"fixed\", sat = 1 }}\n"
+        ))
+        .unwrap();
+        let mut w = wl(&u);
+        let mut seen = [0u32; 30];
+        while let Some((arr, tag)) = w.next_tagged() {
+            if tag == Some(0) {
+                assert_eq!(arr.receiver, NodeId(0));
+                seen[arr.sender.idx()] += 1;
+            }
+        }
+        assert_eq!(seen[0], 0);
+        assert!(seen[1..].iter().all(|&c| c > 10), "{seen:?}");
+    }
+
+    #[test]
+    fn flow_config_errors_name_the_field() {
+        let err = |flow: &str| {
+            let e = scenario(&format!("{LINE2}[[workload.flow]]\n{flow}"))
+                .err()
+                .unwrap();
+            (e.field.clone().unwrap_or_default(), e.line, e.message)
+        };
+        let ok = "rate_per_s = 1\namount = { dist = \"fixed\", sat = 1 }\npayments = 3\n";
+        for (flow, field, msg) in [
+            (format!("name = \"a b\"\nreceiver = 1\n{ok}"), "workload.flow[0].name", "letters"),
+            (format!("name = \"a\"\n{ok}"), "workload.flow[0].receiver", "exactly one"),
+            (format!("name = \"a\"\nreceiver = 1\nsender = 0\n{ok}"), "workload.flow[0].receiver", "exactly one"),
+            (format!("name = \"a\"\nreceiver = \"zz\"\n{ok}"), "workload.flow[0].receiver", "unknown node"),
+            (format!("name = \"a\"\nsender = 5\n{ok}"), "workload.flow[0].sender", "unknown node 5"),
+            (format!("name = \"a\"\nsender = 0\ncounterparties = [0]\n{ok}"), "workload.flow[0].counterparties", "pinned"),
+            ("name = \"a\"\nsender = 0\nrate_per_s = 0\namount = { dist = \"fixed\", sat = 1 }\npayments = 3\n".into(), "workload.flow[0].rate_per_s", "positive"),
+            ("name = \"a\"\nsender = 0\nrate_per_s = 1\namount = { dist = \"fixed\", sat = 1 }\n".into(), "workload.flow[0].duration_s", "set `duration_s`"),
+        ] {
+            let (f, line, m) = err(&flow);
+            assert_eq!(f, field, "{flow}: {m}");
+            assert!(m.contains(msg), "{flow}: {m}");
+            assert!(line.is_some_and(|l| l >= 9), "{flow}: {line:?}");
+        }
+        // Two flows with one name.
+        let e = scenario(&format!(
+            "{LINE2}[[workload.flow]]\nname = \"a\"\nsender = 0\n{ok}[[workload.flow]]\nname = \"a\"\nsender = 1\n{ok}"
+        ))
+        .err()
+        .unwrap();
+        assert_eq!(e.field.as_deref(), Some("workload.flow[1].name"));
+        assert_eq!(e.line, Some(16));
+        // Misspelt key.
+        let e = scenario(&format!(
+            "{LINE2}[[workload.flow]]\nname = \"a\"\nsender = 0\nrate = 1\n"
+        ))
+        .err()
+        .unwrap();
+        assert!(e.message.contains("unknown field `rate`"), "{e}");
+        assert_eq!(e.line, Some(12));
     }
 }

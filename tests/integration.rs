@@ -864,3 +864,65 @@ fn slurm_writes_its_scripts_inside_out_and_checks_flags() {
         assert!(mode & 0o111 != 0);
     }
 }
+
+/// `pcnsim plan` end to end: the 2-node line that needs factor 1.2 (ten 60 sat payments
+/// against 500 sat a side), then a misspelt plan key (exit code, file:line:field, nothing
+/// written).
+#[test]
+fn plan_cli_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("trace.csv"),
+        "time_s,sender,receiver,amount_msat\n1,0,1,60000\n2,0,1,60000\n3,0,1,60000\n4,0,1,60000\n5,0,1,60000\n\
+         6,0,1,60000\n7,0,1,60000\n8,0,1,60000\n9,0,1,60000\n10,0,1,60000\n",
+    )
+    .unwrap();
+    let text = "name = \"cliplan\"\n[topology]\nkind = \"line\"\nnodes = 2\nreserve_ppm = 0\n\
+        capacity = { dist = \"fixed\", sat = 1000 }\n[workload]\ntrace = \"trace.csv\"\n[plan]\n\
+        question = \"how_much\"\nmetric = \"success_ratio\"\nthreshold = 1.0\nknob = \"all_capacity\"\n\
+        range = [0.5, 2.0]\nprecision = 0.01\n";
+    let plan = scenario(dir.path(), "plan.toml", text);
+    let out = dir.path().join("out");
+    let o = bin()
+        .arg("plan")
+        .arg(&plan)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The table and the recommendation: 1.203125 after 7 bisection steps in [1, 2].
+    assert!(stdout.contains("answer"), "{stdout}");
+    assert!(stdout.contains("smallest factor"), "{stdout}");
+    assert!(stdout.contains(": 1.203125 "), "{stdout}");
+    let csv = String::from_utf8_lossy(&read(&out.join("cliplan/plan.csv"))).to_string();
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.starts_with("answer,") && last.contains(",1.203125,"),
+        "{csv}"
+    );
+    assert!(out.join("cliplan/charts/plan_tradeoff.png").exists());
+    assert!(out
+        .join("cliplan/evals/f1_203125/runs/p000-none-r000/run.json")
+        .exists());
+
+    let bad = scenario(
+        dir.path(),
+        "bad.toml",
+        &text.replace("precision = 0.01", "precison = 0.01"),
+    );
+    let out2 = dir.path().join("out2");
+    let o = bin()
+        .arg("plan")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out2)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bad.toml:15"), "{err}");
+    assert!(err.contains("precison"), "{err}");
+    assert!(!out2.exists(), "nothing written for a bad plan");
+}

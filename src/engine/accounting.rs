@@ -59,6 +59,15 @@ impl Accounting {
         fee: Msat,
     ) {
         let t = &mut self.totals;
+        if let Some(f) = pay.flow.and_then(|i| t.flows.get_mut(usize::from(i))) {
+            f.payments += 1;
+            f.volume += pay.amount;
+            if success {
+                f.succeeded += 1;
+                f.volume_succeeded += pay.amount;
+                f.fees_paid += fee;
+            }
+        }
         t.payments += 1;
         t.volume += pay.amount;
         self.window.attempted += 1;

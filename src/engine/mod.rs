@@ -158,13 +158,22 @@ impl<'t> Engine<'t> {
         let mut participates = participates;
         participates.resize(n, false);
         let sec = Self::security_state(&p, &net, seed);
+        let mut acct = Accounting::new(n, net.total_capacity());
+        acct.totals.flows = workload
+            .flow_names()
+            .into_iter()
+            .map(|name| crate::metrics::FlowTotals {
+                name,
+                ..Default::default()
+            })
+            .collect();
         Engine {
             sec_actions: Vec::new(),
             topo,
             router: registry::build(&p.pathfinder, n, net.channel_count()),
             mc: MissionControl::new(n),
             chain: Chain::new(p.confirmations, feerates),
-            acct: Accounting::new(n, net.total_capacity()),
+            acct,
             ledger: Ledger::new(net, sec),
             q: EventQueue::new(),
             workload,

@@ -54,6 +54,8 @@ pub(super) struct Pay {
     pub(super) fee_free: bool,
     /// Strategy rebalances only: which intermediaries agree to forward it.
     pub(super) join: Join,
+    /// Workload payments of a pinned flow: its index.
+    pub(super) flow: Option<u16>,
     /// A multi-part payment's state (workload payments with `[routing] mpp` only).
     pub(super) mpp: Option<MppState>,
 }
@@ -199,7 +201,7 @@ impl<'t> Engine<'t> {
         now: SimTime,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
-        let Some(a) = self.workload.next() else {
+        let Some((a, flow)) = self.workload.next_tagged() else {
             self.arrivals_done = true;
             return Ok(());
         };
@@ -218,6 +220,7 @@ impl<'t> Engine<'t> {
                 max_shard: a.amount,
                 ..MppState::default()
             }),
+            flow,
             ..self.new_payment(Purpose::Workload, a.sender, a.receiver, a.amount)
         };
         let pid = self.book.new_pay(pay);
@@ -810,6 +813,7 @@ impl<'t> Engine<'t> {
             fee_free: false,
             join: Join::Anyone,
             mpp: None,
+            flow: None,
         }
     }
 }

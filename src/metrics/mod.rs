@@ -6,7 +6,7 @@
 
 pub mod results;
 
-pub use results::{RunResult, Totals};
+pub use results::{FlowTotals, RunResult, Totals};
 
 use crate::network::{ChannelStatus, Network};
 use crate::topology::NodeId;

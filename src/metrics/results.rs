@@ -43,6 +43,20 @@ pub struct Totals {
     pub channels_closed: u64,
     /// Strategy actions the engine refused, per [`Rejection`] reason.
     pub rejections: [u64; Rejection::COUNT],
+    /// Pinned flows (`[[workload.flow]]`), in flow order. Their payments also count in
+    /// the totals above.
+    pub flows: Vec<FlowTotals>,
+}
+
+/// Counters of one pinned flow.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FlowTotals {
+    pub name: String,
+    pub payments: u64,
+    pub succeeded: u64,
+    pub volume: Msat,
+    pub volume_succeeded: Msat,
+    pub fees_paid: Msat,
 }
 
 /// What a run returns besides what it streamed to the recorder.
@@ -144,6 +158,20 @@ impl RunResult {
                 &format!("rejected_{}", r.name()),
                 t.rejections[r.index()] as f64,
             );
+        }
+        for f in &t.flows {
+            let n = &f.name;
+            put(&format!("flow_{n}_payments"), f.payments as f64);
+            put(&format!("flow_{n}_succeeded"), f.succeeded as f64);
+            put(
+                &format!("flow_{n}_success_ratio"),
+                ratio(f.succeeded, f.payments),
+            );
+            put(
+                &format!("flow_{n}_volume_success_ratio"),
+                ratio(f.volume_succeeded.0, f.volume.0),
+            );
+            put(&format!("flow_{n}_fees_paid_sat"), sat(f.fees_paid));
         }
         put("events", self.events as f64);
         put("end_time_s", end_s);

@@ -25,6 +25,7 @@
 //! ppm = { dist = "uniform", min = 1, max = 500 }
 //! ```
 
+use super::edit::{AddChannel, AddNode, RemoveChannel, ResizeChannel, ScaleCapacity};
 use super::spec::ChannelFill;
 use crate::dist::{AmountDist, FeeValue};
 use crate::error::FieldError;
@@ -286,6 +287,21 @@ pub struct TopologyConfig {
     /// Fee policy of generated channels and defaults for imports.
     #[serde(default)]
     pub fees: FeeConfig,
+    /// `[[topology.add_node]]` edits (see [`super::edit`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_node: Vec<AddNode>,
+    /// `[[topology.add_channel]]` edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub add_channel: Vec<AddChannel>,
+    /// `[[topology.remove_channel]]` edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub remove_channel: Vec<RemoveChannel>,
+    /// `[[topology.resize_channel]]` edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resize_channel: Vec<ResizeChannel>,
+    /// `[[topology.scale_capacity]]` edits.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scale_capacity: Vec<ScaleCapacity>,
 }
 
 impl Default for ChannelFill {
@@ -346,6 +362,11 @@ impl TopologyConfig {
             component: ComponentFilter::All,
             merge_parallel: false,
             fees: FeeConfig::default(),
+            add_node: Vec::new(),
+            add_channel: Vec::new(),
+            remove_channel: Vec::new(),
+            resize_channel: Vec::new(),
+            scale_capacity: Vec::new(),
         }
     }
 }

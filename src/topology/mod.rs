@@ -11,6 +11,7 @@
 //! simulation.
 
 pub mod config;
+pub mod edit;
 pub mod generate;
 pub mod import;
 mod resolve;
@@ -181,11 +182,40 @@ impl Topology {
 /// assert_eq!((t.node_count(), t.channel_count()), (4, 3));
 /// ```
 pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputError> {
-    let topo = match &spec.source {
-        TopologySource::Import(src) => import::import(src, &spec.fill, rng)?,
+    try_build(spec, rng).map_err(|e| match e {
+        BuildError::Data(d) => d,
+        BuildError::Edit(f) => InputError::new("[topology]", f.message).field(f.field),
+    })
+}
+
+/// Why [`try_build`] failed.
+#[derive(Debug)]
+pub enum BuildError {
+    /// A snapshot file is unreadable or malformed (the error names file, line, field).
+    Data(InputError),
+    /// An edit does not fit the graph (unknown node, duplicate channel, ...): the key
+    /// path of the scenario field; the scenario loader adds file and line.
+    Edit(crate::error::FieldError),
+}
+
+/// [`build`], telling snapshot errors from edit errors (so that the caller can name the
+/// scenario file and line of a bad edit).
+pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, BuildError> {
+    let mut topo = match &spec.source {
+        TopologySource::Import(src) => {
+            import::import(src, &spec.fill, rng).map_err(BuildError::Data)?
+        }
         generator => generate::generate(generator, &spec.fill, rng),
     };
-    Ok(largest_component(&topo, spec.component))
+    if spec.edits.is_empty() {
+        return Ok(largest_component(&topo, spec.component));
+    }
+    topo = spec.edits.apply(&topo).map_err(BuildError::Edit)?;
+    // Nodes added by `add_node` (the last ones) stay even when the filter would drop
+    // them: a planned node may have no channel yet.
+    let n = topo.node_count();
+    let added = spec.edits.add_node.len();
+    Ok(component_keeping(&topo, spec.component, n - added..n))
 }
 
 /// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
@@ -202,6 +232,16 @@ pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputErr
 /// # Complexity
 /// O(|V| + |E|) (Tarjan's algorithm, via petgraph).
 pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
+    component_keeping(topo, filter, 0..0)
+}
+
+/// [`largest_component`], also keeping the nodes in `always` (and the channels between
+/// kept nodes).
+fn component_keeping(
+    topo: &Topology,
+    filter: ComponentFilter,
+    always: std::ops::Range<usize>,
+) -> Topology {
     let n = topo.node_count();
     let components: Vec<Vec<NodeIndex>> = match filter {
         ComponentFilter::All => return topo.clone(),
@@ -239,6 +279,11 @@ pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
         .max_by_key(|&(_, key)| key)
         .map(|(i, _)| i);
     let mut keep = vec![false; n];
+    for i in always {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
     if let Some(comp) = best.and_then(|i| components.get(i)) {
         for v in comp {
             if let Some(k) = keep.get_mut(v.index()) {

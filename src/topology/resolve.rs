@@ -13,11 +13,26 @@ use super::config::{
     DEFAULT_COLS, DEFAULT_K, DEFAULT_M, DEFAULT_MEAN_DEGREE, DEFAULT_NODES, DEFAULT_ROWS,
     MAX_GENERATED_NODES, SHARED_DATA_VAR,
 };
+use super::edit::Edits;
 use super::spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 use crate::error::FieldError;
 use std::path::{Path, PathBuf};
 
 impl TopologyConfig {
+    /// The edit lists, validated (what needs the graph is checked when they apply).
+    fn edits(&self) -> Result<Edits, FieldError> {
+        let e = Edits {
+            add_node: self.add_node.clone(),
+            add_channel: self.add_channel.clone(),
+            remove_channel: self.remove_channel.clone(),
+            resize_channel: self.resize_channel.clone(),
+            scale_capacity: self.scale_capacity.clone(),
+            reserve_ppm: self.reserve_ppm,
+        };
+        e.validate()?;
+        Ok(e)
+    }
+
     fn nodes(&self) -> u32 {
         self.nodes.unwrap_or(DEFAULT_NODES)
     }
@@ -302,6 +317,7 @@ impl TopologyConfig {
                 reserve_ppm: self.reserve_ppm,
                 fees: self.fees.clone(),
             },
+            edits: self.edits()?,
             component: self.component,
         })
     }

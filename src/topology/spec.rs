@@ -11,6 +11,7 @@
 //! read the environment (that is the raw config's job, at the boundary).
 
 use super::config::{BalanceSplit, ComponentFilter, FeeConfig, ImportFormat};
+use super::edit::Edits;
 use crate::dist::AmountDist;
 use std::path::PathBuf;
 
@@ -66,6 +67,8 @@ pub struct ChannelFill {
 pub struct TopologySpec {
     pub source: TopologySource,
     pub fill: ChannelFill,
+    /// Edits applied after the import or generator, before the component filter.
+    pub edits: Edits,
     /// The part of the graph to keep, applied last.
     pub component: ComponentFilter,
 }

@@ -1,0 +1,237 @@
+//! Plans with hand-computable answers, and bad plans.
+
+use super::*;
+use crate::experiment::NoProgress;
+
+/// A 2-node line, 1,000 sat, half a side, no reserve; a trace of ten 60 sat payments
+/// n0 → n1, one a second. n0 can pay all ten iff its side holds 600 sat: factor 1.2.
+fn line_plan(dir: &Path, plan: &str) -> String {
+    std::fs::write(
+        dir.join("trace.csv"),
+        "time_s,sender,receiver,amount_msat\n1,0,1,60000\n2,0,1,60000\n3,0,1,60000\n4,0,1,60000\n5,0,1,60000\n\
+         6,0,1,60000\n7,0,1,60000\n8,0,1,60000\n9,0,1,60000\n10,0,1,60000\n",
+    )
+    .unwrap();
+    format!(
+        "name = \"lineplan\"\nreplications = 2\n[topology]\nkind = \"line\"\nnodes = 2\nreserve_ppm = 0\n\
+         capacity = {{ dist = \"fixed\", sat = 1000 }}\n[workload]\ntrace = \"trace.csv\"\n[plan]\n{plan}"
+    )
+}
+
+fn write(dir: &Path, text: &str) -> PathBuf {
+    let p = dir.join("plan.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const HOW: &str = "question = \"how_much\"\nmetric = \"success_ratio\"\nthreshold = 1.0\n\
+                   knob = \"node_capacity\"\nnode = \"n0\"\nrange = [0.5, 4.0]\nprecision = 0.01\n";
+
+#[test]
+fn plan_how_much_finds_the_hand_computed_factor_and_resumes() {
+    let d = tempfile::tempdir().unwrap();
+    let p = load(&write(d.path(), &line_plan(d.path(), HOW))).unwrap();
+    let out = d.path().join("out");
+    let o = run_plan(&p, &out, Some(2), &NoProgress).unwrap();
+    let ans = o.rows.last().unwrap();
+    assert_eq!(ans.phase, "answer");
+    let f = ans.factor.unwrap();
+    // The bracket ends at or above 1.2 and within 0.01 of it.
+    assert!((1.2..=1.21).contains(&f), "{f}");
+    assert_eq!(ans.eval.summary.mean, 1.0);
+    // Capital: n0's channel, 1,000 sat × factor.
+    assert!((ans.eval.capital_sat - 1000.0 * f).abs() < 1e-6);
+    // Scan 0.5 (4 of 10), 1 (8 of 10), 2 (all): then bisection in [1, 2].
+    let scan: Vec<(f64, f64)> = o
+        .rows
+        .iter()
+        .filter(|r| r.phase == "scan")
+        .map(|r| (r.factor.unwrap(), r.eval.summary.mean))
+        .collect();
+    assert_eq!(scan, vec![(0.5, 0.4), (1.0, 0.8), (2.0, 1.0)]);
+    // Every bisection step that fails is below 1.2, every one that passes at or above.
+    for r in o.rows.iter().filter(|r| r.phase == "bisect") {
+        assert_eq!(r.passes, Some(r.factor.unwrap() >= 1.2), "{:?}", r.factor);
+    }
+    let evals = o.rows.iter().filter(|r| r.phase != "answer").count();
+    assert_eq!(o.runs_total, 2 * evals);
+    assert_eq!(o.runs_reused, 0);
+    let csv = std::fs::read_to_string(out.join("lineplan/plan.csv")).unwrap();
+    assert!(csv.starts_with("phase,step,factor,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + o.rows.len());
+    assert!(out.join("lineplan/charts/plan_tradeoff.png").exists());
+    assert!(out.join("lineplan/charts/plan_tradeoff.svg").exists());
+    // Each evaluation is a normal experiment folder (no report).
+    let ev = out.join("lineplan/evals/f1_000000");
+    assert!(ev.join("summary.csv").exists() && ev.join("manifest.json").exists());
+    assert!(!ev.join("report.html").exists());
+    // A second call reuses every run and gives the same answer.
+    let o2 = run_plan(&p, &out, Some(1), &NoProgress).unwrap();
+    assert_eq!(o2.runs_reused, o2.runs_total);
+    assert_eq!(o2.rows.last().unwrap().factor, Some(f));
+    assert_eq!(
+        std::fs::read_to_string(out.join("lineplan/plan.csv")).unwrap(),
+        csv
+    );
+}
+
+#[test]
+fn plan_how_much_refuses_unreachable_and_non_monotone_targets() {
+    let d = tempfile::tempdir().unwrap();
+    let unreachable = HOW.replace("[0.5, 4.0]", "[0.5, 1.0]");
+    let p = load(&write(d.path(), &line_plan(d.path(), &unreachable))).unwrap();
+    match run_plan(&p, &d.path().join("o1"), Some(2), &NoProgress) {
+        Err(PlanError::Refused(m)) => {
+            assert!(m.contains("out of reach"), "{m}");
+            // The scan is shown: factor 1 had 0.8.
+            assert!(m.contains("0.8000"), "{m}");
+        }
+        other => panic!("{:?}", other.map(|o| o.recommendation)),
+    }
+    // Failures (no route: the sender knows its own balance) fall as capacity grows:
+    // 6, 2, 0 of 10.
+    let falling = HOW
+        .replace("\"success_ratio\"", "\"fail_no_route\"")
+        .replace("threshold = 1.0", "threshold = 100");
+    let p = load(&write(d.path(), &line_plan(d.path(), &falling))).unwrap();
+    match run_plan(&p, &d.path().join("o2"), Some(2), &NoProgress) {
+        Err(PlanError::Refused(m)) => {
+            assert!(m.contains("not monotone"), "{m}");
+            assert!(m.contains("from factor 0.5 to 1"), "{m}");
+        }
+        other => panic!("{:?}", other.map(|o| o.recommendation)),
+    }
+}
+
+/// A line n0 - n1 - n2 - n3 cut into n0 - n1 and two isolated nodes, plus the merchant
+/// M; n0 pays M five times 10 sat. Only a channel to n1 (or n0) connects the demand.
+const STAR: &str = "name = \"which\"\nreplications = 2\n[topology]\nkind = \"line\"\nnodes = 4\n\
+    capacity = { dist = \"fixed\", sat = 1000 }\n\
+    [[topology.add_node]]\nname = \"M\"\n\
+    [[topology.remove_channel]]\nfrom = 1\nto = 2\n[[topology.remove_channel]]\nfrom = 2\nto = 3\n\
+    [workload]\npayments = 1\namount = { dist = \"fixed\", sat = 1 }\n\
+    [[workload.flow]]\nname = \"shop\"\nreceiver = \"M\"\ncounterparties = [0]\nrate_per_s = 1\n\
+    amount = { dist = \"fixed\", sat = 10 }\npayments = 5\n";
+
+#[test]
+fn plan_which_picks_the_peer_that_connects_the_demand() {
+    let d = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{STAR}[plan]\nquestion = \"which\"\nmetric = \"flow_shop_success_ratio\"\nnode = \"M\"\n\
+         peers = [2, 3, \"n1\"]\nsizes_sat = [200, 100]\nbudget_sat = 300\nfrom_share = 0.0\n"
+    );
+    let p = load(&write(d.path(), &text)).unwrap();
+    let o = run_plan(&p, &d.path().join("out"), Some(2), &NoProgress).unwrap();
+    let chosen: Vec<&Row> = o.rows.iter().filter(|r| r.phase == "chosen").collect();
+    assert_eq!(chosen.len(), 1, "{}", o.recommendation);
+    // n1 with the cheaper size (both give every payment: 50 sat + fees fit in 100).
+    assert_eq!(chosen[0].peer.as_ref().unwrap().0, NodeId(1));
+    assert_eq!(chosen[0].size_sat, Some(100));
+    let g = chosen[0].gain.unwrap();
+    assert_eq!((g.mean, g.ci95_lo), (1.0, 1.0));
+    assert_eq!(o.rows[0].eval.summary.mean, 0.0);
+    // Step 1 tried 3 peers × 2 sizes; step 2 the two isolated ones (200 sat fits): no gain.
+    assert_eq!(o.rows.iter().filter(|r| r.step == 1).count(), 6);
+    assert_eq!(o.rows.iter().filter(|r| r.step == 2).count(), 4);
+    assert!(
+        o.recommendation.contains("no candidate gains"),
+        "{}",
+        o.recommendation
+    );
+    assert!(d.path().join("out/which/charts/plan_tradeoff.svg").exists());
+}
+
+#[test]
+fn plan_bad_input_names_file_line_and_field() {
+    let d = tempfile::tempdir().unwrap();
+    let how = |plan: &str| line_plan(d.path(), plan);
+    let which = |plan: &str| format!("{STAR}[plan]\n{plan}");
+    let w_ok = "question = \"which\"\nmetric = \"flow_shop_success_ratio\"\nnode = \"M\"\npeers = [1]\nsizes_sat = [100]\n";
+    // (plan text, field, line, message part)
+    let cases: Vec<(String, &str, usize, &str)> = vec![
+        (
+            how(&HOW.replace("node_capacity", "node_capital")),
+            "knob",
+            14,
+            "unknown variant",
+        ),
+        (
+            how(&HOW.replace("success_ratio", "sucess_ratio")),
+            "plan.metric",
+            12,
+            "unknown metric",
+        ),
+        (
+            how(&HOW.replace("\"n0\"", "\"zz\"")),
+            "plan.node",
+            15,
+            "unknown node",
+        ),
+        (
+            how(&HOW.replace("[0.5, 4.0]", "[2.0, 1.0]")),
+            "plan.range",
+            16,
+            "lowest < highest",
+        ),
+        (
+            how(&HOW.replace("0.01", "0")),
+            "plan.precision",
+            17,
+            "precision",
+        ),
+        (
+            how(&format!("{HOW}precison = 0.1\n")),
+            "precison",
+            18,
+            "unknown field",
+        ),
+        (
+            how(&HOW.replace("threshold = 1.0\n", "")),
+            "plan.threshold",
+            10,
+            "needs a threshold",
+        ),
+        (
+            how(&format!("{HOW}budget_sat = 5\n")),
+            "plan.budget_sat",
+            18,
+            "does not apply",
+        ),
+        (
+            which(&format!("{w_ok}budget_sat = 50\n")),
+            "plan.budget_sat",
+            31,
+            "below the smallest channel size (100 sat)",
+        ),
+        (
+            which(&w_ok.replace("peers = [1]\n", "")),
+            "plan.peers",
+            25,
+            "candidate peers",
+        ),
+        (
+            which(&format!("{w_ok}budget_sat = 500\nfrom_share = 2\n")),
+            "plan.from_share",
+            32,
+            "share",
+        ),
+        (
+            which(&format!("{w_ok}budget_sat = 500\n").replace("\"M\"", "\"Q\"")),
+            "plan.node",
+            28,
+            "unknown node",
+        ),
+    ];
+    for (text, field, line, msg) in cases {
+        let e = load(&write(d.path(), &text))
+            .err()
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(e.file.ends_with("plan.toml"), "{e}");
+        assert_eq!(e.field.as_deref(), Some(field), "{e}");
+        assert_eq!(e.line, Some(line), "{e}");
+        assert!(e.message.contains(msg), "{e}");
+    }
+    // No [plan] at all.
+    let e = load(&write(d.path(), "name = \"x\"\n")).err().unwrap();
+    assert_eq!(e.field.as_deref(), Some("plan"));
+}
