@@ -16,13 +16,12 @@ pub mod import;
 mod resolve;
 pub mod spec;
 
-pub use config::TopologyConfig;
+pub use config::{ComponentFilter, TopologyConfig};
 pub use spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 
 use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::units::Msat;
-use config::ComponentFilter;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
 
@@ -202,9 +201,18 @@ pub fn build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, InputErr
 /// # Complexity
 /// O(|V| + |E|) (Tarjan's algorithm, via petgraph).
 pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
+    if filter == ComponentFilter::All {
+        return topo.clone();
+    }
+    induced(topo, &component_mask(topo, filter))
+}
+
+/// Which nodes [`largest_component`] keeps: `mask[v]` for node `v` (all true for
+/// `ComponentFilter::All`). Probes draw their pairs from it. O(|V| + |E|).
+pub fn component_mask(topo: &Topology, filter: ComponentFilter) -> Vec<bool> {
     let n = topo.node_count();
     let components: Vec<Vec<NodeIndex>> = match filter {
-        ComponentFilter::All => return topo.clone(),
+        ComponentFilter::All => return vec![true; n],
         // On an undirected graph the strongly connected components are the connected ones.
         ComponentFilter::LargestConnected => petgraph::algo::tarjan_scc(&topo.graph),
         ComponentFilter::LargestStronglyConnected => {
@@ -246,7 +254,7 @@ pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
             }
         }
     }
-    induced(topo, &keep)
+    keep
 }
 
 /// The sub-topology on the nodes with `keep[i]`, renumbered densely in order.
