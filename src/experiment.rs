@@ -234,6 +234,9 @@ fn run_one(
     let index = p.index;
     let report = move |f: f64| progress.run_progress(index, f);
     let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?;
+    if s.params.probes.is_some() {
+        rec = rec.with_probes(&tmp.join("probes.csv"))?;
+    }
     let result = execute(s, p, &mut rec).map_err(|source| ExperimentError::Simulation {
         run: p.name.clone(),
         source,
@@ -244,6 +247,13 @@ fn run_one(
         &nodes,
         &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
     )?;
+    if s.channels_csv {
+        let channels = tmp.join("channels.csv");
+        output::write_atomic(
+            &channels,
+            &output::csv_bytes(&channels, output::channels_csv(&result))?,
+        )?;
+    }
     let stored = StoredRun::new(p.id(), fp, &result, &windows);
     output::commit_run_dir(&tmp, &final_dir, &stored)?;
     progress.run_progress(index, 1.0);
@@ -265,6 +275,10 @@ fn write_aggregates(
     )?;
     let ts = dir.join("timeseries.csv");
     output::write_atomic(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
+    if let Some(bytes) = output::probe_timeseries_csv(runs) {
+        let pts = dir.join("probe_timeseries.csv");
+        output::write_atomic(&pts, &output::csv_bytes(&pts, bytes)?)?;
+    }
     let manifest = serde_json::json!({
         "scenario": s.name,
         "description": s.description,

@@ -28,6 +28,8 @@
 mod accounting;
 mod actions;
 mod ledger;
+#[cfg(test)]
+mod measure_tests;
 mod onchain;
 pub mod params;
 mod payment;

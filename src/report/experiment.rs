@@ -60,6 +60,13 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
         "topped_up_sat" => ("capital added to channels (sat)", Domain::NonNegative),
         "withdrawn_sat" => ("capital withdrawn from channels (sat)", Domain::NonNegative),
         "capital_cost_sat" => ("capital cost (sat)", Domain::NonNegative),
+        "capital_added_sat" => ("outside capital added (sat)", Domain::NonNegative),
+        "capital_removed_sat" => ("capital removed (sat)", Domain::NonNegative),
+        "total_cost_with_capital_sat" => ("total cost incl. capital (sat)", Domain::NonNegative),
+        "endpoint_infeasible_share" => {
+            ("payments infeasible at the endpoints (share)", Domain::Unit)
+        }
+        "network_imbalance_end" => ("network imbalance G at end", Domain::Unit),
         "sec_frauds_succeeded" => ("successful frauds per run", Domain::NonNegative),
         "sec_funds_stolen_sat" => ("funds stolen (sat)", Domain::NonNegative),
         "sec_dispute_fees_sat" => ("dispute fees (sat)", Domain::NonNegative),
@@ -70,7 +77,12 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
                 || other.ends_with("_txs")
             {
                 Domain::NonNegative
-            } else if other.ends_with("_ratio") || other.ends_with("_share") {
+            } else if other.ends_with("_ratio")
+                || other.ends_with("_share")
+                || other.starts_with("probe_success_")
+                || other.starts_with("node_gini_")
+                || other.starts_with("network_imbalance_")
+            {
                 Domain::Unit
             } else {
                 Domain::Real
@@ -524,6 +536,7 @@ pub fn draw_all(
             }),
     );
     let (_, t_label) = time_unit(runs);
+    super::probes::draw_probe_charts(&cd, runs, sweep)?;
 
     // Over time: success, with paired differences; imbalance; Gini.
     let success =
@@ -991,6 +1004,7 @@ mod tests {
             replication: rep,
             seed: u64::from(rep),
             fingerprint: String::new(),
+            probes: Vec::new(),
             metrics: vec![
                 ("success_ratio".into(), 0.5),
                 ("total_cost_sat".into(), 0.0),
