@@ -187,6 +187,34 @@ pub fn stat_rows(runs: &[StoredRun], metrics: &[&str]) -> Vec<StatRow> {
     out
 }
 
+/// Measurement metrics that get statistics in `stats.csv` besides [`HEADLINE`] (when the
+/// runs have them).
+pub const MEASURES: &[&str] = &[
+    "endpoint_infeasible_share",
+    "node_gini_p50_end",
+    "network_imbalance_start",
+    "network_imbalance_end",
+    "capital_added_sat",
+    "capital_removed_sat",
+    "capital_cost_sat",
+    "total_cost_with_capital_sat",
+];
+
+/// The metrics of `stats.csv`: [`HEADLINE`], then [`MEASURES`] and every `probe_*` column
+/// the runs have, in summary order.
+pub fn stats_metrics(runs: &[StoredRun]) -> Vec<String> {
+    let mut out: Vec<String> = HEADLINE.iter().map(|m| m.to_string()).collect();
+    let Some(first) = runs.first() else {
+        return out;
+    };
+    for (k, _) in &first.metrics {
+        if (MEASURES.contains(&k.as_str()) || k.starts_with("probe_")) && !out.contains(k) {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
 /// `stats.csv` in long format: one row per (point, strategy, metric), with the mean, sd and
 /// 95% Student-t interval across replications, and the paired difference against the
 /// baseline (the strategy labelled `none`, else the first) with its interval.
@@ -211,7 +239,9 @@ pub fn stats_csv(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<
         .map(String::from),
     );
     w.write_record(&header)?;
-    for r in stat_rows(runs, HEADLINE) {
+    let names = stats_metrics(runs);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for r in stat_rows(runs, &names) {
         let s = r.summary;
         let d = r.diff;
         let mut row = vec![r.point.to_string()];
