@@ -600,7 +600,7 @@ pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<
             sat(n.capital_end.0),
             sat(n.capital_added.0),
             sat(n.capital_removed.0),
-            fmt_f(n.share_end),
+            fmt_f(n.share_end()),
             if base > 0 {
                 fmt_f(*net as f64 / base as f64)
             } else {

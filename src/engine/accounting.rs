@@ -216,11 +216,7 @@ impl Accounting {
                     capital_end: own,
                     capital_added: self.node_added[v],
                     capital_removed: self.node_removed[v],
-                    share_end: if cap.0 > 0 {
-                        own.0 as f64 / cap.0 as f64
-                    } else {
-                        f64::NAN
-                    },
+                    capacity_end: cap,
                 }
             })
             .collect()

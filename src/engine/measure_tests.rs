@@ -174,7 +174,7 @@ fn channel_statistics_hand_computed() {
     assert_eq!(c.balance_start, [Msat::from_sat(100); 2]);
     assert_eq!(c.balance_end, [Msat::from_sat(5), Msat::from_sat(195)]);
     assert_eq!(r.nodes[0].capital_end, Msat::from_sat(5));
-    assert!((r.nodes[1].share_end - 0.975).abs() < 1e-12);
+    assert!((r.nodes[1].share_end() - 0.975).abs() < 1e-12);
 
     // Failures at a direction, fee revenue at the forwarding direction.
     // 0 —(500k|500k)— 1 —(10|999,990)— 2, 1 sat base fee: 0→2 of 100 sat fails at hop 1

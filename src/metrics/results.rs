@@ -91,8 +91,19 @@ pub struct NodeStats {
     pub capital_end: Msat,
     pub capital_added: Msat,
     pub capital_removed: Msat,
-    /// Own balances over own capacity at the end (the paper's ν), NaN without open channels.
-    pub share_end: f64,
+    /// Σ capacity of its open channels at the end.
+    pub capacity_end: Msat,
+}
+
+impl NodeStats {
+    /// Own funds over own capacity at the end (the paper's ν); NaN without open channels.
+    pub fn share_end(&self) -> f64 {
+        if self.capacity_end.0 > 0 {
+            self.capital_end.0 as f64 / self.capacity_end.0 as f64
+        } else {
+            f64::NAN
+        }
+    }
 }
 
 /// One direction of a channel: side `d` offering HTLCs to the other side.

@@ -153,7 +153,10 @@ pub fn draw_probe_charts(
                 .map(|a| Panel {
                     title: format!(
                         "{} sat",
-                        crate::report::layout::format_number(a as f64 / 1000.0, 3)
+                        crate::report::layout::format_number(
+                            a as f64 / 1000.0,
+                            if a % 1000 == 0 { 0 } else { 3 }
+                        )
                     ),
                     series: series_at(0, a),
                 })
