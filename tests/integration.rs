@@ -316,7 +316,7 @@ fn probes_change_no_other_output_column_by_column() {
         // 1 start + rounds every 20 s + 1 end, × 25 pairs × 3 amounts.
         let probes = String::from_utf8(read(&b.join("runs").join(r).join("probes.csv"))).unwrap();
         let rows = probes.lines().count() - 1;
-        assert!(rows > 0 && rows % 75 == 0, "{rows} probe rows");
+        assert!(rows > 0 && rows.is_multiple_of(75), "{rows} probe rows");
         assert!(probes.starts_with("t_s,sender,receiver,amount_msat,success,reason"));
     }
     assert_eq!(

@@ -140,7 +140,7 @@ pub struct ChannelStats {
 
 /// `probe_success_<amount>sat` names an amount in whole satoshi (fractions as msat).
 pub fn probe_amount_label(a: Msat) -> String {
-    if a.0 % 1000 == 0 {
+    if a.0.is_multiple_of(1000) {
         format!("{}sat", a.0 / 1000)
     } else {
         format!("{}msat", a.0)

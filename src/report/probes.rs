@@ -155,7 +155,7 @@ pub fn draw_probe_charts(
                         "{} sat",
                         crate::report::layout::format_number(
                             a as f64 / 1000.0,
-                            if a % 1000 == 0 { 0 } else { 3 }
+                            if a.is_multiple_of(1000) { 0 } else { 3 }
                         )
                     ),
                     series: series_at(0, a),
