@@ -597,6 +597,9 @@ fn fill_run_dir(
     let payments = s.payments_csv.then(|| tmp.join("payments.csv"));
     let report = move |f: f64| progress.run_progress(index, f);
     let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?;
+    if s.params.probes.is_some() {
+        rec = rec.with_probes(&tmp.join("probes.csv"))?;
+    }
     let result = execute(s, p, &mut rec).map_err(|source| ExperimentError::Simulation {
         run: p.name.clone(),
         source,
@@ -607,6 +610,13 @@ fn fill_run_dir(
         &nodes,
         &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
     )?;
+    if s.channels_csv {
+        let channels = tmp.join("channels.csv");
+        output::write_via_temp(
+            &channels,
+            &output::csv_bytes(&channels, output::channels_csv(&result))?,
+        )?;
+    }
     Ok(StoredRun::new(p.id(), fp, &result, &windows))
 }
 
@@ -638,6 +648,10 @@ fn write_aggregates(
     )?;
     let ts = dir.join("timeseries.csv");
     output::write_via_temp(&ts, &output::csv_bytes(&ts, output::timeseries_csv(runs))?)?;
+    if let Some(bytes) = output::probe_timeseries_csv(runs) {
+        let pts = dir.join("probe_timeseries.csv");
+        output::write_via_temp(&pts, &output::csv_bytes(&pts, bytes)?)?;
+    }
     let manifest = serde_json::json!({
         "scenario": s.name,
         "description": s.description,

@@ -10,8 +10,9 @@
 //! Everything is written under a temporary name and renamed when complete: a run folder is
 //! either complete or absent, and an aggregate file is either the new one or the old one.
 
+use crate::metrics::results::probe_amount_label;
 use crate::metrics::RunResult;
-use crate::metrics::{PaymentRecord, Recorder, WindowSample};
+use crate::metrics::{PaymentRecord, ProbeRecord, ProbeRound, Recorder, WindowSample};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -429,6 +430,67 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "complete_ms",
 ];
 
+/// Header of `runs/<run>/probes.csv`.
+pub const PROBE_COLUMNS: &[&str] = &[
+    "t_s",
+    "sender",
+    "receiver",
+    "amount_msat",
+    "success",
+    "reason",
+    "failed_hop",
+    "hops",
+];
+
+/// Header of `probe_timeseries.csv`.
+pub const PROBE_ROUND_COLUMNS: &[&str] = &[
+    "run",
+    "point",
+    "strategy",
+    "replication",
+    "t_s",
+    "amount_sat",
+    "probes",
+    "succeeded",
+    "success_ratio",
+    "median_payable_sat",
+];
+
+/// Header of `runs/<run>/channels.csv`.
+pub const CHANNEL_COLUMNS: &[&str] = &[
+    "channel",
+    "dir",
+    "from",
+    "to",
+    "open",
+    "capacity_sat",
+    "balance_start_sat",
+    "balance_end_sat",
+    "share_end",
+    "forwarded",
+    "forwarded_sat",
+    "fee_revenue_sat",
+    "depleted_s",
+    "depleted_time_share",
+    "failures",
+    "rebalance_cost_sat",
+];
+
+/// Header of `runs/<run>/nodes.csv`.
+pub const NODE_COLUMNS: &[&str] = &[
+    "node",
+    "name",
+    "revenue_sat",
+    "cost_sat",
+    "net_sat",
+    "capital_start_sat",
+    "capital_end_sat",
+    "capital_added_sat",
+    "capital_removed_sat",
+    "share_end",
+    "return_on_capital",
+];
+
 /// Header of `timeseries.csv`.
 pub const WINDOW_COLUMNS: &[&str] = &[
     "run",
@@ -450,6 +512,7 @@ pub const WINDOW_COLUMNS: &[&str] = &[
 /// A recorder that streams payments to a CSV file and keeps the windows.
 pub struct CsvRecorder<'a> {
     payments: Option<(csv::Writer<std::io::BufWriter<fs::File>>, PathBuf)>,
+    probes: Option<(csv::Writer<std::io::BufWriter<fs::File>>, PathBuf)>,
     pub windows: Vec<WindowSample>,
     pub error: Option<csv::Error>,
     progress: Option<Box<dyn FnMut(f64) + Send + 'a>>,
@@ -472,14 +535,29 @@ impl<'a> CsvRecorder<'a> {
         };
         Ok(CsvRecorder {
             payments,
+            probes: None,
             windows: Vec::new(),
             error: None,
             progress,
         })
     }
 
+    /// Also streams probes to a CSV file at `path`.
+    pub fn with_probes(mut self, path: &Path) -> Result<Self, OutputError> {
+        let f = fs::File::create(path).map_err(io_err(path, "create"))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(f));
+        w.write_record(PROBE_COLUMNS)
+            .map_err(|e| encode_err(path)(e.to_string()))?;
+        self.probes = Some((w, path.to_path_buf()));
+        Ok(self)
+    }
+
     pub fn finish(mut self) -> Result<Vec<WindowSample>, OutputError> {
-        if let Some((mut w, path)) = self.payments.take() {
+        // A write error is reported against the first file open (payments, then probes).
+        for (mut w, path) in [self.payments.take(), self.probes.take()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(e) = self.error.take() {
                 return Err(OutputError::Io {
                     path,
@@ -537,6 +615,30 @@ impl Recorder for CsvRecorder<'_> {
     fn window(&mut self, w: &WindowSample) {
         self.windows.push(w.clone());
     }
+    fn probe(&mut self, p: &ProbeRecord) {
+        let Some((w, _)) = &mut self.probes else {
+            return;
+        };
+        if self.error.is_some() {
+            return;
+        }
+        let res = w.write_record([
+            secs(p.time),
+            p.sender.0.to_string(),
+            p.receiver.0.to_string(),
+            p.amount.0.to_string(),
+            (p.success as u8).to_string(),
+            p.reason.map(|x| x.name().to_string()).unwrap_or_default(),
+            p.reason
+                .and_then(|x| x.hop())
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            p.hops.to_string(),
+        ]);
+        if let Err(e) = res {
+            self.error = Some(e);
+        }
+    }
     fn progress(&mut self, f: f64) {
         if let Some(p) = &mut self.progress {
             p(f);
@@ -577,6 +679,35 @@ pub struct StoredRun {
     #[serde(with = "float::pairs")]
     pub metrics: Vec<(String, f64)>,
     pub windows: Vec<StoredWindow>,
+    /// Probe rounds (runs with `[workload.probes]`), one entry per round and amount.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<StoredProbe>,
+}
+
+/// One probe round and amount as stored in `run.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StoredProbe {
+    pub t_s: f64,
+    pub amount_msat: u64,
+    pub probes: u64,
+    pub succeeded: u64,
+    pub median_payable_msat: u64,
+}
+
+fn stored_probes(amounts: &[crate::units::Msat], rounds: &[ProbeRound]) -> Vec<StoredProbe> {
+    let mut out = Vec::with_capacity(amounts.len() * rounds.len());
+    for r in rounds {
+        for (i, a) in amounts.iter().enumerate() {
+            out.push(StoredProbe {
+                t_s: r.time.secs_f64(),
+                amount_msat: a.0,
+                probes: r.tried[i],
+                succeeded: r.succeeded[i],
+                median_payable_msat: r.median_payable.0,
+            });
+        }
+    }
+    out
 }
 
 impl StoredRun {
@@ -611,6 +742,7 @@ impl StoredRun {
                     pending_topup_msat: w.pending_topup.0,
                 })
                 .collect(),
+            probes: stored_probes(&result.probe_amounts, &result.probe_rounds),
         }
     }
 
@@ -880,21 +1012,133 @@ pub fn csv_bytes(path: &Path, r: Result<Vec<u8>, csv::Error>) -> Result<Vec<u8>,
 }
 
 /// `nodes.csv` of a run: per node, routing fee revenue, what its rebalancing cost it
-/// (routing fees of its rebalances, swap fees, on-chain fees) and the net.
+/// (routing fees of its rebalances, swap fees, on-chain fees) and the net; its capital (own
+/// balances plus own in-flight over open channels) at the start of measurement and at the
+/// end, the outside capital it added and removed, its final share `ν` (own balances over
+/// own capacity) and its return on capital: net / (capital at start + capital added), over
+/// the measured period (not annualised; empty when the denominator is 0).
 pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["node", "name", "revenue_sat", "cost_sat", "net_sat"])?;
+    w.write_record(NODE_COLUMNS)?;
+    let sat = |m: u64| fmt_f(m as f64 / 1000.0);
     for (i, (rev, net)) in r.node_revenue.iter().zip(&r.node_net_revenue).enumerate() {
         let cost = rev.0 as i64 - net;
+        let name = if i < topo.node_count() {
+            topo.node(crate::topology::NodeId(i as u32)).name.clone()
+        } else {
+            String::new()
+        };
+        let n = r.nodes.get(i).cloned().unwrap_or_default();
+        let base = n.capital_start.0 + n.capital_added.0;
         w.write_record([
             i.to_string(),
-            topo.node(crate::topology::NodeId(i as u32)).name.clone(),
-            fmt_f(rev.0 as f64 / 1000.0),
+            name,
+            sat(rev.0),
             fmt_f(cost as f64 / 1000.0),
             fmt_f(*net as f64 / 1000.0),
+            sat(n.capital_start.0),
+            sat(n.capital_end.0),
+            sat(n.capital_added.0),
+            sat(n.capital_removed.0),
+            fmt_f(n.share_end()),
+            if base > 0 {
+                fmt_f(*net as f64 / base as f64)
+            } else {
+                String::new()
+            },
         ])?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// `channels.csv` of a run: one row per channel and direction (`dir` = the side that
+/// sends, `from` → `to`): whether it is open at the end, capacity, the sending side's
+/// balance at the start of measurement and at the end and its share of the capacity at
+/// the end, HTLCs settled over it and their volume, the fees `from` earned forwarding over
+/// it, how long it was depleted (spendable below `max(1 msat, depleted_share ×
+/// capacity)`, the `[metrics] depleted_share` floor) in seconds and as a share of the
+/// measured time, workload payment attempts that failed at it for lack of balance, and the
+/// rebalancing cost attributed to it (see [`crate::metrics::results::DirStats`]).
+pub fn channels_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CHANNEL_COLUMNS)?;
+    let sat = |m: u64| fmt_f(m as f64 / 1000.0);
+    let span = r.end_time.since(r.measured_from).secs_f64();
+    for (i, c) in r.channels.iter().enumerate() {
+        for d in 0..2 {
+            let s = &c.dirs[d];
+            let depleted = s.depleted.secs_f64();
+            w.write_record([
+                i.to_string(),
+                d.to_string(),
+                c.nodes[d].0.to_string(),
+                c.nodes[1 - d].0.to_string(),
+                (c.open as u8).to_string(),
+                sat(c.capacity.0),
+                sat(c.balance_start[d].0),
+                sat(c.balance_end[d].0),
+                if c.capacity.0 > 0 {
+                    fmt_f(c.balance_end[d].0 as f64 / c.capacity.0 as f64)
+                } else {
+                    String::new()
+                },
+                s.forwarded.to_string(),
+                sat(s.forwarded_volume.0),
+                sat(s.fee_revenue.0),
+                fmt_f(depleted),
+                if span > 0.0 {
+                    fmt_f(depleted / span)
+                } else {
+                    String::new()
+                },
+                s.failures.to_string(),
+                sat(s.rebalance_cost.0),
+            ])?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// `probe_timeseries.csv`: one row per run, probe round and amount. `None` when no run has
+/// probes.
+pub fn probe_timeseries_csv(runs: &[StoredRun]) -> Option<Result<Vec<u8>, csv::Error>> {
+    if runs.iter().all(|r| r.probes.is_empty()) {
+        return None;
+    }
+    let go = || {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(PROBE_ROUND_COLUMNS)?;
+        for r in runs {
+            for p in &r.probes {
+                w.write_record([
+                    r.name.clone(),
+                    r.point.to_string(),
+                    r.strategy.clone(),
+                    r.replication.to_string(),
+                    fmt_f(p.t_s),
+                    fmt_f(p.amount_msat as f64 / 1000.0),
+                    p.probes.to_string(),
+                    p.succeeded.to_string(),
+                    if p.probes > 0 {
+                        fmt_f(p.succeeded as f64 / p.probes as f64)
+                    } else {
+                        String::new()
+                    },
+                    fmt_f(p.median_payable_msat as f64 / 1000.0),
+                ])?;
+            }
+        }
+        w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    };
+    Some(go())
+}
+
+/// The summary column of probe success at `amount_msat` (pooled over the measured rounds).
+pub fn probe_column(amount_msat: u64) -> String {
+    format!(
+        "probe_success_{}",
+        probe_amount_label(crate::units::Msat(amount_msat))
+    )
 }
 
 #[cfg(test)]
@@ -942,6 +1186,7 @@ mod tests {
                     pending_topup_msat: 0,
                 })
                 .collect(),
+            probes: Vec::new(),
         };
         let json = serde_json::to_string_pretty(&run).unwrap();
         assert!(json.contains("null") && json.contains("\"-inf\""), "{json}");

@@ -513,6 +513,12 @@ fn metric_names(s: &Scenario) -> Vec<String> {
         node_net_revenue: Vec::new(),
         node_revenue: Vec::new(),
         security: None,
+        measured_from: SimTime::ZERO,
+        capital_cost: crate::units::Msat::ZERO,
+        probe_amounts: Vec::new(),
+        probe_rounds: Vec::new(),
+        nodes: Vec::new(),
+        channels: Vec::new(),
     };
     r.metrics().into_iter().map(|(k, _)| k).collect()
 }

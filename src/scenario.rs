@@ -309,6 +309,14 @@ pub struct MetricsConfig {
     /// Also write `summary.parquet`, `timeseries.parquet` and `runs/*/payments.parquet`
     /// (needs a build with the cargo feature `parquet`).
     pub parquet: bool,
+    /// Summary metrics cover payments created from this time on; every counter restarts
+    /// then, and the `*_start` measures are taken then (default 0: no warm-up).
+    pub warmup_s: f64,
+    /// Annual cost of outside capital (splices, swaps, opens), applied time-weighted to
+    /// the net capital added (default 0.05).
+    pub capital_rate_per_year: f64,
+    /// Write `runs/<run>/channels.csv` (per channel and direction; large for big graphs).
+    pub channels_csv: bool,
 }
 
 impl Default for MetricsConfig {
@@ -318,6 +326,9 @@ impl Default for MetricsConfig {
             depleted_share: 0.05,
             payments_csv: true,
             parquet: false,
+            warmup_s: 0.0,
+            capital_rate_per_year: 0.05,
+            channels_csv: true,
         }
     }
 }
@@ -408,6 +419,8 @@ pub struct Scenario {
     pub resolved: serde_json::Value,
     /// Pinned demand flows (`[[workload.flow]]`), in addition to the workload.
     pub flows: Arc<[workload::FlowSpec]>,
+    /// Write `channels.csv` per run.
+    pub channels_csv: bool,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -681,6 +694,18 @@ pub fn resolve_with(
             "this pcnsim was built without Parquet support; rebuild with `cargo build --release --features parquet`",
         )));
     }
+    if !(m.warmup_s.is_finite() && m.warmup_s >= 0.0) {
+        return Err(fe(FieldError::new(
+            "metrics.warmup_s",
+            "expected a non-negative number of seconds",
+        )));
+    }
+    if !(m.capital_rate_per_year.is_finite() && (0.0..=10.0).contains(&m.capital_rate_per_year)) {
+        return Err(fe(FieldError::new(
+            "metrics.capital_rate_per_year",
+            "expected an annual rate between 0 and 10 (0.05 = 5% a year)",
+        )));
+    }
     if !(0.0..=1.0).contains(&m.depleted_share) {
         return Err(fe(FieldError::new(
             "metrics.depleted_share",
@@ -729,6 +754,10 @@ pub fn resolve_with(
         })?;
     check_run_length(&raw, &workload).map_err(fe)?;
     let flows = raw.workload.resolve_flows(&topology).map_err(fe)?;
+    let probes = match &raw.workload.probes {
+        Some(p) => Some(Arc::new(p.resolve(&topology).map_err(fe)?)),
+        None => None,
+    };
     let feerates = raw.chain.load_feerates(base_dir)?;
     let mut inputs = Vec::new();
     if let topology::TopologySource::Import(src) = &topology_spec.source {
@@ -768,6 +797,9 @@ pub fn resolve_with(
         },
         horizon: None,
         security: raw.security.clone(),
+        warmup: SimDuration::from_secs_f64(m.warmup_s),
+        capital_rate_per_year: m.capital_rate_per_year,
+        probes,
     };
     Ok(Scenario {
         name: raw.name,
@@ -787,6 +819,7 @@ pub fn resolve_with(
         inputs,
         resolved,
         flows: flows.into(),
+        channels_csv: m.channels_csv,
     })
 }
 

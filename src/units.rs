@@ -162,6 +162,12 @@ impl Add for SimDuration {
         SimDuration(self.0.saturating_add(d.0))
     }
 }
+impl AddAssign for SimDuration {
+    #[inline]
+    fn add_assign(&mut self, d: SimDuration) {
+        *self = *self + d;
+    }
+}
 impl fmt::Display for SimTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:.6}s", self.secs_f64())

@@ -354,8 +354,18 @@ fn validate_reports_ok_and_errors() {
 fn validate_example_scenarios(needs_data: bool) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut n = 0;
+    // `scenarios/*.toml` and one level of folders (`scenarios/papers/`).
+    let mut files: Vec<PathBuf> = Vec::new();
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files.push(p);
+        }
+    }
+    files.sort();
+    for p in files {
         if p.extension().is_some_and(|x| x == "toml") {
             let text = std::fs::read_to_string(&p).unwrap();
             if text.contains("$PCNSIM_SHARED_DATA") != needs_data {
@@ -925,4 +935,207 @@ fn plan_cli_end_to_end() {
     assert!(err.contains("bad.toml:15"), "{err}");
     assert!(err.contains("precison"), "{err}");
     assert!(!out2.exists(), "nothing written for a bad plan");
+}
+
+/// `SMALL` with three strategies and probes every 20 s, at the start and at the end.
+fn with_probes(text: &str) -> String {
+    format!(
+        "{text}\n[workload.probes]\nevery_s = 20\nat_start = true\nat_end = true\npairs = 25\namounts_sat = [1, 10_000, 200_000]\n"
+    )
+}
+
+const STRATEGIES: &str = "\n[[strategy]]\nname = \"none\"\n[[strategy]]\nname = \"circular\"\n[[strategy]]\nname = \"jit\"\n";
+
+#[test]
+fn probes_change_no_other_output_column_by_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = format!("{SMALL}{STRATEGIES}");
+    let probed = with_probes(&plain);
+    let run = |name: &str, text: &str| {
+        let sc = scenario(tmp.path(), &format!("{name}.toml"), text);
+        let out = tmp.path().join(name);
+        let o = run_cli(&sc, &out, &[]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out.join("small")
+    };
+    let a = run("plain", &plain);
+    let b = run("probed", &probed);
+    // Per-run files: byte-identical.
+    for r in ["p000-none-r000", "p000-circular-r000", "p000-jit-r000"] {
+        for f in ["payments.csv", "nodes.csv", "channels.csv"] {
+            let (x, y) = (
+                a.join("runs").join(r).join(f),
+                b.join("runs").join(r).join(f),
+            );
+            assert!(read(&x) == read(&y), "{r}/{f} differs with probes");
+        }
+        assert!(!a.join("runs").join(r).join("probes.csv").exists());
+        // 1 start + rounds every 20 s + 1 end, × 25 pairs × 3 amounts.
+        let probes = String::from_utf8(read(&b.join("runs").join(r).join("probes.csv"))).unwrap();
+        let rows = probes.lines().count() - 1;
+        assert!(rows > 0 && rows.is_multiple_of(75), "{rows} probe rows");
+        assert!(probes.starts_with("t_s,sender,receiver,amount_msat,success,reason"));
+    }
+    assert_eq!(
+        read(&a.join("timeseries.csv")),
+        read(&b.join("timeseries.csv"))
+    );
+    // summary.csv: every column of the run without probes has the same values with them;
+    // the run with probes only adds `probe_*` columns.
+    let table = |d: &Path| {
+        let text = String::from_utf8(read(&d.join("summary.csv"))).unwrap();
+        let mut lines = text
+            .lines()
+            .map(|l| l.split(',').map(String::from).collect::<Vec<_>>());
+        let header = lines.next().unwrap();
+        (header, lines.collect::<Vec<_>>())
+    };
+    let (ha, ra) = table(&a);
+    let (hb, rb) = table(&b);
+    assert_eq!(ra.len(), rb.len());
+    for (i, col) in ha.iter().enumerate() {
+        let j = hb
+            .iter()
+            .position(|c| c == col)
+            .unwrap_or_else(|| panic!("{col} missing"));
+        for (x, y) in ra.iter().zip(&rb) {
+            assert_eq!(x[i], y[j], "column {col} differs with probes");
+        }
+    }
+    let extra: Vec<&String> = hb.iter().filter(|c| !ha.contains(c)).collect();
+    assert!(
+        !extra.is_empty() && extra.iter().all(|c| c.starts_with("probe_")),
+        "{extra:?}"
+    );
+    for c in [
+        "probe_success_1sat",
+        "probe_success_end_200000sat",
+        "probe_median_payable_start_sat",
+    ] {
+        assert!(hb.iter().any(|h| h == c), "{c} not in {hb:?}");
+    }
+    let pts = String::from_utf8(read(&b.join("probe_timeseries.csv"))).unwrap();
+    assert!(pts.starts_with("run,point,strategy,replication,t_s,amount_sat,probes,succeeded"));
+    assert!(!a.join("probe_timeseries.csv").exists());
+    for c in ["probe_success_by_amount", "probe_success_over_time"] {
+        assert!(b.join(format!("charts/{c}.png")).is_file(), "{c}.png");
+    }
+    let stats = String::from_utf8(read(&b.join("stats.csv"))).unwrap();
+    assert!(stats.contains(",probe_success_10000sat,"));
+    let channels = String::from_utf8(read(&a.join("runs/p000-none-r000/channels.csv"))).unwrap();
+    assert!(channels.starts_with("channel,dir,from,to,open,capacity_sat"));
+    let nodes = String::from_utf8(read(&a.join("runs/p000-none-r000/nodes.csv"))).unwrap();
+    assert!(nodes
+        .lines()
+        .next()
+        .unwrap()
+        .ends_with("share_end,return_on_capital"));
+}
+
+#[test]
+fn warmup_and_probe_errors_name_line_and_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = with_probes(SMALL);
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "window_s = 30",
+            "window_s = 30\nwarmup_s = -5",
+            "metrics.warmup_s",
+        ),
+        (
+            "window_s = 30",
+            "window_s = 30\ncapital_rate_per_year = -0.1",
+            "metrics.capital_rate_per_year",
+        ),
+        (
+            "amounts_sat = [1, 10_000, 200_000]",
+            "amounts_sat = []",
+            "workload.probes.amounts_sat",
+        ),
+        (
+            "amounts_sat = [1, 10_000, 200_000]",
+            "amounts_sat = [5, 5]",
+            "distinct",
+        ),
+        ("every_s = 20", "every_s = 0.1", "workload.probes.every_s"),
+        ("pairs = 25", "list = [[0, 0]]", "workload.probes.list[0]"),
+        (
+            "pairs = 25",
+            "pairs = 25\nlist = [[0, 1]]",
+            "workload.probes.pairs",
+        ),
+    ];
+    for (from, to, want) in cases {
+        let text = base.replace(from, to);
+        assert_ne!(text, base, "{from}");
+        let sc = scenario(tmp.path(), "bad.toml", &text);
+        let o = bin().arg("validate").arg(&sc).output().unwrap();
+        assert!(!o.status.success(), "{to} should fail");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("bad.toml:") && err.contains(want),
+            "{to}: {err}"
+        );
+    }
+}
+
+mod probe_property {
+    use pcnsim::experiment::{execute, plan_point};
+    use pcnsim::metrics::MemRecorder;
+    use proptest::prelude::*;
+
+    fn text(seed: u64, strategy: &str, probes: bool) -> String {
+        let mut t = format!(
+            "name = \"p\"\nseed = {seed}\n[topology]\nkind = \"barabasi_albert\"\nnodes = 25\nm = 2\n\
+             capacity = {{ dist = \"lognormal\", median_sat = 300_000, sigma = 1.0 }}\n\
+             [workload]\nrate_per_s = 4.0\npayments = 250\n\
+             amount = {{ dist = \"lognormal\", median_sat = 30_000, sigma = 1.0 }}\n\
+             [workload.one_way]\nshare = 0.5\n[metrics]\nwindow_s = 10\n[[strategy]]\nname = \"{strategy}\"\n"
+        );
+        if probes {
+            t.push_str("[workload.probes]\nevery_s = 7\nat_start = true\nat_end = true\npairs = 15\namounts_sat = [1, 50_000]\n");
+        }
+        t
+    }
+
+    fn run(seed: u64, strategy: &str, probes: bool) -> (MemRecorder, Vec<(String, f64)>) {
+        let s = pcnsim::scenario::parse(
+            &text(seed, strategy, probes),
+            "p.toml",
+            std::path::Path::new("."),
+            None,
+        )
+        .expect("valid scenario");
+        let plan = plan_point(&s, 0, 0);
+        let mut rec = MemRecorder::default();
+        let r = execute(&s, &plan[0], &mut rec).expect("no invariant violation");
+        let m = r
+            .metrics()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("probe_"))
+            .collect();
+        (rec, m)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+        /// Probes read the network and change nothing: same payments (times, outcomes,
+        /// fees), same windows, same metrics, whatever the strategy.
+        #[test]
+        fn probes_leave_every_other_output_unchanged(
+            seed in 0u64..10_000,
+            strategy in prop::sample::select(vec!["none", "circular", "jit", "proactive", "periodic"]),
+        ) {
+            let (a, ma) = run(seed, strategy, false);
+            let (b, mb) = run(seed, strategy, true);
+            prop_assert!(a.probes.is_empty() && !b.probes.is_empty());
+            prop_assert_eq!(&a.payments, &b.payments);
+            prop_assert_eq!(&a.windows, &b.windows);
+            prop_assert_eq!(ma.len(), mb.len());
+            for ((ka, va), (kb, vb)) in ma.iter().zip(&mb) {
+                prop_assert_eq!(ka, kb);
+                prop_assert!(va == vb || (va.is_nan() && vb.is_nan()), "{} {} {}", ka, va, vb);
+            }
+        }
+    }
 }

@@ -6,9 +6,14 @@
 
 use super::{Engine, InvariantViolation, Pay};
 use crate::chain::TxKind;
+use crate::metrics::results::{ChannelStats, DirStats, NodeStats};
 use crate::metrics::{imbalance, FailureReason, Recorder, Totals, WindowSample};
-use crate::topology::NodeId;
+use crate::network::{ChannelStatus, Network};
+use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
+
+/// A year of 365.25 days, µs: the unit of `[metrics] capital_rate_per_year`.
+const YEAR_US: f64 = 365.25 * 86_400.0 * 1e6;
 
 /// Counters of the window being filled.
 #[derive(Debug, Default)]
@@ -33,7 +38,39 @@ pub(super) struct Accounting {
     /// Buffer for the imbalance measure.
     pub(super) scratch: Vec<f64>,
     /// Σ capacity at the start: with top-ups and withdrawals, what the channels must hold.
-    initial_total: Msat,
+    pub(super) initial_total: Msat,
+    /// Payments created before this time are not counted (warm-up).
+    pub(super) measured_from: SimTime,
+    /// Confirmed transactions before the warm-up ended (`onchain_txs` counts after it).
+    pub(super) onchain_base: u64,
+    /// Per channel and direction (grown when channels open).
+    pub(super) dirs: Vec<[DirStats; 2]>,
+    /// Per channel and direction: depleted since (`None`: not depleted, or not open).
+    depleted_since: Vec<[Option<SimTime>; 2]>,
+    /// Per channel: balances when measurement started.
+    pub(super) balance_start: Vec<[Msat; 2]>,
+    /// Per node: capital when measurement started, capital added and removed.
+    pub(super) node_capital_start: Vec<Msat>,
+    pub(super) node_added: Vec<Msat>,
+    pub(super) node_removed: Vec<Msat>,
+    /// Net outside capital (added − removed, msat) since measurement started, the time of
+    /// its last change, and the integral of its positive part (msat·µs).
+    capital_net: i128,
+    capital_since: SimTime,
+    capital_integral: u128,
+}
+
+/// A node's own funds over its open channels: balances plus what it has in flight.
+pub(super) fn node_capital(net: &Network, v: NodeId) -> (Msat, Msat) {
+    let (mut own, mut cap) = (Msat::ZERO, Msat::ZERO);
+    for c in net.channels_of(v) {
+        let ch = net.chan(c);
+        if let (ChannelStatus::Open, Some(d)) = (ch.status(), ch.side_of(v)) {
+            own += ch.balance(d) + ch.inflight(d);
+            cap += ch.capacity();
+        }
+    }
+    (own, cap)
 }
 
 impl Accounting {
@@ -46,7 +83,167 @@ impl Accounting {
             window: Window::default(),
             scratch: Vec::new(),
             initial_total,
+            measured_from: SimTime::ZERO,
+            onchain_base: 0,
+            dirs: Vec::new(),
+            depleted_since: Vec::new(),
+            balance_start: Vec::new(),
+            node_capital_start: vec![Msat::ZERO; nodes],
+            node_added: vec![Msat::ZERO; nodes],
+            node_removed: vec![Msat::ZERO; nodes],
+            capital_net: 0,
+            capital_since: SimTime::ZERO,
+            capital_integral: 0,
         }
+    }
+
+    /// Starts (or restarts, at the end of the warm-up) measurement at `now`: counters to
+    /// zero, capital and balances as they are now, the funds identity re-based on the
+    /// capacity now (so `check_all` keeps holding).
+    pub(super) fn start_measurement(&mut self, net: &Network, now: SimTime, confirmed: u64) {
+        let nodes = self.node_revenue.len();
+        self.totals = Totals::default();
+        self.latencies.clear();
+        self.node_revenue = vec![Msat::ZERO; nodes];
+        self.node_cost = vec![Msat::ZERO; nodes];
+        self.node_added = vec![Msat::ZERO; nodes];
+        self.node_removed = vec![Msat::ZERO; nodes];
+        self.node_capital_start = (0..nodes)
+            .map(|v| node_capital(net, NodeId(v as u32)).0)
+            .collect();
+        self.initial_total = net.total_capacity();
+        self.measured_from = now;
+        self.onchain_base = confirmed;
+        let m = net.channel_count();
+        self.dirs = vec![Default::default(); m];
+        self.depleted_since.resize(m, [None, None]);
+        for s in self.depleted_since.iter_mut().flatten() {
+            if s.is_some() {
+                *s = Some(now);
+            }
+        }
+        self.balance_start = net.channels().iter().map(|c| c.balances()).collect();
+        self.capital_net = 0;
+        self.capital_since = now;
+        self.capital_integral = 0;
+    }
+
+    /// Statistics of direction `d` of channel `c` (grown for channels opened in the run).
+    pub(super) fn dir(&mut self, c: ChannelId, d: usize) -> &mut DirStats {
+        if self.dirs.len() <= c.idx() {
+            self.dirs.resize(c.idx() + 1, Default::default());
+        }
+        &mut self.dirs[c.idx()][d]
+    }
+
+    /// Re-evaluates whether the directions of `c` are depleted (spendable below
+    /// `max(1 msat, share × capacity)`, open channels only) at `now`, adding the time a
+    /// direction was depleted when it stops being so. O(1).
+    pub(super) fn track_depletion(
+        &mut self,
+        net: &Network,
+        c: ChannelId,
+        now: SimTime,
+        share: f64,
+    ) {
+        if self.depleted_since.len() <= c.idx() {
+            self.depleted_since.resize(c.idx() + 1, [None, None]);
+        }
+        let ch = net.chan(c);
+        let floor = Msat(((ch.capacity().0 as f64 * share) as u64).max(1));
+        for d in 0..2 {
+            let depleted = ch.status() == ChannelStatus::Open && ch.spendable(d) < floor;
+            match (self.depleted_since[c.idx()][d], depleted) {
+                (None, true) => self.depleted_since[c.idx()][d] = Some(now),
+                (Some(since), false) => {
+                    self.depleted_since[c.idx()][d] = None;
+                    self.dir(c, d).depleted += now.since(since);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Ends depletion intervals still open at the end of the run.
+    pub(super) fn close_depletion(&mut self, end: SimTime) {
+        for c in 0..self.depleted_since.len() {
+            for d in 0..2 {
+                if let Some(since) = self.depleted_since[c][d].take() {
+                    self.dir(ChannelId(c as u32), d).depleted += end.since(since);
+                }
+            }
+        }
+    }
+
+    /// `node` brought `amount` of outside money into its channels at `now`.
+    pub(super) fn capital_in(&mut self, now: SimTime, node: NodeId, amount: Msat) {
+        self.capital_step(now, amount.0 as i128);
+        self.totals.capital_added += amount;
+        self.node_added[node.idx()] += amount;
+    }
+
+    /// `node` took `amount` out of its channels at `now`.
+    pub(super) fn capital_out(&mut self, now: SimTime, node: NodeId, amount: Msat) {
+        self.capital_step(now, -(amount.0 as i128));
+        self.totals.capital_removed += amount;
+        self.node_removed[node.idx()] += amount;
+    }
+
+    fn capital_step(&mut self, now: SimTime, delta: i128) {
+        self.capital_integrate(now);
+        self.capital_net += delta;
+    }
+
+    fn capital_integrate(&mut self, now: SimTime) {
+        let dt = now.since(self.capital_since).micros() as u128;
+        self.capital_integral += self.capital_net.max(0) as u128 * dt;
+        self.capital_since = now;
+    }
+
+    /// Cost of the net outside capital up to `end` at `rate` per year.
+    pub(super) fn capital_cost(&mut self, end: SimTime, rate: f64) -> Msat {
+        self.capital_integrate(end);
+        Msat((self.capital_integral as f64 * rate / YEAR_US).round() as u64)
+    }
+
+    /// Per node: capital at the start of measurement and now, flows, and share `ν` now.
+    pub(super) fn node_stats(&self, net: &Network) -> Vec<NodeStats> {
+        (0..self.node_revenue.len())
+            .map(|v| {
+                let (own, cap) = node_capital(net, NodeId(v as u32));
+                NodeStats {
+                    capital_start: self.node_capital_start.get(v).copied().unwrap_or_default(),
+                    capital_end: own,
+                    capital_added: self.node_added[v],
+                    capital_removed: self.node_removed[v],
+                    capacity_end: cap,
+                }
+            })
+            .collect()
+    }
+
+    /// Per channel: endpoints, balances at the start of measurement and now, directions.
+    pub(super) fn channel_stats(&mut self, net: &Network) -> Vec<ChannelStats> {
+        let m = net.channel_count();
+        if self.dirs.len() < m {
+            self.dirs.resize(m, Default::default());
+        }
+        net.channels()
+            .iter()
+            .enumerate()
+            .map(|(i, ch)| ChannelStats {
+                nodes: ch.nodes(),
+                capacity: ch.capacity(),
+                balance_start: self
+                    .balance_start
+                    .get(i)
+                    .copied()
+                    .unwrap_or([Msat::ZERO; 2]),
+                balance_end: ch.balances(),
+                open: ch.status() == ChannelStatus::Open,
+                dirs: std::mem::take(&mut self.dirs[i]),
+            })
+            .collect()
     }
 
     /// A workload payment is final.
@@ -58,6 +255,10 @@ impl Accounting {
         reason: Option<FailureReason>,
         fee: Msat,
     ) {
+        if pay.created < self.measured_from {
+            // Created during the warm-up: not measured.
+            return;
+        }
         let t = &mut self.totals;
         if let Some(f) = pay.flow.and_then(|i| t.flows.get_mut(usize::from(i))) {
             f.payments += 1;
@@ -69,6 +270,10 @@ impl Accounting {
             }
         }
         t.payments += 1;
+        t.attempts += u64::from(pay.attempts);
+        if pay.infeasible {
+            t.endpoint_infeasible += 1;
+        }
         t.volume += pay.amount;
         self.window.attempted += 1;
         self.window.volume += pay.amount;

@@ -260,6 +260,7 @@ impl<'t> Engine<'t> {
                     unreachable!("validated: the side can spend the amount");
                 }
                 self.acct.totals.withdrawn += amount;
+                self.acct.capital_out(now, node, amount);
                 let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
                 self.submit_tx(now, node, TxKind::SpliceOut { chan, amount }, fee, tag);
             }
@@ -289,6 +290,7 @@ impl<'t> Engine<'t> {
                 let swap_fee = amount.mul_ppm(self.p.swap.fee_ppm);
                 self.acct.totals.swap_fees += swap_fee;
                 self.acct.record_cost(node, swap_fee);
+                self.attribute_cost(node, chan, swap_fee);
                 self.submit_tx(now, node, TxKind::SwapIn { chan, amount }, fee, tag);
             }
             Action::OpenChannel {

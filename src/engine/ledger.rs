@@ -16,11 +16,18 @@ pub(super) struct Ledger {
     net: Network,
     /// Security model (signed states, disputes); `None` without `[security]`.
     sec: Option<Box<SecurityState>>,
+    /// Channels changed since the engine last looked (duplicates allowed): the engine
+    /// re-evaluates their depletion after every event (`channels.csv`).
+    pub(super) touched: Vec<ChannelId>,
 }
 
 impl Ledger {
     pub(super) fn new(net: Network, sec: Option<Box<SecurityState>>) -> Self {
-        Ledger { net, sec }
+        Ledger {
+            net,
+            sec,
+            touched: Vec::new(),
+        }
     }
 
     /// The network, read-only.
@@ -49,6 +56,7 @@ impl Ledger {
     /// Channel `c` committed an update (its version was incremented): co-sign it.
     #[inline]
     fn signed(&mut self, c: ChannelId) {
+        self.touched.push(c);
         if let Some(s) = self.sec.as_deref_mut() {
             s.on_update(&self.net, c);
         }
@@ -108,10 +116,13 @@ impl Ledger {
     /// A close is pending, done, or undone (not a co-signed state).
     pub(super) fn set_status(&mut self, c: ChannelId, s: ChannelStatus) {
         self.net.set_status(c, s);
+        self.touched.push(c);
     }
 
     /// A funding transaction confirmed.
     pub(super) fn open_channel(&mut self, spec: &ChannelSpec) -> ChannelId {
-        self.net.open_channel(spec)
+        let c = self.net.open_channel(spec);
+        self.touched.push(c);
+        c
     }
 }

@@ -31,28 +31,32 @@ mod ledger;
 mod mpp;
 #[cfg(test)]
 mod mpp_tests;
+#[cfg(test)]
+mod measure_tests;
 mod onchain;
 pub mod params;
 mod payment;
+mod probes;
 pub mod queue;
 mod security_hooks;
 #[cfg(test)]
 pub(crate) mod tests;
 
 use crate::chain::Chain;
-use crate::metrics::{imbalance, percentile_sorted, Recorder, RunResult};
+use crate::metrics::{imbalance, percentile_sorted, Imbalance, Recorder, RunResult};
 use crate::network::{self, Network};
 use crate::rng::{self, SimRng};
 use crate::routing::pathfinder::PathFinder;
 use crate::routing::{registry, Hop, MissionControl};
 use crate::strategy::{Action, Observation, StrategyBox};
-use crate::topology::{ChannelSpec, NodeId, Topology};
+use crate::topology::{ChannelId, ChannelSpec, NodeId, Topology};
 use crate::units::{SimDuration, SimTime};
 use crate::workload::Workload;
 use accounting::Accounting;
 use ledger::Ledger;
 pub use params::EngineParams;
 use payment::{Pay, PaymentBook};
+use probes::ProbeState;
 use queue::EventQueue;
 
 /// A simulator bug: an invariant no longer holds. Fatal for the run.
@@ -136,6 +140,12 @@ pub struct Engine<'t> {
     wants_balance: bool,
     wants_blocked: bool,
     sec_actions: Vec<crate::security::SecAction>,
+    /// Probe schedule and results (`[workload.probes]`).
+    probes: Option<ProbeState>,
+    /// The warm-up is over (or there is none).
+    warmed_up: bool,
+    /// Imbalance when measurement started (the start, or the end of the warm-up).
+    initial_imbalance: Imbalance,
 }
 
 impl<'t> Engine<'t> {
@@ -158,6 +168,11 @@ impl<'t> Engine<'t> {
         let mut participates = participates;
         participates.resize(n, false);
         let sec = Self::security_state(&p, &net, seed);
+        let probes = p
+            .probes
+            .clone()
+            .map(|spec| ProbeState::new(spec, topo, seed));
+        let m = net.channel_count();
         let mut acct = Accounting::new(n, net.total_capacity());
         acct.totals.flows = workload
             .flow_names()
@@ -167,14 +182,21 @@ impl<'t> Engine<'t> {
                 ..Default::default()
             })
             .collect();
+        acct.start_measurement(&net, SimTime::ZERO, 0);
+        let mut ledger = Ledger::new(net, sec);
+        // Every channel's depletion state at the start.
+        ledger.touched.extend((0..m as u32).map(ChannelId));
         Engine {
+            probes,
+            warmed_up: p.warmup == SimDuration::ZERO,
+            initial_imbalance: Imbalance::default(),
             sec_actions: Vec::new(),
             topo,
-            router: registry::build(&p.pathfinder, n, net.channel_count()),
+            router: registry::build(&p.pathfinder, n, m),
             mc: MissionControl::new(n),
             chain: Chain::new(p.confirmations, feerates),
             acct,
-            ledger: Ledger::new(net, sec),
+            ledger,
             q: EventQueue::new(),
             workload,
             strategy,
@@ -216,11 +238,15 @@ impl<'t> Engine<'t> {
         mut self,
         rec: &mut dyn Recorder,
     ) -> Result<(RunResult, Vec<network::ChannelState>), InvariantViolation> {
-        let initial_imbalance = imbalance(
+        self.track_touched(SimTime::ZERO);
+        self.initial_imbalance = imbalance(
             self.ledger.net(),
             self.p.depleted_share,
             &mut self.acct.scratch,
         );
+        if self.probes.as_ref().is_some_and(|p| p.at_start()) {
+            self.probe_round(SimTime::ZERO, true, false, rec);
+        }
         self.schedule_next_arrival();
         self.q.schedule(SimTime::ZERO + self.p.window, Ev::Sample);
         let first_block = self.block_delay();
@@ -228,6 +254,10 @@ impl<'t> Engine<'t> {
         self.notify(Observation::Start, rec)?;
         // With the security model, also until every open dispute has paid out.
         while !(self.arrivals_done && self.pending_workload == 0 && !self.sec_pending()) {
+            self.track_touched(self.q.now());
+            if let Some(t) = self.q.peek_time() {
+                self.checkpoints_before(t, rec)?;
+            }
             let Some((now, ev)) = self.q.pop() else { break };
             if self.p.horizon.is_some_and(|h| now > h) {
                 break;
@@ -236,9 +266,26 @@ impl<'t> Engine<'t> {
             self.handle(now, ev, rec)?;
         }
         let end = self.q.now();
+        self.track_touched(end);
+        if !self.warmed_up {
+            // The run ended within the warm-up: nothing after it to measure.
+            self.end_warmup(end);
+        }
+        if self.probes.as_ref().is_some_and(|p| p.at_end()) {
+            self.probe_round(end, false, true, rec);
+        }
         self.emit_window(end, rec)?;
         self.check_all(end)?;
+        self.acct.close_depletion(end);
+        let capital_cost = self.acct.capital_cost(end, self.p.capital_rate_per_year);
+        let nodes = self.acct.node_stats(self.ledger.net());
+        let channels = self.acct.channel_stats(self.ledger.net());
+        let (probe_amounts, probe_rounds) = match self.probes.take() {
+            Some(p) => (p.amounts(), p.rounds),
+            None => (Vec::new(), Vec::new()),
+        };
         let mut acct = self.acct;
+        acct.totals.onchain_txs = self.chain.confirmed_count - acct.onchain_base;
         let mut lat = std::mem::take(&mut acct.latencies);
         lat.sort_unstable();
         let latency_ms = [0.5, 0.9, 0.99].map(|q| percentile_sorted(&lat, q) / 1000.0);
@@ -246,7 +293,7 @@ impl<'t> Engine<'t> {
         let (net, sec) = self.ledger.into_parts();
         let result = RunResult {
             final_imbalance: imbalance(&net, self.p.depleted_share, &mut acct.scratch),
-            initial_imbalance,
+            initial_imbalance: self.initial_imbalance,
             totals: acct.totals,
             end_time: end,
             events: self.events,
@@ -254,6 +301,12 @@ impl<'t> Engine<'t> {
             node_net_revenue,
             node_revenue: acct.node_revenue,
             security: sec.map(|s| s.totals),
+            measured_from: acct.measured_from,
+            capital_cost,
+            probe_amounts,
+            probe_rounds,
+            nodes,
+            channels,
         };
         Ok((result, net.into_channels()))
     }

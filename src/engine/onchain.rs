@@ -33,6 +33,15 @@ impl<'t> Engine<'t> {
     ) {
         self.acct.totals.onchain_fees += fee;
         self.acct.record_cost(node, fee);
+        match kind {
+            TxKind::SpliceIn { chan, .. }
+            | TxKind::SpliceOut { chan, .. }
+            | TxKind::SwapIn { chan, .. }
+            | TxKind::SwapOut { chan, .. }
+            | TxKind::Close { chan, .. } => self.attribute_cost(node, chan, fee),
+            // Opens: the channel does not exist yet; disputes: not rebalancing.
+            TxKind::Open { .. } | TxKind::Dispute { .. } => {}
+        }
         self.chain.submit(node, kind, fee, now, tag);
     }
 
@@ -44,7 +53,10 @@ impl<'t> Engine<'t> {
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
         let done = self.chain.mine();
-        self.acct.totals.onchain_txs = self.chain.confirmed_count;
+        self.acct.totals.onchain_txs = self
+            .chain
+            .confirmed_count
+            .saturating_sub(self.acct.onchain_base);
         for tx in done {
             self.apply_tx(now, tx, rec)?;
         }
@@ -71,6 +83,7 @@ impl<'t> Engine<'t> {
                     (ChannelStatus::Open, Some(d)) => {
                         self.ledger.deposit(chan, d, amount);
                         self.acct.totals.topped_up += amount;
+                        self.acct.capital_in(now, tx.node, amount);
                         self.acct.totals.splices += 1;
                     }
                     _ => ok = false,
@@ -99,6 +112,7 @@ impl<'t> Engine<'t> {
                 self.ledger.open_channel(&spec);
                 self.mc.grow(self.ledger.net().node_count());
                 self.acct.totals.topped_up += spec.capacity;
+                self.acct.capital_in(now, spec.nodes[0], spec.capacity);
                 self.acct.totals.channels_opened += 1;
             }
             TxKind::Close { chan, .. } => {
@@ -109,6 +123,10 @@ impl<'t> Engine<'t> {
                     return Ok(());
                 }
                 let cap = ch.capacity();
+                let payouts = [(ch.node(0), ch.balance(0)), (ch.node(1), ch.balance(1))];
+                for (v, b) in payouts {
+                    self.acct.capital_out(now, v, b);
+                }
                 self.ledger.set_status(chan, ChannelStatus::Closed);
                 self.acct.totals.withdrawn += cap;
                 self.acct.totals.channels_closed += 1;

@@ -148,6 +148,12 @@ pub struct EngineParams {
     pub horizon: Option<crate::units::SimTime>,
     /// Security model (`[security]`); `None`: no signed states, no disputes.
     pub security: Option<crate::security::config::SecurityConfig>,
+    /// Summary metrics cover payments created from this time on (`[metrics] warmup_s`).
+    pub warmup: SimDuration,
+    /// Annual cost of outside capital (`[metrics] capital_rate_per_year`, default 0.05).
+    pub capital_rate_per_year: f64,
+    /// Read-only payment probes (`[workload.probes]`).
+    pub probes: Option<std::sync::Arc<crate::workload::ProbeSpec>>,
 }
 
 impl Default for EngineParams {
@@ -171,6 +177,9 @@ impl Default for EngineParams {
             },
             horizon: None,
             security: None,
+            warmup: SimDuration::ZERO,
+            capital_rate_per_year: 0.05,
+            probes: None,
         }
     }
 }

@@ -354,7 +354,6 @@ impl<'t> Engine<'t> {
                     pay.attempts += 1;
                     pay.last_hops = hops;
                 }
-                self.acct.totals.attempts += 1;
                 if self
                     .ledger
                     .lock(first.chan, first.dir as usize, first.amount)
@@ -512,6 +511,11 @@ impl<'t> Engine<'t> {
         let (reason, failed_hop) = a.failure.unwrap_or((FailureReason::NoRoute, 0));
         let fh = a.route[failed_hop as usize];
         let sender = self.book.pay(pid).sender;
+        if matches!(reason, FailureReason::NoBalance { .. })
+            && self.book.pay(pid).purpose == Purpose::Workload
+        {
+            self.acct.dir(fh.chan, fh.dir as usize).failures += 1;
+        }
         if !matches!(reason, FailureReason::Timeout) {
             self.mc.record_failure(
                 sender,
@@ -559,12 +563,19 @@ impl<'t> Engine<'t> {
         let h = a.route[hop as usize];
         let pid = a.pay;
         let from = self.ledger.net().chan(h.chan).node(h.dir as usize);
-        if hop > 0 {
+        let fee = if hop > 0 {
             // `from` forwarded: it earns the difference between what it received and sent.
             let prev = a.route[hop as usize - 1];
             let fee = prev.amount - h.amount;
             self.acct.record_revenue(from, fee);
-        }
+            fee
+        } else {
+            Msat::ZERO
+        };
+        let ds = self.acct.dir(h.chan, h.dir as usize);
+        ds.forwarded += 1;
+        ds.forwarded_volume += h.amount;
+        ds.fee_revenue += fee;
         self.ledger.settle(h.chan, h.dir as usize, h.amount);
         if self.wants_balance {
             let to = self.ledger.net().chan(h.chan).node(1 - h.dir as usize);
@@ -645,6 +656,7 @@ impl<'t> Engine<'t> {
             }
             Purpose::Rebalance { tag } => {
                 self.acct.record_rebalance(&pay, success, fee);
+                self.attribute_refill_cost(&pay, success, fee);
                 if success {
                     self.sec_after_rebalance(now, pay.sender, pay.first_hop);
                 }
@@ -661,6 +673,7 @@ impl<'t> Engine<'t> {
             }
             Purpose::JustInTime { hold } => {
                 self.acct.record_rebalance(&pay, success, fee);
+                self.attribute_refill_cost(&pay, success, fee);
                 if success {
                     self.sec_after_rebalance(now, pay.sender, pay.first_hop);
                 }
@@ -686,6 +699,8 @@ impl<'t> Engine<'t> {
                     let chain_fee = self.chain.fee_for(self.p.tx_sizes.swap, now);
                     self.acct.totals.swap_fees += swap_fee;
                     self.acct.record_cost(pay.sender, swap_fee + fee);
+                    self.attribute_cost(pay.sender, chan, swap_fee + fee);
+                    self.acct.capital_out(now, pay.sender, pay.amount);
                     self.acct.totals.swaps += 1;
                     self.submit_tx(
                         now,
@@ -711,6 +726,7 @@ impl<'t> Engine<'t> {
             Purpose::SwapIn { tag, user } => {
                 if success {
                     self.acct.totals.swaps += 1;
+                    self.acct.capital_in(now, user, pay.amount);
                 }
                 self.notify(
                     Observation::ChainDone {
@@ -723,6 +739,27 @@ impl<'t> Engine<'t> {
             }
         }
         Ok(())
+    }
+
+    /// A successful rebalance's fee goes to the direction it refilled: the node's side of
+    /// its last hop (the channel the money came back in over).
+    fn attribute_refill_cost(&mut self, pay: &Pay, success: bool, fee: Msat) {
+        if let (true, Some(c)) = (success, pay.last_hop) {
+            self.attribute_cost(pay.sender, c, fee);
+        }
+    }
+
+    /// `node` paid `cost` for its side of `chan` (channels.csv `rebalance_cost_sat`).
+    pub(super) fn attribute_cost(&mut self, node: NodeId, chan: ChannelId, cost: Msat) {
+        if let Some(d) = self
+            .ledger
+            .net()
+            .channels()
+            .get(chan.idx())
+            .and_then(|c| c.side_of(node))
+        {
+            self.acct.dir(chan, d).rebalance_cost += cost;
+        }
     }
 
     /// A held HTLC is released: forward it if the balance now allows, else fail it back.

@@ -216,6 +216,38 @@ pub struct WindowSample {
     pub pending_topup: Msat,
 }
 
+/// One probe: a payment routed against the network state at one instant and checked hop by
+/// hop, without locking anything (see [`crate::workload::ProbeSpec`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbeRecord {
+    pub time: SimTime,
+    pub sender: NodeId,
+    pub receiver: NodeId,
+    pub amount: Msat,
+    pub success: bool,
+    /// Why it would fail: `NoRoute`, `FeeLimit`, `NoBalance { hop }` or `ChannelClosed { hop }`
+    /// (the first hop of the route that could not offer the HTLC).
+    pub reason: Option<FailureReason>,
+    /// Hops of the route found (0 if none).
+    pub hops: u16,
+}
+
+/// Probe results of one round (one probe time), per amount of the probe list.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProbeRound {
+    pub time: SimTime,
+    /// Per amount (in the order of [`crate::workload::ProbeSpec::amounts`]): probes tried.
+    pub tried: Vec<u64>,
+    /// Per amount: probes that would have succeeded.
+    pub succeeded: Vec<u64>,
+    /// Median over the round's pairs of the largest probe amount that succeeded (0 when
+    /// none did): the paper's "median payable amount", at the resolution of the amount list.
+    pub median_payable: Msat,
+    /// The round ran at the start (`at_start`) or at the end (`at_end`) of the run.
+    pub at_start: bool,
+    pub at_end: bool,
+}
+
 /// Imbalance of the network at one moment.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Imbalance {
@@ -227,6 +259,15 @@ pub struct Imbalance {
     /// Mean over nodes with ≥ 2 open channels of the Gini coefficient of their channels'
     /// local balance shares (Pickhardt–Nowostawski imbalance measure).
     pub node_gini: f64,
+    /// 10th, 50th and 90th percentile (nearest rank) of the same per-node Gini
+    /// coefficients (nodes with ≥ 2 open channels).
+    pub node_gini_p10: f64,
+    pub node_gini_p50: f64,
+    pub node_gini_p90: f64,
+    /// Pickhardt–Nowostawski network imbalance `G = (1/|V|) Σ_v G_v` over every node with
+    /// at least one open channel (a node with one channel has `G_v = 0`), as in the paper
+    /// (arXiv 1912.09555, §III). `node_gini` leaves single-channel nodes out.
+    pub network_imbalance: f64,
 }
 
 /// The only path from the simulation core to output. Implementations write CSV, keep
@@ -234,6 +275,8 @@ pub struct Imbalance {
 pub trait Recorder {
     fn payment(&mut self, _r: &PaymentRecord) {}
     fn window(&mut self, _w: &WindowSample) {}
+    /// One probe (runs with `[workload.probes]` only).
+    fn probe(&mut self, _p: &ProbeRecord) {}
     /// Share of the workload generated so far (0..=1), for progress bars.
     fn progress(&mut self, _fraction: f64) {}
 }
@@ -247,8 +290,12 @@ impl Recorder for NullRecorder {}
 pub struct MemRecorder {
     pub payments: Vec<PaymentRecord>,
     pub windows: Vec<WindowSample>,
+    pub probes: Vec<ProbeRecord>,
 }
 impl Recorder for MemRecorder {
+    fn probe(&mut self, p: &ProbeRecord) {
+        self.probes.push(p.clone());
+    }
     fn payment(&mut self, r: &PaymentRecord) {
         self.payments.push(r.clone());
     }
@@ -299,6 +346,8 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
     }
     let mut gini_sum = 0.0;
     let mut gini_nodes = 0u64;
+    let mut connected = 0u64;
+    let mut ginis: Vec<f64> = Vec::new();
     for v in 0..net.node_count() {
         scratch.clear();
         let v = NodeId(v as u32);
@@ -311,11 +360,25 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
                 scratch.push(ch.share(d));
             }
         }
+        if !scratch.is_empty() {
+            connected += 1;
+        }
         if scratch.len() >= 2 {
-            gini_sum += gini(scratch);
+            let g = gini(scratch);
+            gini_sum += g;
             gini_nodes += 1;
+            ginis.push(g);
         }
     }
+    ginis.sort_by(|a, b| a.total_cmp(b));
+    let pct = |q: f64| {
+        if ginis.is_empty() {
+            0.0
+        } else {
+            let rank = (q * ginis.len() as f64).ceil().max(1.0) as usize;
+            ginis[rank.min(ginis.len()) - 1]
+        }
+    };
     Imbalance {
         depleted_share: if dirs > 0 {
             depleted as f64 / dirs as f64
@@ -325,6 +388,14 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
         mean_abs_skew: if open > 0 { skew / open as f64 } else { 0.0 },
         node_gini: if gini_nodes > 0 {
             gini_sum / gini_nodes as f64
+        } else {
+            0.0
+        },
+        node_gini_p10: pct(0.1),
+        node_gini_p50: pct(0.5),
+        node_gini_p90: pct(0.9),
+        network_imbalance: if connected > 0 {
+            gini_sum / connected as f64
         } else {
             0.0
         },

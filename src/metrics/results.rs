@@ -4,9 +4,10 @@
 //! Defined here, below the engine, so that output and reports read results without
 //! depending on the engine.
 
-use super::{FailureReason, Imbalance, Rejection};
+use super::{FailureReason, Imbalance, ProbeRound, Rejection};
 use crate::security::SecurityTotals;
-use crate::units::{Msat, SimTime};
+use crate::topology::NodeId;
+use crate::units::{Msat, SimDuration, SimTime};
 
 /// Counters of one run (see [`RunResult`]).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -19,6 +20,10 @@ pub struct Totals {
     /// Failed workload payments per [`FailureReason`] (by [`FailureReason::index`]).
     pub failures: [u64; FailureReason::COUNT],
     pub infeasible_failures: u64,
+    /// Workload payments whose sender lacked total outbound or whose receiver lacked total
+    /// inbound liquidity for the amount when they were created (failed or not).
+    pub endpoint_infeasible: u64,
+    /// Route attempts of workload payments (rebalances and swaps not counted).
     pub attempts: u64,
     /// Successful workload payments that settled in two or more parts.
     pub mpp_payments: u64,
@@ -41,6 +46,12 @@ pub struct Totals {
     pub withdrawn: Msat,
     pub channels_opened: u64,
     pub channels_closed: u64,
+    /// Outside money brought into nodes' channel balances: confirmed splice-ins, channel
+    /// opens (the funder's capacity), completed loop-ins (the amount delivered).
+    pub capital_added: Msat,
+    /// Money taken out of nodes' channel balances: splice-outs, closes (both sides'
+    /// balances), completed loop-outs (the amount sent to the provider).
+    pub capital_removed: Msat,
     /// Strategy actions the engine refused, per [`Rejection`] reason.
     pub rejections: [u64; Rejection::COUNT],
     /// Pinned flows (`[[workload.flow]]`), in flow order. Their payments also count in
@@ -75,6 +86,85 @@ pub struct RunResult {
     pub node_revenue: Vec<Msat>,
     /// Security-model counters (runs with `[security]` only).
     pub security: Option<SecurityTotals>,
+    /// Summary metrics cover payments created at or after this time (`[metrics] warmup_s`;
+    /// zero without warm-up); counters were reset then.
+    pub measured_from: SimTime,
+    /// Cost of the outside capital at `[metrics] capital_rate_per_year`: the rate times the
+    /// time integral of the net capital added since `measured_from` (added − removed, where
+    /// positive), over a year of 365.25 days.
+    pub capital_cost: Msat,
+    /// Probe amounts (ascending) and rounds (runs with `[workload.probes]`; else empty).
+    pub probe_amounts: Vec<Msat>,
+    pub probe_rounds: Vec<ProbeRound>,
+    /// Per node: capital and capital flows (index = node id).
+    pub nodes: Vec<NodeStats>,
+    /// Per channel (index = channel id, channels opened during the run included).
+    pub channels: Vec<ChannelStats>,
+}
+
+/// Capital of one node: the sum of its own balances (plus what it has in flight) over its
+/// open channels, at the start of measurement and at the end, and the outside money it
+/// moved in or out (see [`Totals::capital_added`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeStats {
+    pub capital_start: Msat,
+    pub capital_end: Msat,
+    pub capital_added: Msat,
+    pub capital_removed: Msat,
+    /// Σ capacity of its open channels at the end.
+    pub capacity_end: Msat,
+}
+
+impl NodeStats {
+    /// Own funds over own capacity at the end (the paper's ν); NaN without open channels.
+    pub fn share_end(&self) -> f64 {
+        if self.capacity_end.0 > 0 {
+            self.capital_end.0 as f64 / self.capacity_end.0 as f64
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// One direction of a channel: side `d` offering HTLCs to the other side.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DirStats {
+    /// HTLCs settled over this direction (payments, rebalances and swaps alike).
+    pub forwarded: u64,
+    pub forwarded_volume: Msat,
+    /// Forwarding fees side `d` earned for HTLCs it passed on over this direction.
+    pub fee_revenue: Msat,
+    /// Time this direction was depleted: spendable balance below
+    /// `max(1 msat, depleted_share × capacity)` (the same floor as `depleted_share_*`).
+    pub depleted: SimDuration,
+    /// Workload payment attempts that failed here for lack of balance.
+    pub failures: u64,
+    /// Rebalancing cost attributed to this direction: fees of rebalances that refilled it
+    /// (just-in-time ones included), swap fees and on-chain fees of splices and swaps on it.
+    pub rebalance_cost: Msat,
+}
+
+/// Per-channel statistics of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelStats {
+    pub nodes: [NodeId; 2],
+    /// Capacity at the end.
+    pub capacity: Msat,
+    /// Balances of each side at the start of measurement and at the end.
+    pub balance_start: [Msat; 2],
+    pub balance_end: [Msat; 2],
+    /// Still open at the end.
+    pub open: bool,
+    pub dirs: [DirStats; 2],
+}
+
+/// `probe_success_<amount>sat` names an amount in whole satoshi (fractions as msat).
+pub fn probe_amount_label(a: Msat) -> String {
+    if a.0.is_multiple_of(1000) {
+        format!("{}sat", a.0 / 1000)
+    } else {
+        format!("{}msat", a.0)
+    }
 }
 
 impl RunResult {
@@ -88,6 +178,7 @@ impl RunResult {
         let sat = |m: Msat| m.0 as f64 / 1000.0;
         let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
         let end_s = self.end_time.secs_f64();
+        let measured_s = end_s - self.measured_from.secs_f64();
         let cost = t.rebalance_fees + t.swap_fees + t.onchain_fees;
         let mut m: Vec<(String, f64)> = Vec::with_capacity(96);
         let mut put = |k: &str, v: f64| m.push((k.to_string(), v));
@@ -113,14 +204,19 @@ impl RunResult {
         }
         for (k, v) in [
             ("infeasible_failures", t.infeasible_failures as f64),
+            ("endpoint_infeasible", t.endpoint_infeasible as f64),
+            (
+                "endpoint_infeasible_share",
+                ratio(t.endpoint_infeasible, t.payments),
+            ),
             ("attempts_per_payment", ratio(t.attempts, t.payments)),
             ("latency_p50_ms", self.latency_ms[0]),
             ("latency_p90_ms", self.latency_ms[1]),
             ("latency_p99_ms", self.latency_ms[2]),
             (
                 "throughput_per_s",
-                if end_s > 0.0 {
-                    t.succeeded as f64 / end_s
+                if measured_s > 0.0 {
+                    t.succeeded as f64 / measured_s
                 } else {
                     f64::NAN
                 },
@@ -133,6 +229,20 @@ impl RunResult {
             ("mean_abs_skew_end", self.final_imbalance.mean_abs_skew),
             ("node_gini_start", self.initial_imbalance.node_gini),
             ("node_gini_end", self.final_imbalance.node_gini),
+            ("node_gini_p10_start", self.initial_imbalance.node_gini_p10),
+            ("node_gini_p50_start", self.initial_imbalance.node_gini_p50),
+            ("node_gini_p90_start", self.initial_imbalance.node_gini_p90),
+            ("node_gini_p10_end", self.final_imbalance.node_gini_p10),
+            ("node_gini_p50_end", self.final_imbalance.node_gini_p50),
+            ("node_gini_p90_end", self.final_imbalance.node_gini_p90),
+            (
+                "network_imbalance_start",
+                self.initial_imbalance.network_imbalance,
+            ),
+            (
+                "network_imbalance_end",
+                self.final_imbalance.network_imbalance,
+            ),
             ("rebalances", t.rebalances as f64),
             ("rebalances_succeeded", t.rebalances_succeeded as f64),
             ("rebalanced_sat", sat(t.rebalanced_amount)),
@@ -147,6 +257,10 @@ impl RunResult {
             ("total_cost_sat", sat(cost)),
             ("topped_up_sat", sat(t.topped_up)),
             ("withdrawn_sat", sat(t.withdrawn)),
+            ("capital_added_sat", sat(t.capital_added)),
+            ("capital_removed_sat", sat(t.capital_removed)),
+            ("capital_cost_sat", sat(self.capital_cost)),
+            ("total_cost_with_capital_sat", sat(cost + self.capital_cost)),
             ("channels_opened", t.channels_opened as f64),
             ("channels_closed", t.channels_closed as f64),
             ("rejected_actions", t.rejections.iter().sum::<u64>() as f64),
@@ -173,8 +287,10 @@ impl RunResult {
             );
             put(&format!("flow_{n}_fees_paid_sat"), sat(f.fees_paid));
         }
+        self.probe_metrics(&mut put);
         put("events", self.events as f64);
         put("end_time_s", end_s);
+        put("warmup_s", self.measured_from.secs_f64());
         put("mpp_share", ratio(t.mpp_payments, t.succeeded));
         put("parts_per_success", ratio(t.parts_settled, t.succeeded));
         put(
@@ -187,5 +303,52 @@ impl RunResult {
             }
         }
         m
+    }
+
+    /// Probe columns (runs with probes only): `probe_success_<a>` per amount `a`, pooled
+    /// over the rounds from `measured_from` on; with `at_start` / `at_end` also
+    /// `probe_success_start_<a>` / `probe_success_end_<a>` and
+    /// `probe_median_payable_{start,end}_sat` of those rounds.
+    fn probe_metrics(&self, put: &mut impl FnMut(&str, f64)) {
+        if self.probe_amounts.is_empty() {
+            return;
+        }
+        let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { f64::NAN };
+        let sum = |pick: &dyn Fn(&ProbeRound) -> bool, i: usize| {
+            self.probe_rounds
+                .iter()
+                .filter(|r| pick(r))
+                .fold((0u64, 0u64), |(t, s), r| {
+                    (t + r.tried[i], s + r.succeeded[i])
+                })
+        };
+        for (i, a) in self.probe_amounts.iter().enumerate() {
+            let (t, s) = sum(&|r| r.time >= self.measured_from, i);
+            put(
+                &format!("probe_success_{}", probe_amount_label(*a)),
+                ratio(s, t),
+            );
+        }
+        for (tag, pick) in [
+            (
+                "start",
+                &(|r: &ProbeRound| r.at_start) as &dyn Fn(&ProbeRound) -> bool,
+            ),
+            ("end", &|r: &ProbeRound| r.at_end),
+        ] {
+            let Some(round) = self.probe_rounds.iter().find(|r| pick(r)) else {
+                continue;
+            };
+            for (i, a) in self.probe_amounts.iter().enumerate() {
+                put(
+                    &format!("probe_success_{tag}_{}", probe_amount_label(*a)),
+                    ratio(round.succeeded[i], round.tried[i]),
+                );
+            }
+            put(
+                &format!("probe_median_payable_{tag}_sat"),
+                round.median_payable.0 as f64 / 1000.0,
+            );
+        }
     }
 }

@@ -60,6 +60,13 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
         "topped_up_sat" => ("capital added to channels (sat)", Domain::NonNegative),
         "withdrawn_sat" => ("capital withdrawn from channels (sat)", Domain::NonNegative),
         "capital_cost_sat" => ("capital cost (sat)", Domain::NonNegative),
+        "capital_added_sat" => ("outside capital added (sat)", Domain::NonNegative),
+        "capital_removed_sat" => ("capital removed (sat)", Domain::NonNegative),
+        "total_cost_with_capital_sat" => ("total cost incl. capital (sat)", Domain::NonNegative),
+        "endpoint_infeasible_share" => {
+            ("payments infeasible at the endpoints (share)", Domain::Unit)
+        }
+        "network_imbalance_end" => ("network imbalance G at end", Domain::Unit),
         "sec_frauds_succeeded" => ("successful frauds per run", Domain::NonNegative),
         "sec_funds_stolen_sat" => ("funds stolen (sat)", Domain::NonNegative),
         "sec_dispute_fees_sat" => ("dispute fees (sat)", Domain::NonNegative),
@@ -70,7 +77,12 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
                 || other.ends_with("_txs")
             {
                 Domain::NonNegative
-            } else if other.ends_with("_ratio") || other.ends_with("_share") {
+            } else if other.ends_with("_ratio")
+                || other.ends_with("_share")
+                || other.starts_with("probe_success_")
+                || other.starts_with("node_gini_")
+                || other.starts_with("network_imbalance_")
+            {
                 Domain::Unit
             } else {
                 Domain::Real
@@ -175,6 +187,34 @@ pub fn stat_rows(runs: &[StoredRun], metrics: &[&str]) -> Vec<StatRow> {
     out
 }
 
+/// Measurement metrics that get statistics in `stats.csv` besides [`HEADLINE`] (when the
+/// runs have them).
+pub const MEASURES: &[&str] = &[
+    "endpoint_infeasible_share",
+    "node_gini_p50_end",
+    "network_imbalance_start",
+    "network_imbalance_end",
+    "capital_added_sat",
+    "capital_removed_sat",
+    "capital_cost_sat",
+    "total_cost_with_capital_sat",
+];
+
+/// The metrics of `stats.csv`: [`HEADLINE`], then [`MEASURES`] and every `probe_*` column
+/// the runs have, in summary order.
+pub fn stats_metrics(runs: &[StoredRun]) -> Vec<String> {
+    let mut out: Vec<String> = HEADLINE.iter().map(|m| m.to_string()).collect();
+    let Some(first) = runs.first() else {
+        return out;
+    };
+    for (k, _) in &first.metrics {
+        if (MEASURES.contains(&k.as_str()) || k.starts_with("probe_")) && !out.contains(k) {
+            out.push(k.clone());
+        }
+    }
+    out
+}
+
 /// `stats.csv` in long format: one row per (point, strategy, metric), with the mean, sd and
 /// 95% Student-t interval across replications, and the paired difference against the
 /// baseline (the strategy labelled `none`, else the first) with its interval.
@@ -199,7 +239,9 @@ pub fn stats_csv(runs: &[StoredRun], sweep: &[(String, Vec<String>)]) -> Result<
         .map(String::from),
     );
     w.write_record(&header)?;
-    for r in stat_rows(runs, HEADLINE) {
+    let names = stats_metrics(runs);
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for r in stat_rows(runs, &names) {
         let s = r.summary;
         let d = r.diff;
         let mut row = vec![r.point.to_string()];
@@ -524,6 +566,7 @@ pub fn draw_all(
             }),
     );
     let (_, t_label) = time_unit(runs);
+    super::probes::draw_probe_charts(&cd, runs, sweep)?;
 
     // Over time: success, with paired differences; imbalance; Gini.
     let success =
@@ -991,6 +1034,7 @@ mod tests {
             replication: rep,
             seed: u64::from(rep),
             fingerprint: String::new(),
+            probes: Vec::new(),
             metrics: vec![
                 ("success_ratio".into(), 0.5),
                 ("total_cost_sat".into(), 0.0),

@@ -578,6 +578,7 @@ mod tests {
             replication: rep,
             seed: u64::from(rep) + 7,
             fingerprint: "f".into(),
+            probes: Vec::new(),
             metrics: vec![
                 ("success_ratio".into(), success),
                 (

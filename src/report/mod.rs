@@ -29,6 +29,7 @@ pub mod html;
 pub mod layout;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod probes;
 pub mod stats;
 
 use std::fmt::Display;

@@ -387,6 +387,7 @@ mod tests {
                 replication: i,
                 seed: 9,
                 fingerprint: String::new(),
+                probes: Vec::new(),
                 metrics: vec![
                     ("success_ratio".into(), 0.5),
                     ("total_cost_sat".into(), 3.0),

@@ -17,13 +17,12 @@ pub mod import;
 mod resolve;
 pub mod spec;
 
-pub use config::TopologyConfig;
+pub use config::{ComponentFilter, TopologyConfig};
 pub use spec::{ChannelFill, ImportSource, TopologySource, TopologySpec};
 
 use crate::error::InputError;
 use crate::rng::SimRng;
 use crate::units::Msat;
-use config::ComponentFilter;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex, UnGraph};
 use serde::{Deserialize, Serialize};
 
@@ -242,9 +241,24 @@ fn component_keeping(
     filter: ComponentFilter,
     always: std::ops::Range<usize>,
 ) -> Topology {
+    if filter == ComponentFilter::All {
+        return topo.clone();
+    }
+    let mut keep = component_mask(topo, filter);
+    for i in always {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
+    induced(topo, &keep)
+}
+
+/// Which nodes [`largest_component`] keeps: `mask[v]` for node `v` (all true for
+/// `ComponentFilter::All`). Probes draw their pairs from it. O(|V| + |E|).
+pub fn component_mask(topo: &Topology, filter: ComponentFilter) -> Vec<bool> {
     let n = topo.node_count();
     let components: Vec<Vec<NodeIndex>> = match filter {
-        ComponentFilter::All => return topo.clone(),
+        ComponentFilter::All => return vec![true; n],
         // On an undirected graph the strongly connected components are the connected ones.
         ComponentFilter::LargestConnected => petgraph::algo::tarjan_scc(&topo.graph),
         ComponentFilter::LargestStronglyConnected => {
@@ -279,11 +293,6 @@ fn component_keeping(
         .max_by_key(|&(_, key)| key)
         .map(|(i, _)| i);
     let mut keep = vec![false; n];
-    for i in always {
-        if let Some(k) = keep.get_mut(i) {
-            *k = true;
-        }
-    }
     if let Some(comp) = best.and_then(|i| components.get(i)) {
         for v in comp {
             if let Some(k) = keep.get_mut(v.index()) {
@@ -291,7 +300,7 @@ fn component_keeping(
             }
         }
     }
-    induced(topo, &keep)
+    keep
 }
 
 /// The sub-topology on the nodes with `keep[i]`, renumbered densely in order.
