@@ -306,14 +306,7 @@ pub fn run_experiment(
     let plan = plan(exp);
     let all: Vec<usize> = (0..plan.len()).collect();
     let (runs, reused) = run_selected(
-        exp,
-        &dir,
-        &plan,
-        &all,
-        &fp.digest,
-        opts.jobs,
-        opts.fresh,
-        progress,
+        exp, &dir, &plan, &all, &fp.digest, opts.jobs, opts.fresh, progress,
     )?;
     let sweep = exp.columns();
     write_aggregates(exp, &dir, &runs, &fp, opts.skip_report)?;
@@ -371,14 +364,7 @@ pub fn run_shard(
     let plan = plan(exp);
     let mine = shard_runs(&plan, shard);
     let (runs, reused) = run_selected(
-        exp,
-        &dir,
-        &plan,
-        &mine,
-        &fp.digest,
-        opts.jobs,
-        opts.fresh,
-        progress,
+        exp, &dir, &plan, &mine, &fp.digest, opts.jobs, opts.fresh, progress,
     )?;
     let path = dir.join(format!(
         "provenance-shard-{}-of-{}.json",

@@ -510,9 +510,9 @@ mod tests {
         ));
         assert!(e.ends_with("(see docs/scenario.md#strategy-jit)"), "{e}");
         assert!(e.contains(":11:"), "names the line: {e}");
-        // A missing required key.
+        // A missing required table: its own entry.
         let e = parse("name = \"t\"\n[workload]\npayments = 1\n");
-        assert!(e.ends_with("(see docs/scenario.md#top-level)"), "{e}");
+        assert!(e.ends_with("(see docs/scenario.md#topology)"), "{e}");
     }
 
     #[test]

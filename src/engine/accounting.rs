@@ -102,7 +102,18 @@ impl Accounting {
     /// capacity now (so `check_all` keeps holding).
     pub(super) fn start_measurement(&mut self, net: &Network, now: SimTime, confirmed: u64) {
         let nodes = self.node_revenue.len();
-        self.totals = Totals::default();
+        // Flows keep their names (their columns exist from the start), counts restart.
+        let flows = std::mem::take(&mut self.totals.flows)
+            .into_iter()
+            .map(|f| crate::metrics::FlowTotals {
+                name: f.name,
+                ..Default::default()
+            })
+            .collect();
+        self.totals = Totals {
+            flows,
+            ..Totals::default()
+        };
         self.latencies.clear();
         self.node_revenue = vec![Msat::ZERO; nodes];
         self.node_cost = vec![Msat::ZERO; nodes];

@@ -28,11 +28,11 @@
 mod accounting;
 mod actions;
 mod ledger;
+#[cfg(test)]
+mod measure_tests;
 mod mpp;
 #[cfg(test)]
 mod mpp_tests;
-#[cfg(test)]
-mod measure_tests;
 mod onchain;
 pub mod params;
 mod payment;
