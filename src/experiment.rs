@@ -305,9 +305,7 @@ pub fn run_experiment(
     let (dir, fp, _lock) = open_results_dir(exp, &opts.out)?;
     let plan = plan(exp);
     let all: Vec<usize> = (0..plan.len()).collect();
-    let (runs, reused) = run_selected(
-        exp, &dir, &plan, &all, &fp.digest, opts.jobs, opts.fresh, progress,
-    )?;
+    let (runs, reused) = run_selected(exp, &dir, &plan, &all, &fp.digest, opts, progress)?;
     let sweep = exp.columns();
     write_aggregates(exp, &dir, &runs, &fp, opts.skip_report)?;
     Ok(Outcome {
@@ -363,9 +361,7 @@ pub fn run_shard(
     let (dir, fp, _lock) = open_results_dir(exp, &opts.out)?;
     let plan = plan(exp);
     let mine = shard_runs(&plan, shard);
-    let (runs, reused) = run_selected(
-        exp, &dir, &plan, &mine, &fp.digest, opts.jobs, opts.fresh, progress,
-    )?;
+    let (runs, reused) = run_selected(exp, &dir, &plan, &mine, &fp.digest, opts, progress)?;
     let path = dir.join(format!(
         "provenance-shard-{}-of-{}.json",
         shard.index, shard.count
@@ -490,10 +486,10 @@ fn run_selected(
     plan: &[RunPlan],
     selected: &[usize],
     fp: &str,
-    jobs: Option<usize>,
-    fresh: bool,
+    opts: &RunOptions,
     progress: &dyn Progress,
 ) -> Result<(Vec<StoredRun>, usize), ExperimentError> {
+    let (jobs, fresh) = (opts.jobs, opts.fresh);
     let todo: Vec<&RunPlan> = selected.iter().map(|&i| &plan[i]).collect();
     let runs_dir = dir.join("runs");
     let finals: Vec<PathBuf> = todo
