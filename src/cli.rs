@@ -255,6 +255,22 @@ pub fn main_with(cli: Cli) -> Result<()> {
             Ok(())
         }
         Cmd::Validate { scenario } => {
+            // A plan file (a scenario plus `[plan]`) is checked as `pcnsim plan` reads it.
+            let text = std::fs::read_to_string(&scenario).unwrap_or_default();
+            if pcnsim::plan::is_plan(&text) {
+                let p = pcnsim::plan::load(&scenario)?;
+                println!(
+                    "{}: ok — plan `{}` ({:?}, metric {}, strategy {}) on {} nodes, {} channels",
+                    scenario.display(),
+                    p.name,
+                    p.question,
+                    p.metric,
+                    p.strategy,
+                    p.base.topology.node_count(),
+                    p.base.topology.channel_count()
+                );
+                return Ok(());
+            }
             let exp = sweep::load(Some(&scenario), None)?;
             let s = exp.base();
             println!(

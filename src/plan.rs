@@ -193,11 +193,15 @@ fn blank_plan(text: &str) -> String {
 
 /// Loads and validates a plan file. Errors name the file, line and field.
 pub fn load(path: &Path) -> Result<Plan, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::new(path, format!("cannot read plan: {e}")))?;
+    let text = crate::error::read_input_text(path, "plan")?;
     let source = path.display().to_string();
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     parse(&text, &source, &base_dir)
+}
+
+/// Whether scenario text is a plan file (it has a top-level `[plan]` table).
+pub fn is_plan(text: &str) -> bool {
+    toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("plan"))
 }
 
 /// [`load`] from text (`source` names it in errors).
