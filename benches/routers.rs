@@ -59,18 +59,7 @@ fn search(c: &mut Criterion) {
         g.bench_function(format!("{}_10k", e.name), |b| {
             b.iter(|| {
                 let (a, z) = (rng.random_range(0..n), rng.random_range(0..n));
-                let req = RouteRequest {
-                    source: NodeId(a),
-                    target: NodeId(z),
-                    amount: Msat::from_sat(10_000),
-                    first_hop: None,
-                    last_hop: None,
-                    exclude: &[],
-                    max_fee: None,
-                    avoid: None,
-                    fee_free: None,
-                    join: None,
-                };
+                let req = RouteRequest::new(NodeId(a), NodeId(z), Msat::from_sat(10_000));
                 let ctx = RouteCtx {
                     net: &net,
                     mc: &[],

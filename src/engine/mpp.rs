@@ -93,16 +93,8 @@ impl<'t> Engine<'t> {
             let excl = self.part_exclusions(pid, amount);
             let pay = self.book.pay(pid);
             let req = RouteRequest {
-                source: pay.sender,
-                target: pay.receiver,
-                amount,
-                first_hop: None,
-                last_hop: None,
                 exclude: &excl,
-                max_fee: None,
-                avoid: None,
-                fee_free: None,
-                join: None,
+                ..RouteRequest::new(pay.sender, pay.receiver, amount)
             };
             let ctx = RouteCtx {
                 net: self.ledger.net(),
@@ -132,16 +124,8 @@ impl<'t> Engine<'t> {
             let excl = self.part_exclusions(pid, amount);
             let pay = self.book.pay(pid);
             let req = RouteRequest {
-                source: pay.sender,
-                target: pay.receiver,
-                amount,
-                first_hop: None,
-                last_hop: None,
                 exclude: &excl,
-                max_fee: None,
-                avoid: None,
-                fee_free: None,
-                join: None,
+                ..RouteRequest::new(pay.sender, pay.receiver, amount)
             };
             let ctx = RouteCtx {
                 net: self.ledger.net(),

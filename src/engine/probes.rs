@@ -170,18 +170,7 @@ impl<'t> Engine<'t> {
         for (pi, &(s, r)) in ps.pairs.iter().enumerate() {
             ps.best[pi] = 0;
             for (ai, &amount) in ps.spec.amounts.iter().enumerate() {
-                let req = RouteRequest {
-                    source: s,
-                    target: r,
-                    amount,
-                    first_hop: None,
-                    last_hop: None,
-                    exclude: &[],
-                    max_fee: None,
-                    avoid: None,
-                    fee_free: None,
-                    join: None,
-                };
+                let req = RouteRequest::new(s, r, amount);
                 let net = self.ledger.net();
                 let ctx = crate::routing::pathfinder::RouteCtx {
                     net,

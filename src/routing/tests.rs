@@ -35,18 +35,7 @@ fn topo(n: u32, chans: &[Ch]) -> Topology {
 }
 
 fn req(s: u32, t: u32, sat: u64) -> RouteRequest<'static> {
-    RouteRequest {
-        source: NodeId(s),
-        target: NodeId(t),
-        amount: Msat::from_sat(sat),
-        first_hop: None,
-        last_hop: None,
-        exclude: &[],
-        max_fee: None,
-        avoid: None,
-        fee_free: None,
-        join: None,
-    }
+    RouteRequest::new(NodeId(s), NodeId(t), Msat::from_sat(sat))
 }
 
 fn spec(name: &'static str) -> RouterSpec {
