@@ -385,7 +385,7 @@ mod provenance {
             "git_commit": option_env!("PCNSIM_GIT_COMMIT"),
         });
         let path = outcome.dir.join("provenance.json");
-        pcnsim::output::write_atomic(&path, serde_json::to_string_pretty(&p)?.as_bytes())?;
+        pcnsim::output::write_via_temp(&path, serde_json::to_string_pretty(&p)?.as_bytes())?;
         Ok(())
     }
 

@@ -383,7 +383,7 @@ pub fn run_shard(
         path: path.clone(),
         message: e.to_string(),
     })?;
-    output::write_atomic(&path, &bytes)?;
+    output::write_via_temp(&path, &bytes)?;
     Ok(ShardOutcome {
         dir,
         computed: runs.len() - reused,

@@ -143,11 +143,6 @@ pub fn rename_into_place(tmp: &Path, path: &Path) -> Result<(), OutputError> {
     })
 }
 
-/// The former name of [`write_via_temp`].
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    write_via_temp(path, bytes)
-}
-
 /// Removes pcnsim's temporary files and folders ([`is_temp_name`]) left in an experiment
 /// folder, its `runs/` and its `charts/` by a process that was killed. Call it only while
 /// holding the experiment's lock alone (see [`lock_experiment`]): a live process's

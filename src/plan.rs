@@ -711,7 +711,7 @@ pub fn run_plan(
         .map_err(output::io_err(&dir, "create the folder"))
         .map_err(ExperimentError::from)?;
     let csv = plan_csv(&rows);
-    output::write_atomic(&dir.join("plan.csv"), csv.as_bytes()).map_err(ExperimentError::from)?;
+    output::write_via_temp(&dir.join("plan.csv"), csv.as_bytes()).map_err(ExperimentError::from)?;
     draw_tradeoff(&dir, plan, &rows)?;
     Ok(PlanOutcome {
         dir,

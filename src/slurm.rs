@@ -349,7 +349,7 @@ pub fn write_scripts(dir: &Path, files: &[SlurmFile]) -> Result<(), OutputError>
     std::fs::create_dir_all(&logs).map_err(output::io_err(&logs, "create the folder"))?;
     for f in files {
         let path = dir.join(f.name);
-        output::write_atomic(&path, f.text.as_bytes())?;
+        output::write_via_temp(&path, f.text.as_bytes())?;
         #[cfg(unix)]
         if f.executable {
             use std::os::unix::fs::PermissionsExt;
