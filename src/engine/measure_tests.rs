@@ -121,6 +121,57 @@ fn probes_see_the_state_at_their_instant() {
 }
 
 #[test]
+fn probes_fail_at_offline_intermediaries() {
+    // 0 —(500k|500k)— 1 —(500k|500k)— 2, no fees. Probes of 1,000 sat at the start.
+    // Every intermediary offline (p = 1): 0→1 has none and succeeds; 0→2 reaches node 1,
+    // which is offline, so it fails with `offline_node` at hop 1 (the hop node 1 would
+    // offer), its route of 2 hops found. With p = 0 both succeed.
+    let t = line(&[(500_000, 500_000), (500_000, 500_000)], policy(0, 0));
+    let with = |offline: f64, pairs: &[(u32, u32)]| EngineParams {
+        offline_probability: offline,
+        probes: Some(Arc::new(probes(pairs, &[1000], true, false))),
+        ..params()
+    };
+    let (_, rec) = run_with(&t, vec![], with(1.0, &[(0, 1), (0, 2)]));
+    let got: Vec<(u32, bool, Option<FailureReason>, u16)> = rec
+        .probes
+        .iter()
+        .map(|x| (x.receiver.0, x.success, x.reason, x.hops))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, true, None, 1),
+            (2, false, Some(FailureReason::OfflineNode { hop: 1 }), 2),
+        ]
+    );
+    let (_, rec) = run_with(&t, vec![], with(0.0, &[(0, 1), (0, 2)]));
+    assert!(rec.probes.iter().all(|x| x.success));
+    // p = 0.5: each 0→2 probe fails with probability 1/2. 400 probes: 200 ± 10 (one
+    // standard deviation) offline failures; the bounds are 5 standard deviations.
+    let (_, rec) = run_with(&t, vec![], with(0.5, &[(0, 2); 400]));
+    let off = rec.probes.iter().filter(|x| !x.success).count();
+    assert!((150..=250).contains(&off), "{off} of 400 offline");
+    assert!(rec
+        .probes
+        .iter()
+        .all(|x| x.success || x.reason == Some(FailureReason::OfflineNode { hop: 1 })));
+    // The offline draws of probes come from the probes' stream, not the payments' faults
+    // stream: with p = 0.5 the payments are the same with and without probes.
+    let trace: Vec<Arrival> = (0..40).map(|i| pay(1 + i, 0, 2, 1_000)).collect();
+    let plain = EngineParams {
+        offline_probability: 0.5,
+        ..params()
+    };
+    let (ra, a) = run_with(&t, trace.clone(), plain);
+    let (rb, b) = run_with(&t, trace, with(0.5, &[(0, 2); 50]));
+    assert_eq!(a.payments, b.payments);
+    assert_eq!(ra.totals.succeeded, rb.totals.succeeded);
+    // ... and the payments did meet offline nodes (retries or failures).
+    assert!(a.payments.iter().any(|p| p.failed_parts > 0));
+}
+
+#[test]
 fn warmup_excludes_earlier_payments_and_restarts_counters() {
     // Payments at 1 s and 20 s; warm-up 10 s: only the second is measured.
     let t = line(&[(500_000, 500_000), (500_000, 500_000)], policy(1000, 0));

@@ -4,10 +4,14 @@
 //! A probe routes a payment for a (sender, receiver, amount) with the normal router and the
 //! sender's mission control as they are at that instant, then checks every hop of the route
 //! with [`crate::network::ChannelState::check_offer`] (status, HTLC limits, balance above
-//! the reserve) — one attempt, nothing locked. It draws no random number, records no
-//! mission-control entry and schedules no event, so a run with probes makes exactly the
-//! same payments, rebalances and decisions as one without (tested). Offline nodes are not
-//! modelled for probes (that would draw from the faults stream).
+//! the reserve) — one attempt, nothing locked. Offline nodes are modelled as for payments:
+//! with `[routing] offline_probability` p > 0, each intermediary of the route is offline
+//! with probability p when the probe reaches it (hops checked in route order, the first
+//! refusal or offline node is the reason: `offline_node` at that hop). Those draws come
+//! from the probes' own stream (`"probes"`, after the pairs), never from the faults
+//! stream the payments use. A probe records no mission-control entry and schedules no
+//! event, so a run with probes makes exactly the same payments, rebalances and decisions
+//! as one without (tested).
 //!
 //! Checkpoints run *between* events: a checkpoint at `t` runs once every event at or before
 //! `t` is handled and before the first event after `t`. At one instant the warm-up comes
@@ -20,11 +24,12 @@ use crate::metrics::{
     imbalance, percentile_sorted, FailureReason, ProbeRecord, ProbeRound, Recorder,
 };
 use crate::network::OfferRefusal;
-use crate::rng;
+use crate::rng::{self, SimRng};
 use crate::routing::{Hop, NoRoute, RouteRequest};
 use crate::topology::{NodeId, Topology};
 use crate::units::{Msat, SimTime};
 use crate::workload::ProbeSpec;
+use rand::Rng;
 use std::sync::Arc;
 
 /// The probe schedule and results of one run.
@@ -39,6 +44,8 @@ pub(super) struct ProbeState {
     buf: Vec<Hop>,
     /// Per pair: largest amount that succeeded in the current round.
     best: Vec<u64>,
+    /// The `"probes"` stream after the pairs were drawn: offline draws.
+    rng: SimRng,
 }
 
 impl ProbeState {
@@ -55,6 +62,7 @@ impl ProbeState {
             next_k: 1,
             rounds: Vec::new(),
             buf: Vec::new(),
+            rng: r,
         }
     }
 
@@ -179,11 +187,18 @@ impl<'t> Engine<'t> {
                     params: &self.p.router,
                 };
                 let found = self.router.find_route(&ctx, &req, &mut ps.buf);
+                let offline = self.p.offline_probability;
                 let reason = match found {
                     Err(NoRoute::NoPath) => Some(FailureReason::NoRoute),
                     Err(NoRoute::FeeLimit) => Some(FailureReason::FeeLimit),
+                    // As a payment: the sender offers hop 0; the node at the end of hop
+                    // `i` (not the receiver) is online with probability 1 − p, then offers
+                    // hop `i + 1` (`engine::payment`'s `try_forward`).
                     Ok(_) => ps.buf.iter().enumerate().find_map(|(hop, h)| {
                         let hop = hop as u16;
+                        if hop > 0 && offline > 0.0 && ps.rng.random::<f64>() < offline {
+                            return Some(FailureReason::OfflineNode { hop });
+                        }
                         match net.chan(h.chan).check_offer(h.dir as usize, h.amount) {
                             Ok(()) => None,
                             Err(OfferRefusal::Closed) => Some(FailureReason::ChannelClosed { hop }),

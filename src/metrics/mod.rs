@@ -225,8 +225,9 @@ pub struct ProbeRecord {
     pub receiver: NodeId,
     pub amount: Msat,
     pub success: bool,
-    /// Why it would fail: `NoRoute`, `FeeLimit`, `NoBalance { hop }` or `ChannelClosed { hop }`
-    /// (the first hop of the route that could not offer the HTLC).
+    /// Why it would fail: `NoRoute`, `FeeLimit`, `NoBalance { hop }`, `ChannelClosed { hop }`
+    /// (the first hop of the route that could not offer the HTLC) or `OfflineNode { hop }`
+    /// (the node that would offer hop `hop` was offline).
     pub reason: Option<FailureReason>,
     /// Hops of the route found (0 if none).
     pub hops: u16,
