@@ -464,6 +464,88 @@ fn splice_in_takes_effect_after_its_confirmations() {
     assert_eq!(log[first - 2].1, Msat::from_sat(50_000));
 }
 
+/// A pending splice-in does not block the channel: it keeps forwarding with its old
+/// balance, and the new funds can be spent once the splice confirms (as in Lightning,
+/// where the channel runs on the old and the new funding output until the splice
+/// transaction confirms). Line 0 —(2,000k|0)— 1 —(500k|500k)— 2, no fees, node 1
+/// rebalances with `topup` (splice), 30 confirmations of ~1 s blocks (the splice is
+/// pending for ~30 s):
+///   t = 1 s:   0→2 450k succeeds; node 1's share on 1–2 drops to 50k/1,000k = 0.05 <
+///              low: it splices in (0.5 × 1,000k − 50k)/0.5 = 900k (pending);
+///   t = 3 s:   0→2 40k succeeds over 1–2 with the old balance (50k ≥ 40k), pending;
+///   t = 5 s:   0→2 20k fails: 10k left on node 1's side, the 900k not there yet;
+///   t = 600 s: 0→2 20k succeeds: the splice confirmed (910k on node 1's side).
+#[test]
+fn a_pending_splice_in_keeps_the_channel_usable() {
+    let t = line(&[(2_000_000, 0), (500_000, 500_000)], policy(0, 0));
+    let trace = vec![
+        pay(1, 0, 2, 450_000),
+        pay(3, 0, 2, 40_000),
+        pay(5, 0, 2, 20_000),
+        pay(600, 0, 2, 20_000),
+    ];
+    let mut p = fast_chain();
+    p.confirmations = 30;
+    let (r, rec, chans) = run(&t, trace, "name = \"topup\"", only(3, &[1]), p);
+    let ok: Vec<(u64, bool)> = rec
+        .payments
+        .iter()
+        .filter(|x| x.kind == PaymentKind::Payment)
+        .map(|x| (x.created.0 / 1_000_000, x.success))
+        .collect();
+    assert_eq!(ok, vec![(1, true), (3, true), (5, false), (600, true)]);
+    // It failed at 1–2 (first attempt: no balance at hop 1; a retry then finds the hop
+    // penalised by mission control: no route).
+    let failed = rec
+        .payments
+        .iter()
+        .find(|x| !x.success)
+        .expect("one failure");
+    assert!(matches!(
+        failed.reason,
+        Some(crate::metrics::FailureReason::NoBalance { hop: 1 })
+            | Some(crate::metrics::FailureReason::NoRoute)
+    ));
+    assert_eq!(r.totals.splices, 1);
+    assert_eq!(r.totals.topped_up, Msat::from_sat(900_000));
+    // 1–2 at the end: 10k + 900k − 20k on node 1's side, 990k + 20k on node 2's.
+    assert_eq!(
+        chans[1].balances(),
+        [Msat::from_sat(890_000), Msat::from_sat(1_010_000)]
+    );
+}
+
+/// A splice-out takes its amount off the channel at once (both commitment transactions
+/// must pay it out), and the channel keeps forwarding with what is left while the splice
+/// confirms. 0 —(1,000k|0)— 1, node 0 splices with `topup`, 30 confirmations:
+///   t = 1 s: 0→1 1k; node 0's share 999k/1,000k > high: it splices out
+///            min(999k − 500k, 999k − 0.5 × 1,000k) = 499k at once (500k left);
+///   t = 3 s: 0→1 400k succeeds while the splice is pending (100k left, share 0.2);
+///   t = 4 s: 0→1 200k fails: the 499k are gone;
+///   t = 600 s: 0→1 40k succeeds (60k left, share 0.12: no further splice).
+#[test]
+fn a_pending_splice_out_leaves_the_rest_usable() {
+    let t = line(&[(1_000_000, 0)], policy(0, 0));
+    let trace = vec![
+        pay(1, 0, 1, 1_000),
+        pay(3, 0, 1, 400_000),
+        pay(4, 0, 1, 200_000),
+        pay(600, 0, 1, 40_000),
+    ];
+    let mut p = fast_chain();
+    p.confirmations = 30;
+    let (r, rec, chans) = run(&t, trace, "name = \"topup\"", only(2, &[0]), p);
+    let ok: Vec<bool> = rec.payments.iter().map(|x| x.success).collect();
+    assert_eq!(ok, vec![true, true, false, true]);
+    assert_eq!(r.totals.splices, 1);
+    assert_eq!(r.totals.withdrawn, Msat::from_sat(499_000));
+    assert_eq!(chans[0].capacity(), Msat::from_sat(501_000));
+    assert_eq!(
+        chans[0].balances(),
+        [Msat::from_sat(60_000), Msat::from_sat(441_000)]
+    );
+}
+
 // ---------------------------------------------------------------- config
 
 #[test]
