@@ -6,29 +6,40 @@
 #   scripts/regenerate-results.sh compare security
 #   scripts/regenerate-results.sh --check [NAME...]
 #
-# NAME is a scenario name (scenarios/NAME.toml, results/NAME/). Without names: every
-# scenario with a folder under results/, except `default` (not committed: the README's
-# first command writes it). Scenarios on the shared LN snapshots need PCNSIM_SHARED_DATA.
-# --check runs into a temporary folder and compares summary.csv and stats.csv byte for
-# byte (exit 1 on any difference); it changes nothing under results/.
+# NAME is a scenario name (scenarios/NAME.toml, results/NAME/), possibly in a group:
+# papers/pickhardt2020 (scenarios/papers/pickhardt2020.toml, results/papers/pickhardt2020/).
+# Without names: every scenario with a folder under results/ or results/<group>/, except
+# `default` (not committed: the README's first command writes it) and scenarios with the
+# line `# reference-check: full-only` (hours of CPU: name them, or pass --all).
+# Scenarios on the shared LN snapshots need PCNSIM_SHARED_DATA. --check runs into a
+# temporary folder and compares summary.csv and stats.csv byte for byte (exit 1 on any
+# difference); it changes nothing under results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 check=0
+all=0
 names=()
 for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --all) all=1 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "error: unknown option $a" >&2; exit 2 ;;
     *) names+=("$a") ;;
   esac
 done
 if [[ ${#names[@]} -eq 0 ]]; then
-  for d in results/*/; do
-    n="$(basename "$d")"
+  for d in results/*/ results/*/*/; do
+    n="${d#results/}"
+    n="${n%/}"
     [[ "$n" == default ]] && continue
-    [[ -f "scenarios/$n.toml" ]] && names+=("$n")
+    [[ -f "results/$n/summary.csv" && -f "scenarios/$n.toml" ]] || continue
+    if [[ $all -eq 0 ]] && grep -qx '# reference-check: full-only' "scenarios/$n.toml"; then
+      echo "skipping $n (full-only: name it or pass --all)" >&2
+      continue
+    fi
+    names+=("$n")
   done
 fi
 
@@ -48,7 +59,9 @@ for n in "${names[@]}"; do
   fi
   if [[ $check -eq 1 ]]; then
     echo "checking $n" >&2
-    "$bin" run "$sc" --out "$tmp" --fresh --quiet
+    group="$(dirname "$n")"
+    mkdir -p "$tmp/$group"
+    "$bin" run "$sc" --out "$tmp/$group" --fresh --quiet
     for f in summary.csv stats.csv; do
       if ! cmp -s "results/$n/$f" "$tmp/$n/$f"; then
         echo "DIFFERS: results/$n/$f (fresh copy in $tmp/$n/$f)" >&2
@@ -58,7 +71,8 @@ for n in "${names[@]}"; do
     done
   else
     echo "regenerating results/$n" >&2
-    "$bin" run "$sc" --out results --fresh --quiet
+    mkdir -p "results/$(dirname "$n")"
+    "$bin" run "$sc" --out "results/$(dirname "$n")" --fresh --quiet
   fi
 done
 if [[ $status -eq 0 ]]; then

@@ -1,5 +1,11 @@
-//! The committed reference results (`results/<name>/summary.csv`) must match a fresh run of
-//! their scenarios (`scenarios/<name>.toml`). `results/default` is not committed.
+//! The committed reference results (`results/<name>/summary.csv`, and one level down,
+//! `results/papers/<name>/`) must match a fresh run of their scenarios
+//! (`scenarios/<name>.toml`, `scenarios/papers/<name>.toml`). `results/default` is not
+//! committed.
+//!
+//! A scenario with the line `# reference-check: full-only` (the full Pickhardt–Nowostawski
+//! reproduction, about 36 CPU-minutes) is compared only with `PCNSIM_REFERENCE_FULL=1`:
+//! even its thinned check would recompute two 6-hour runs on the whole snapshot.
 //!
 //! Running every committed experiment takes minutes, too long for `cargo test` on two
 //! cores, so by default each experiment's replication-0 runs at its first sweep point (every
@@ -14,29 +20,51 @@ use pcnsim::experiment::{self, RunPlan};
 use pcnsim::output::{self, CsvRecorder, StoredRun};
 use std::path::Path;
 
+/// The line that keeps an experiment out of the default checks.
+const FULL_ONLY: &str = "# reference-check: full-only";
+
 /// `(experiment name, whether it needs the shared LN snapshots)` of every committed result
-/// folder with a scenario of the same name, except `default`.
+/// folder with a scenario of the same name (`results/<name>` or `results/<group>/<name>`,
+/// named `<group>/<name>`), except `default` and, unless `PCNSIM_REFERENCE_FULL=1`, those
+/// marked [`FULL_ONLY`].
 fn committed() -> Vec<(String, bool)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(root.join("results")).unwrap() {
+    let results = root.join("results");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(&results).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().into_owned();
-        let sc = root.join("scenarios").join(format!("{name}.toml"));
-        if name == "default"
-            || !root
-                .join("results")
-                .join(&name)
-                .join("summary.csv")
-                .is_file()
-        {
+        let dir = results.join(&name);
+        if name == "default" || !dir.is_dir() {
             continue;
         }
+        if dir.join("summary.csv").is_file() {
+            names.push(name);
+        } else {
+            // A group of experiments (`results/papers/`): one level down.
+            for sub in std::fs::read_dir(&dir).unwrap() {
+                let sub = sub.unwrap().file_name().to_string_lossy().into_owned();
+                if dir.join(&sub).join("summary.csv").is_file() {
+                    names.push(format!("{name}/{sub}"));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let sc = root.join("scenarios").join(format!("{name}.toml"));
         let text = std::fs::read_to_string(&sc)
             .unwrap_or_else(|e| panic!("results/{name} has no scenario {}: {e}", sc.display()));
+        if text.lines().any(|l| l.trim() == FULL_ONLY) && !full() {
+            continue;
+        }
         out.push((name, text.contains("$PCNSIM_SHARED_DATA")));
     }
     out.sort();
     out
+}
+
+fn full() -> bool {
+    std::env::var_os("PCNSIM_REFERENCE_FULL").is_some_and(|v| v == "1")
 }
 
 /// Recomputes the chosen runs of `name` and compares their summary rows with the committed
@@ -51,7 +79,7 @@ fn check(name: &str, thin: bool) -> usize {
     )
     .unwrap_or_else(|e| panic!("{name}: {e}"));
     let plan = experiment::plan(&exp);
-    let full = std::env::var_os("PCNSIM_REFERENCE_FULL").is_some_and(|v| v == "1");
+    let full = full();
     let last = exp.points.len() - 1;
     let last_strategy = exp.base().strategies.len() - 1;
     let chosen: Vec<&RunPlan> = plan
