@@ -587,11 +587,13 @@ fn fill_run_dir(
         source,
     })?;
     let windows = rec.finish()?;
-    let nodes = tmp.join("nodes.csv");
-    output::write_via_temp(
-        &nodes,
-        &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
-    )?;
+    if s.nodes_csv {
+        let nodes = tmp.join("nodes.csv");
+        output::write_via_temp(
+            &nodes,
+            &output::csv_bytes(&nodes, output::nodes_csv(&s.topology, &result))?,
+        )?;
+    }
     if s.channels_csv {
         let channels = tmp.join("channels.csv");
         output::write_via_temp(

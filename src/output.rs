@@ -4,7 +4,8 @@
 //! - `manifest.json`: scenario name, source, seed, pcnsim version, runs, the scenario text;
 //! - `summary.csv`: one row per run, one column per headline metric;
 //! - `timeseries.csv`: one row per run and window;
-//! - `runs/<run>/`: `payments.csv` (if enabled), `nodes.csv` (revenue and costs per node)
+//! - `runs/<run>/`: `payments.csv` (if enabled), `nodes.csv` (revenue and costs per node, if
+//!   enabled)
 //!   and `run.json` (the run's metrics and windows, which also marks the run complete).
 //!
 //! Everything is written under a temporary name and renamed when complete: a run folder is

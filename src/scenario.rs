@@ -317,6 +317,9 @@ pub struct MetricsConfig {
     pub capital_rate_per_year: f64,
     /// Write `runs/<run>/channels.csv` (per channel and direction; large for big graphs).
     pub channels_csv: bool,
+    /// Write `runs/<run>/nodes.csv` (per node; committed with results, so a large sweep on
+    /// a big graph may turn it off).
+    pub nodes_csv: bool,
 }
 
 impl Default for MetricsConfig {
@@ -329,6 +332,7 @@ impl Default for MetricsConfig {
             warmup_s: 0.0,
             capital_rate_per_year: 0.05,
             channels_csv: true,
+            nodes_csv: true,
         }
     }
 }
@@ -421,6 +425,8 @@ pub struct Scenario {
     pub flows: Arc<[workload::FlowSpec]>,
     /// Write `channels.csv` per run.
     pub channels_csv: bool,
+    /// Write `nodes.csv` per run.
+    pub nodes_csv: bool,
 }
 
 /// Finds the 1-based line where a dotted key path (`workload.rate_per_s`,
@@ -820,6 +826,7 @@ pub fn resolve_with(
         resolved,
         flows: flows.into(),
         channels_csv: m.channels_csv,
+        nodes_csv: m.nodes_csv,
     })
 }
 

@@ -941,6 +941,33 @@ fn plan_cli_end_to_end() {
     assert!(!out2.exists(), "nothing written for a bad plan");
 }
 
+/// `[metrics] nodes_csv = false` and `channels_csv = false` leave those files out of every
+/// run folder; the run is still complete (its `run.json`, the summary) and a second call
+/// reuses it rather than recomputing it for the missing files.
+#[test]
+fn nodes_and_channels_csv_can_be_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = SMALL.replace(
+        "window_s = 30",
+        "window_s = 30\nnodes_csv = false\nchannels_csv = false\npayments_csv = false",
+    );
+    let sc = scenario(tmp.path(), "small.toml", &text);
+    let out = tmp.path().join("out");
+    let o = run_cli(&sc, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = out.join("small").join("runs").join("p000-none-r000");
+    assert!(run.join("run.json").is_file());
+    for f in ["nodes.csv", "channels.csv", "payments.csv"] {
+        assert!(!run.join(f).exists(), "{f} written");
+    }
+    let summary = read(&out.join("small").join("summary.csv"));
+    let o = run_cli(&sc, &out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(&out.join("small").join("summary.csv")), summary);
+    let prov = String::from_utf8(read(&out.join("small").join("provenance.json"))).unwrap();
+    assert!(prov.contains("\"runs_computed\": 0"), "{prov}");
+}
+
 /// `SMALL` with three strategies and probes every 20 s, at the start and at the end.
 fn with_probes(text: &str) -> String {
     format!(
