@@ -414,6 +414,33 @@ fn every_key_and_name_is_documented_and_every_documented_one_exists() {
     assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
 }
 
+/// `pcnsim explain TABLE` prints the section of every table the parsers accept, found by
+/// the table as written (`[[topology.add_node]]`, `workload.probes`, `plan`, a strategy
+/// name), with every key of the table in it.
+#[test]
+fn explain_prints_every_table_the_parsers_accept() {
+    for f in found().unwrap() {
+        let table = f.loc.dotted();
+        if ELSEWHERE.iter().any(|(p, _)| *p == table) {
+            continue;
+        }
+        let name = match f.loc.anchor.strip_prefix("strategy-") {
+            Some(strategy) => strategy.to_string(),
+            None if table.is_empty() => "top".to_string(),
+            None if f.loc.path.last().is_some_and(|s| s.ends_with("[]")) => format!("[[{table}]]"),
+            None => format!("[{table}]"),
+        };
+        let text =
+            explain(&name).unwrap_or_else(|| panic!("`pcnsim explain {name}` finds nothing"));
+        for k in &f.keys {
+            assert!(
+                text.contains(&format!("`{k}`")),
+                "`pcnsim explain {name}` does not show key `{k}`"
+            );
+        }
+    }
+}
+
 /// The check fails on an undocumented key or name and on a documented one that does not
 /// exist (the docs are edited in memory; the parser is the real one).
 #[test]
