@@ -2,7 +2,7 @@
 //!
 //! [`ALLOWED`] lists, for every top-level module, the modules it may import. A lower layer
 //! importing a higher one (say `strategy` importing `engine`) fails
-//! `layers::tests::no_layer_imports_a_higher_one`. Test code (`tests.rs` files and
+//! `layers::tests::no_layer_imports_a_higher_one`. Test code (`tests.rs` and `*_tests.rs` files and
 //! everything after a `#[cfg(test)]` line) and comments are exempt.
 
 /// Module → the modules it may use, lowest layers first.
@@ -146,7 +146,10 @@ mod tests {
                 .map(|s| s.trim_end_matches(".rs").to_string())
                 .expect("a name");
             if ["lib", "main", "cli"].contains(&top.as_str())
-                || rel.file_name().is_some_and(|n| n == "tests.rs")
+                || rel
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.ends_with("tests.rs"))
             {
                 continue; // the crate root, the binary, test modules
             }

@@ -2,8 +2,9 @@
 //! `pcnsim explain`), its anchors, and the pointer every error about a scenario key ends
 //! with (`(see docs/scenario.md#workload)`).
 //!
-//! The page is written by hand; a test here checks it against the parser both ways (a key
-//! the parser accepts without a row, or a row the parser rejects, fails). Sections are
+//! The page is written by hand; tests check it against the parsers both ways (a key or a
+//! named value the parser accepts without a row, or a documented one the parser rejects,
+//! fails): `doc_tests` walks every table and sub-table the parsers accept. Sections are
 //! marked `<a id="name"></a>` followed by a heading; a section's key table is the first
 //! markdown table after its anchor, one row per key, the key in backticks in the first
 //! column.
@@ -246,6 +247,9 @@ pub fn documented_keys(anchor: &str) -> Option<Vec<String>> {
 }
 
 #[cfg(test)]
+mod doc_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
@@ -278,76 +282,6 @@ mod tests {
             .step_by(2)
             .map(str::to_string)
             .collect())
-    }
-
-    /// (section anchor, scenario text with an unknown key in that table).
-    fn cases() -> Vec<(String, String)> {
-        let m = MINIMAL;
-        let mut c: Vec<(String, String)> = vec![
-            ("top-level".into(), format!("zz_unknown = 1\n{m}")),
-            ("topology".into(), m.replace("nodes = 5\n", "nodes = 5\nzz_unknown = 1\n")),
-            ("topology-fees".into(), format!("{m}[topology.fees]\nzz_unknown = 1\n")),
-            ("workload".into(), format!("{m}zz_unknown = 1\n")),
-            ("workload-one_way".into(), format!("{m}[workload.one_way]\nshare = 0.5\nzz_unknown = 1\n")),
-            ("routing".into(), format!("{m}[routing]\nzz_unknown = 1\n")),
-            ("metrics".into(), format!("{m}[metrics]\nzz_unknown = 1\n")),
-            ("chain".into(), format!("{m}[chain]\nzz_unknown = 1\n")),
-            ("chain-tx_vbytes".into(), format!("{m}[chain.tx_vbytes]\nzz_unknown = 1\n")),
-            ("swap".into(), format!("{m}[swap]\nzz_unknown = 1\n")),
-            ("security".into(), format!("{m}[security]\nzz_unknown = 1\n")),
-            ("security-offline".into(), format!("{m}[security.offline]\nmean_online_s = 1\nmean_offline_s = 1\nzz_unknown = 1\n")),
-        ];
-        for e in crate::strategy::registry::STRATEGIES {
-            c.push((
-                format!("strategy-{}", e.name),
-                format!("{m}[[strategy]]\nname = \"{}\"\nzz_unknown = 1\n", e.name),
-            ));
-        }
-        c
-    }
-
-    #[test]
-    fn every_key_is_documented_and_every_documented_key_exists() {
-        let mut problems = Vec::new();
-        for (anchor, text) in cases() {
-            let Some(doc) = documented_keys(&anchor) else {
-                problems.push(format!("{DOC_PATH} has no section <a id=\"{anchor}\">"));
-                continue;
-            };
-            let doc: BTreeSet<String> = doc.into_iter().collect();
-            let parser = match accepted(&text) {
-                Ok(k) => k,
-                Err(e) => {
-                    problems.push(format!("{anchor}: {e}"));
-                    continue;
-                }
-            };
-            for k in parser.difference(&doc) {
-                problems.push(format!(
-                    "key `{k}` is accepted by the parser but has no row in {DOC_PATH}#{anchor}"
-                ));
-            }
-            for k in doc.difference(&parser) {
-                problems.push(format!(
-                    "{DOC_PATH}#{anchor} documents `{k}`, which the parser does not accept"
-                ));
-            }
-        }
-        // The common [[strategy]] keys are handled by the registry, not by serde.
-        let common: BTreeSet<String> = crate::strategy::registry::COMMON_KEYS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let doc: BTreeSet<String> = documented_keys("strategy")
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-        if doc != common {
-            problems.push(format!(
-                "{DOC_PATH}#strategy documents {doc:?}; the registry's common keys are {common:?}"
-            ));
-        }
-        assert!(problems.is_empty(), "\n{}\n", problems.join("\n"));
     }
 
     #[test]

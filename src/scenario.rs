@@ -782,7 +782,7 @@ pub fn resolve_with(
         }
         None => largest_node(&topology),
     };
-    let resolved = resolved_json(&raw, &topology_spec, provider);
+    let resolved = resolved_json(&raw, &topology_spec, provider, &strategies);
     let r = &raw.routing;
     let params = EngineParams {
         router: r.router_params(),
@@ -835,14 +835,14 @@ pub fn resolve_with(
 /// (`nodes`, `m`, `p`, …), the swap provider picked, the endpoint pickers. Written to
 /// `manifest.json` so a result names every value that produced it.
 ///
-/// `[[strategy]]` tables are recorded as written: each strategy's parameter struct is
-/// private to its file and only a factory leaves the registry, so their defaults are not
-/// expanded here; they are the ones documented in docs/scenario.md for this `pcnsim_version`
-/// and `git_commit` (both in the manifest).
+/// Each `[[strategy]]` is its [`StrategySpec::resolved`]
+/// table (every parameter, defaults filled in by the strategy's registry entry); without
+/// any, the `none` baseline the scenario runs.
 pub fn resolved_json(
     raw: &RawScenario,
     spec: &topology::TopologySpec,
     provider: Option<NodeId>,
+    strategies: &[StrategySpec],
 ) -> serde_json::Value {
     use topology::TopologySource as S;
     let mut t = raw.topology.clone();
@@ -870,13 +870,7 @@ pub fn resolved_json(
     }
     let mut swap = raw.swap.clone();
     swap.provider = provider.map(|p| p.0);
-    let strategies: Vec<&toml::Table> = raw.strategy.iter().collect();
-    let none = toml::Table::from_iter([("name".to_string(), toml::Value::from("none"))]);
-    let strategies = if strategies.is_empty() {
-        vec![&none]
-    } else {
-        strategies
-    };
+    let strategies: Vec<&serde_json::Value> = strategies.iter().map(|s| &s.resolved).collect();
     // Every value here is plain data; serialising it cannot fail (a failure would show
     // as `null` in the manifest rather than stop the run).
     let v = |x: serde_json::Result<serde_json::Value>| x.unwrap_or(serde_json::Value::Null);

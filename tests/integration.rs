@@ -181,6 +181,8 @@ fn manifest_holds_the_resolved_scenario_and_provenance_the_rest() {
     assert_eq!(r["chain"]["confirmations"], 3);
     assert!(r["swap"]["provider"].is_u64());
     assert_eq!(r["strategy"][0]["name"], "none");
+    assert_eq!(r["strategy"][0]["label"], "none");
+    assert_eq!(r["strategy"][0]["participation"], "all");
     assert_eq!(m["baseline"], "none");
     assert_eq!(m["seed"], 3);
     assert!(m["scenario_text"].as_str().unwrap().contains("nodes = 60"));

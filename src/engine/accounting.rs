@@ -421,4 +421,14 @@ impl<'t> Engine<'t> {
         }
         Ok(())
     }
+
+    /// Re-evaluates depletion of every channel changed since the last call, at `now`.
+    pub(super) fn track_touched(&mut self, now: SimTime) {
+        let mut touched = std::mem::take(&mut self.ledger.touched);
+        for c in touched.drain(..) {
+            self.acct
+                .track_depletion(self.ledger.net(), c, now, self.p.depleted_share);
+        }
+        self.ledger.touched = touched;
+    }
 }

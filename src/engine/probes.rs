@@ -234,14 +234,4 @@ impl<'t> Engine<'t> {
         ps.rounds.push(round);
         self.probes = Some(ps);
     }
-
-    /// Re-evaluates depletion of every channel changed since the last call, at `now`.
-    pub(super) fn track_touched(&mut self, now: SimTime) {
-        let mut touched = std::mem::take(&mut self.ledger.touched);
-        for c in touched.drain(..) {
-            self.acct
-                .track_depletion(self.ledger.net(), c, now, self.p.depleted_share);
-        }
-        self.ledger.touched = touched;
-    }
 }

@@ -45,12 +45,12 @@ use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::{ChannelId, NodeId, Topology};
 use crate::units::{Msat, SimTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Parameters of `circular` (see the module docs for defaults).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct CircularConfig {
     pub low: f64,
@@ -277,10 +277,13 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for CircularConfig {}
+
 /// Registry entry.
 pub const ENTRY: Entry = Entry {
     name: "circular",
     parse,
+    resolve: registry::resolve::<CircularConfig>,
 };
 
 impl Strategy for Circular {

@@ -38,12 +38,12 @@ use crate::rng::SimRng;
 use crate::topology::Topology;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Parameters of `jit` (see the module docs for defaults).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct JitConfig {
     pub margin: f64,
@@ -131,8 +131,14 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for JitConfig {}
+
 /// Registry entry.
-pub const ENTRY: Entry = Entry { name: "jit", parse };
+pub const ENTRY: Entry = Entry {
+    name: "jit",
+    parse,
+    resolve: registry::resolve::<JitConfig>,
+};
 
 impl Strategy for Jit {
     fn wants_forward_blocked(&self) -> bool {

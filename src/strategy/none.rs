@@ -5,7 +5,7 @@ use super::{Action, Observation, Strategy, StrategyBox, View};
 use crate::error::FieldError;
 use crate::rng::SimRng;
 use crate::topology::Topology;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// The baseline strategy.
@@ -16,7 +16,7 @@ impl Strategy for NoStrategy {
 }
 
 /// `none` takes no parameters.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct NoParams {}
 
@@ -27,8 +27,11 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for NoParams {}
+
 /// Registry entry.
 pub const ENTRY: Entry = Entry {
     name: "none",
     parse,
+    resolve: registry::resolve::<NoParams>,
 };

@@ -116,6 +116,25 @@ impl Default for Participation {
 }
 
 impl Participation {
+    /// As written in a scenario, every default filled in (`"all"`, `{ share = 0.3, pick =
+    /// "random" }`, …), for the manifest.
+    pub fn to_json(&self) -> serde_json::Value {
+        let pick = |p: &Pick| match p {
+            Pick::Random => "random",
+            Pick::Capacity => "capacity",
+            Pick::Degree => "degree",
+        };
+        match self {
+            Participation::Named(ParticipationName::All) => "all".into(),
+            Participation::Named(ParticipationName::None) => "none".into(),
+            Participation::Share { share, pick: p } => {
+                serde_json::json!({ "share": share, "pick": pick(p) })
+            }
+            Participation::Top { top, by } => serde_json::json!({ "top": top, "by": pick(by) }),
+            Participation::Nodes { nodes } => serde_json::json!({ "nodes": nodes }),
+        }
+    }
+
     /// Checks that every node a `{ nodes = [..] }` list names exists.
     pub fn validate_nodes(&self, field: &str, node_count: usize) -> Result<(), FieldError> {
         if let Participation::Nodes { nodes } = self {

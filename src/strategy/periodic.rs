@@ -35,11 +35,11 @@ use crate::rng::SimRng;
 use crate::topology::NodeId;
 use crate::topology::Topology;
 use crate::units::Msat;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Parameters of `periodic` (see the module docs for defaults).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PeriodicConfig {
     pub interval_s: f64,
@@ -178,10 +178,13 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for PeriodicConfig {}
+
 /// Registry entry.
 pub const ENTRY: Entry = Entry {
     name: "periodic",
     parse,
+    resolve: registry::resolve::<PeriodicConfig>,
 };
 
 impl Strategy for Periodic {

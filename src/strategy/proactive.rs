@@ -57,12 +57,12 @@ use crate::rng::SimRng;
 use crate::topology::NodeId;
 use crate::topology::Topology;
 use crate::units::Msat;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Which rebalancing rule `proactive` follows.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// Pickhardt & Nowostawski 2020 as published (see the module docs).
@@ -73,7 +73,7 @@ pub enum Rule {
 }
 
 /// Parameters of `proactive` (see the module docs for defaults; `None` = the rule's).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ProactiveConfig {
     pub rule: Rule,
@@ -263,10 +263,27 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for ProactiveConfig {
+    /// The rule's defaults made explicit; `max_amount_sat` stays `None` (no cap) under
+    /// `pickhardt2020`.
+    fn resolved(self) -> Self {
+        ProactiveConfig {
+            tolerance: Some(self.tolerance()),
+            fee_free_among_participants: Some(self.fee_free()),
+            max_amount_sat: match self.rule {
+                Rule::Pickhardt2020 => self.max_amount_sat,
+                Rule::Pairing => Some(self.max_amount_sat()),
+            },
+            ..self
+        }
+    }
+}
+
 /// Registry entry.
 pub const ENTRY: Entry = Entry {
     name: "proactive",
     parse,
+    resolve: registry::resolve::<ProactiveConfig>,
 };
 
 impl Strategy for Proactive {

@@ -13,7 +13,7 @@ use super::{Participation, StrategyBox};
 use crate::error::FieldError;
 use crate::topology::Topology;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -41,6 +41,31 @@ pub struct Entry {
     /// Validates the strategy's own keys (`table` without `name`, `label` and
     /// `participation`; errors name `field.<key>`) and returns its factory.
     pub parse: fn(table: &toml::Table, field: &str) -> Result<Factory, FieldError>,
+    /// The strategy's own parameters with every default filled in, as JSON (for the
+    /// manifest's `resolved_scenario`): usually [`resolve::<TheConfig>`](resolve).
+    pub resolve: fn(table: &toml::Table, field: &str) -> Result<serde_json::Value, FieldError>,
+}
+
+/// A strategy's parameter struct: read from its table by [`params`], written back with
+/// every default filled in by [`resolve`].
+pub trait Params: DeserializeOwned + Serialize {
+    /// The parameters with the defaults that depend on other parameters made explicit
+    /// (`proactive`'s `tolerance` follows its `rule`). A value that stays `None` is one
+    /// the strategy takes from elsewhere at run time (documented as such).
+    fn resolved(self) -> Self {
+        self
+    }
+}
+
+/// Parses a strategy's own parameters and serialises them back, every default filled in:
+/// the [`Entry::resolve`] of a strategy whose parameter struct is `T`.
+pub fn resolve<T: Params>(
+    table: &toml::Table,
+    field: &str,
+) -> Result<serde_json::Value, FieldError> {
+    let p: T = params(table, field)?;
+    serde_json::to_value(p.resolved())
+        .map_err(|e| FieldError::new(field.to_string(), e.to_string()))
 }
 
 /// Every strategy, in the order they are listed to users.
@@ -70,8 +95,11 @@ pub struct StrategySpec {
     /// The registered strategy name.
     pub kind: String,
     pub participation: Participation,
-    /// The table as written (for the manifest).
+    /// The table as written.
     pub table: toml::Table,
+    /// The table with every default filled in (`name`, `label`, `participation` and the
+    /// strategy's own parameters), for the manifest's `resolved_scenario`.
+    pub resolved: serde_json::Value,
     pub factory: Factory,
 }
 
@@ -177,11 +205,19 @@ pub fn parse_one(i: usize, t: &toml::Table) -> Result<StrategySpec, FieldError> 
         ));
     };
     let factory = (entry.parse)(t, &field)?;
+    let mut resolved = match (entry.resolve)(t, &field)? {
+        serde_json::Value::Object(m) => m,
+        other => serde_json::Map::from_iter([("params".to_string(), other)]),
+    };
+    resolved.insert("name".into(), kind.clone().into());
+    resolved.insert("label".into(), label.clone().into());
+    resolved.insert("participation".into(), participation.to_json());
     Ok(StrategySpec {
         label,
         kind,
         participation,
         table: t.clone(),
+        resolved: serde_json::Value::Object(resolved),
         factory,
     })
 }

@@ -43,12 +43,12 @@ use crate::rng::SimRng;
 use crate::topology::Topology;
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// How funds come in and go out.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TopUpMode {
     /// Splice in below `low`, splice out above `high`.
@@ -63,7 +63,7 @@ pub enum TopUpMode {
 }
 
 /// Parameters of `topup` (see the module docs for defaults).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct TopUpConfig {
     pub mode: TopUpMode,
@@ -259,10 +259,13 @@ fn parse(table: &toml::Table, field: &str) -> Result<Factory, FieldError> {
     }))
 }
 
+impl registry::Params for TopUpConfig {}
+
 /// Registry entry.
 pub const ENTRY: Entry = Entry {
     name: "topup",
     parse,
+    resolve: registry::resolve::<TopUpConfig>,
 };
 
 impl Strategy for TopUp {
