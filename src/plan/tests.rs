@@ -235,3 +235,50 @@ fn plan_bad_input_names_file_line_and_field() {
     let e = load(&write(d.path(), "name = \"x\"\n")).err().unwrap();
     assert_eq!(e.field.as_deref(), Some("plan"));
 }
+
+#[test]
+fn payments_csv_names_the_flow_of_each_payment() {
+    // The two-node line of the flow test (n0 can spend 490 sat): flow `shop` pays n1
+    // ten times 100 sat (4 succeed), flow `back` pays n0 twice 1 sat, and one background
+    // payment of 1 sat. Every row names its flow; the background row's flow is empty.
+    let d = tempfile::tempdir().unwrap();
+    let text = "name = \"flows\"\n[topology]\nkind = \"line\"\nnodes = 2\n\
+        capacity = { dist = \"fixed\", sat = 1000 }\n\
+        [workload]\npayments = 1\namount = { dist = \"fixed\", sat = 1 }\n\
+        [[workload.flow]]\nname = \"shop\"\nreceiver = \"n1\"\nrate_per_s = 10\n\
+        amount = { dist = \"fixed\", sat = 100 }\npayments = 10\n\
+        [[workload.flow]]\nname = \"back\"\nreceiver = \"n0\"\nrate_per_s = 1\n\
+        amount = { dist = \"fixed\", sat = 1 }\npayments = 2\n";
+    let exp = crate::sweep::load_str(text, "flows.toml", d.path(), None).unwrap();
+    let opts = RunOptions {
+        out: d.path().join("out"),
+        jobs: Some(1),
+        fresh: false,
+        skip_report: true,
+    };
+    experiment::run_experiment(&exp, &opts, &NoProgress).unwrap();
+    let path = d.path().join("out/flows/runs/p000-none-r000/payments.csv");
+    let mut rd = csv::Reader::from_path(&path).unwrap();
+    let head = rd.headers().unwrap().clone();
+    assert_eq!(head.iter().last(), Some("flow"));
+    let col = |k: &str| head.iter().position(|h| h == k).unwrap();
+    let (recv, amt, ok, flow) = (
+        col("receiver"),
+        col("amount_msat"),
+        col("success"),
+        col("flow"),
+    );
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 13);
+    let of = |name: &str| rows.iter().filter(|r| &r[flow] == name).collect::<Vec<_>>();
+    let shop = of("shop");
+    assert_eq!(shop.len(), 10);
+    assert!(shop.iter().all(|r| &r[recv] == "1" && &r[amt] == "100000"));
+    assert_eq!(shop.iter().filter(|r| &r[ok] == "1").count(), 4);
+    let back = of("back");
+    assert_eq!(back.len(), 2);
+    assert!(back.iter().all(|r| &r[recv] == "0" && &r[amt] == "1000"));
+    let bg = of("");
+    assert_eq!(bg.len(), 1);
+    assert_eq!(&bg[0][amt], "1000");
+}
