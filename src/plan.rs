@@ -6,7 +6,10 @@
 //! question = "how_much"          # the smallest capacity factor meeting the target
 //! metric = "flow_shop_success_ratio"
 //! threshold = 0.99               # its lower 95% bound must reach this
-//! knob = "node_capacity"         # node_capacity (needs `node`) | all_capacity
+//! knob = "node_capacity"         # node_capacity (needs `node`) | all_capacity |
+//!                                # channel_set (needs `channels = [{ from, to } | { label }]`) |
+//!                                # strategy_param (needs `param = "strategy.<label>.<key>"`;
+//!                                # range and answer are the parameter's values)
 //! node = "M"
 //! range = [0.25, 8.0]            # factors searched
 //! precision = 0.05               # bisection stops when the bracket is this narrow
@@ -21,6 +24,8 @@
 //! sizes_sat = [1_000_000, 5_000_000]
 //! budget_sat = 12_000_000
 //! from_share = 0.0               # the new node's share of each new channel
+//! objective = "metric"           # or "net_revenue" (then no `metric`): the node's
+//!                                # revenue − costs − capital cost, see `node_net_revenue`
 //! ```
 //!
 //! **How much**: every evaluation uses the same seeds (common random numbers). A
@@ -145,10 +150,27 @@ impl Runner<'_> {
         edit(&mut raw);
         raw.name = label.to_string();
         let desc = format!(
-            "\n# pcnsim plan eval {label}: topology.add_channel = {:?}, topology.scale_capacity = {:?}\n",
-            raw.topology.add_channel, raw.topology.scale_capacity
+            "\n# pcnsim plan eval {label}: topology.add_channel = {:?}, topology.scale_capacity = {:?}, strategy = {:?}\n",
+            raw.topology.add_channel, raw.topology.scale_capacity, raw.strategy
         );
         let mut s = scenario::resolve(raw, &p.text, &p.source, &p.base_dir)?;
+        let net_revenue = match &p.kind {
+            Kind::Which {
+                net_revenue: Some((name, rate, horizon)),
+                ..
+            } => {
+                let topo = &s.topology;
+                let id = (0..topo.node_count())
+                    .find(|&i| &topo.node(NodeId(i as u32)).name == name)
+                    .ok_or_else(|| {
+                        PlanError::Refused(format!(
+                            "the planned node {name} is not in evaluation {label}'s topology"
+                        ))
+                    })?;
+                Some((id, *rate, *horizon))
+            }
+            _ => None,
+        };
         s.text = format!("{}{desc}", p.text);
         let exp = Experiment {
             points: vec![sweep::Point {
@@ -166,7 +188,22 @@ impl Runner<'_> {
             .filter(|r| r.strategy == p.strategy)
             .collect();
         runs.sort_by_key(|r| r.replication);
-        let values: Vec<f64> = runs.iter().map(|r| r.metric(&p.metric)).collect();
+        let values: Vec<f64> = match net_revenue {
+            None => runs.iter().map(|r| r.metric(&p.metric)).collect(),
+            Some((node, rate, horizon)) => runs
+                .iter()
+                .map(|r| {
+                    let path = self
+                        .opts
+                        .out
+                        .join(label)
+                        .join("runs")
+                        .join(&r.name)
+                        .join("nodes.csv");
+                    node_net_revenue(&path, node, rate, horizon)
+                })
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Eval {
             label: label.to_string(),
             capital_sat,
@@ -174,6 +211,47 @@ impl Runner<'_> {
             values,
         })
     }
+}
+
+/// `objective = "net_revenue"` for one run (sat): node `node`'s `revenue_sat − cost_sat`
+/// from the run's `nodes.csv`, minus `rate × (capital_start_sat + capital_added_sat) ×
+/// horizon_s / year` (its own capital, at `[metrics] capital_rate_per_year`, over the
+/// measured period; a year of 365.25 days as in the engine).
+fn node_net_revenue(path: &Path, node: usize, rate: f64, horizon_s: f64) -> Result<f64, PlanError> {
+    let bad = |m: String| {
+        PlanError::Experiment(ExperimentError::Report {
+            dir: path.to_path_buf(),
+            message: m,
+        })
+    };
+    let mut rd = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let head = rd.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let col = |k: &str| {
+        head.iter()
+            .position(|h| h == k)
+            .ok_or_else(|| bad(format!("nodes.csv has no column {k}")))
+    };
+    let (rev, cost, cap, add) = (
+        col("revenue_sat")?,
+        col("cost_sat")?,
+        col("capital_start_sat")?,
+        col("capital_added_sat")?,
+    );
+    let row = rd
+        .records()
+        .nth(node)
+        .ok_or_else(|| bad(format!("nodes.csv has no row for node {node}")))?
+        .map_err(|e| bad(e.to_string()))?;
+    let num = |i: usize| -> Result<f64, PlanError> {
+        let v = row.get(i).unwrap_or("");
+        if v.is_empty() {
+            return Ok(0.0);
+        }
+        v.parse::<f64>()
+            .map_err(|_| bad(format!("nodes.csv: `{v}` is not a number")))
+    };
+    const YEAR_S: f64 = 365.25 * 86_400.0;
+    Ok(num(rev)? - num(cost)? - rate * (num(cap)? + num(add)?) * horizon_s / YEAR_S)
 }
 
 /// Answers the plan: runs every evaluation (reusing complete ones) under

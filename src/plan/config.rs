@@ -25,6 +25,36 @@ pub enum Knob {
     NodeCapacity,
     /// Every channel's capacity.
     AllCapacity,
+    /// The capacities of the channels `channels` names, scaled together.
+    ChannelSet,
+    /// A strategy parameter given by `param` (`strategy.<label>.<key>`, e.g. a rebalancing
+    /// budget or fee cap): `range` and the answer are its values, not factors.
+    StrategyParam,
+}
+
+/// What `which` maximises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// `metric` (a `summary.csv` column).
+    Metric,
+    /// The planned node's routing revenue minus its costs (rebalancing, swaps, on-chain)
+    /// minus the cost of its own capital at `[metrics] capital_rate_per_year` over the
+    /// measured period: [`NET_REVENUE`] (sat).
+    NetRevenue,
+}
+
+/// The name `objective = "net_revenue"` gives its value in `plan.csv` and the chart.
+pub const NET_REVENUE: &str = "node_net_revenue_after_capital_sat";
+
+/// One channel of a `channel_set` knob: `from` + `to` (every channel between them) or
+/// `label`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelSel {
+    pub from: Option<NodeRef>,
+    pub to: Option<NodeRef>,
+    pub label: Option<String>,
 }
 
 /// How `which` ranks candidate peers when it is not given a list.
@@ -47,8 +77,11 @@ pub struct TopK {
 #[serde(deny_unknown_fields)]
 pub struct PlanConfig {
     pub question: Question,
-    /// A `summary.csv` metric (e.g. `success_ratio`, `flow_<name>_success_ratio`).
-    pub metric: String,
+    /// A `summary.csv` metric (e.g. `success_ratio`, `flow_<name>_success_ratio`); required
+    /// unless `objective = "net_revenue"`.
+    pub metric: Option<String>,
+    /// `which`: what to maximise (default `metric`).
+    pub objective: Option<Objective>,
     /// `how_much`: the lower 95% bound of `metric` must reach this.
     pub threshold: Option<f64>,
     /// Overrides the scenario's `replications`.
@@ -57,6 +90,10 @@ pub struct PlanConfig {
     pub strategy: Option<String>,
     pub knob: Option<Knob>,
     pub node: Option<NodeRef>,
+    /// `knob = "channel_set"`: the channels scaled together.
+    pub channels: Option<Vec<ChannelSel>>,
+    /// `knob = "strategy_param"`: `strategy.<label>.<key>`.
+    pub param: Option<String>,
     pub range: Option<[f64; 2]>,
     pub precision: Option<f64>,
     /// Ratio between scan steps (default 2).
@@ -85,6 +122,7 @@ pub struct Plan {
     /// The plan file's scenario name (the results folder).
     pub name: String,
     pub question: Question,
+    /// The metric (or [`NET_REVENUE`]) the plan reads per run.
     pub metric: String,
     /// Label of the strategy whose runs count.
     pub strategy: String,
@@ -103,7 +141,11 @@ pub(super) enum Kind {
         threshold: f64,
         knob: Knob,
         node: Option<NodeRef>,
-        /// Capital at factor 1 (sat): the node's channels, or all channels.
+        channels: Vec<ChannelSel>,
+        /// `strategy_param`: the path, and whether the value is an integer.
+        param: Option<(String, bool)>,
+        /// Capital at factor 1 (sat): the node's channels, the set, or all channels
+        /// (`strategy_param`: 1, so the "capital" column is the parameter's value).
         capital_sat: f64,
         lo: f64,
         hi: f64,
@@ -118,6 +160,9 @@ pub(super) enum Kind {
         from_share: f64,
         ppm: Option<u32>,
         base_msat: Option<u64>,
+        /// `objective = "net_revenue"`: the planned node's name, the capital rate per
+        /// year and the measured period (s) the capital cost covers.
+        net_revenue: Option<(String, f64, f64)>,
     },
 }
 
@@ -204,16 +249,38 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
             )))
         }
     };
+    let objective = cfg.objective.unwrap_or(Objective::Metric);
+    if cfg.objective.is_some() && cfg.question == Question::HowMuch {
+        return Err(fe(FieldError::new(
+            "plan.objective",
+            "applies to question = \"which\" only (how_much reaches a threshold of `metric`); remove it",
+        )));
+    }
+    let metric = match (objective, &cfg.metric) {
+        (Objective::Metric, Some(m)) => m.clone(),
+        (Objective::Metric, None) => {
+            return Err(fe(FieldError::new(
+                "plan.metric",
+                "the plan needs a metric (a summary.csv column, e.g. flow_<name>_success_ratio)",
+            )))
+        }
+        (Objective::NetRevenue, None) => NET_REVENUE.to_string(),
+        (Objective::NetRevenue, Some(_)) => return Err(fe(FieldError::new(
+            "plan.metric",
+            "objective = \"net_revenue\" maximises the planned node's net revenue; remove metric",
+        ))),
+    };
     let known = metric_names(&base);
-    let is_known = known.iter().any(|k| k == &cfg.metric)
-        || (base.params.security.is_some() && cfg.metric.starts_with("sec_"));
+    let is_known = objective == Objective::NetRevenue
+        || known.iter().any(|k| k == &metric)
+        || (base.params.security.is_some() && metric.starts_with("sec_"));
     if !is_known {
         let flows: Vec<&String> = known.iter().filter(|k| k.starts_with("flow_")).collect();
         return Err(fe(FieldError::new(
             "plan.metric",
             format!(
                 "unknown metric `{}`: expected a summary.csv column such as success_ratio, volume_success_ratio, fees_paid_sat{}",
-                cfg.metric,
+                metric,
                 if flows.is_empty() {
                     " (the scenario has no [[workload.flow]])".to_string()
                 } else {
@@ -239,6 +306,7 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
     let kind = match cfg.question {
         Question::HowMuch => {
             for (k, g) in [
+                ("objective", cfg.objective.is_some()),
                 ("peers", cfg.peers.is_some()),
                 ("top_k", cfg.top_k.is_some()),
                 ("sizes_sat", cfg.sizes_sat.is_some()),
@@ -261,9 +329,24 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
             let knob = cfg.knob.ok_or_else(|| {
                 fe(FieldError::new(
                     "plan.knob",
-                    "how_much needs a knob: \"node_capacity\" or \"all_capacity\"",
+                    "how_much needs a knob: \"node_capacity\", \"all_capacity\", \"channel_set\" or \"strategy_param\"",
                 ))
             })?;
+            not_for(
+                "channels",
+                cfg.channels.is_some() && knob != Knob::ChannelSet,
+                "how_much without knob = \"channel_set\"",
+            )?;
+            not_for(
+                "param",
+                cfg.param.is_some() && knob != Knob::StrategyParam,
+                "how_much without knob = \"strategy_param\"",
+            )?;
+            if matches!(knob, Knob::ChannelSet | Knob::StrategyParam) {
+                not_for("node", cfg.node.is_some(), "this knob")?;
+            }
+            let mut channels = Vec::new();
+            let mut param = None;
             let capital_sat = match knob {
                 Knob::NodeCapacity => {
                     let n = cfg.node.as_ref().ok_or_else(|| {
@@ -289,6 +372,26 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
                         "how_much with knob = \"all_capacity\"",
                     )?;
                     topo.total_capacity().0 as f64 / 1000.0
+                }
+                Knob::ChannelSet => {
+                    channels = cfg.channels.clone().unwrap_or_default();
+                    if channels.is_empty() {
+                        return Err(fe(FieldError::new(
+                            "plan.channels",
+                            "knob = \"channel_set\" needs channels = [{ from, to } or { label }, ...]",
+                        )));
+                    }
+                    set_capacity(topo, &names, &channels).map_err(fe)?.0 as f64 / 1000.0
+                }
+                Knob::StrategyParam => {
+                    let path = cfg.param.clone().ok_or_else(|| {
+                        fe(FieldError::new(
+                            "plan.param",
+                            "knob = \"strategy_param\" needs param = \"strategy.<label>.<key>\"",
+                        ))
+                    })?;
+                    param = Some((path, false));
+                    1.0
                 }
             };
             let [lo, hi] = cfg.range.ok_or_else(|| {
@@ -325,10 +428,33 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
                     format!("expected a ratio in (1, 100], got {ratio}"),
                 )));
             }
+            if let Some((path, integer)) = &mut param {
+                // Whole values → an integer parameter (ppm, sat); check the path and both
+                // ends of the range by resolving the scenario with them.
+                *integer = lo.fract() == 0.0 && hi.fract() == 0.0;
+                if *integer && precision < 1.0 {
+                    return Err(fe(FieldError::new(
+                        "plan.precision",
+                        format!("`{path}` takes whole values (range [{lo}, {hi}]): expected a precision of at least 1, got {precision}"),
+                    )));
+                }
+                for v in [lo, hi] {
+                    let mut r = raw.clone();
+                    set_param(&mut r, path, v, *integer).map_err(fe)?;
+                    scenario::resolve(r, text, source, base_dir).map_err(|e| {
+                        fe(FieldError::new(
+                            "plan.param",
+                            format!("`{path}` = {v} is not accepted: {}", e.message),
+                        ))
+                    })?;
+                }
+            }
             Kind::HowMuch {
                 threshold,
                 knob,
                 node: cfg.node.clone(),
+                channels,
+                param,
                 capital_sat,
                 lo,
                 hi,
@@ -343,6 +469,8 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
                 ("range", cfg.range.is_some()),
                 ("precision", cfg.precision.is_some()),
                 ("scan_ratio", cfg.scan_ratio.is_some()),
+                ("channels", cfg.channels.is_some()),
+                ("param", cfg.param.is_some()),
             ] {
                 not_for(k, g, "which")?;
             }
@@ -423,6 +551,16 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
                     format!("expected a share in [0, 1], got {from_share}"),
                 )));
             }
+            let net_revenue = (objective == Objective::NetRevenue).then(|| {
+                let horizon = (base.workload.last_arrival_s()
+                    - base.params.warmup.micros() as f64 / 1e6)
+                    .max(0.0);
+                (
+                    names[me.idx()].clone(),
+                    base.params.capital_rate_per_year,
+                    horizon,
+                )
+            });
             Kind::Which {
                 node,
                 peers,
@@ -431,13 +569,14 @@ pub fn parse(text: &str, source: &str, base_dir: &Path) -> Result<Plan, InputErr
                 from_share,
                 ppm: cfg.ppm,
                 base_msat: cfg.base_msat,
+                net_revenue,
             }
         }
     };
     Ok(Plan {
         name: base.name.clone(),
         question: cfg.question,
-        metric: cfg.metric,
+        metric,
         strategy,
         kind,
         raw,
@@ -478,6 +617,79 @@ fn metric_names(s: &Scenario) -> Vec<String> {
         channels: Vec::new(),
     };
     r.metrics().into_iter().map(|(k, _)| k).collect()
+}
+
+/// Sets strategy parameter `path` (`strategy.<label>.<key>`, as in `[sweep]`) to `v`.
+pub(super) fn set_param(
+    raw: &mut RawScenario,
+    path: &str,
+    v: f64,
+    integer: bool,
+) -> Result<(), FieldError> {
+    if !path.starts_with("strategy.") {
+        return Err(FieldError::new(
+            "plan.param",
+            format!("expected `strategy.<label>.<key>` (a strategy parameter), got `{path}`"),
+        ));
+    }
+    let value = if integer {
+        toml::Value::Integer(v.round() as i64)
+    } else {
+        toml::Value::Float(v)
+    };
+    let mut doc = toml::Table::new();
+    doc.insert(
+        "strategy".into(),
+        toml::Value::Array(raw.strategy.drain(..).map(toml::Value::Table).collect()),
+    );
+    let res = crate::sweep::set_path(&mut doc, path, value);
+    if let Some(toml::Value::Array(a)) = doc.remove("strategy") {
+        raw.strategy = a
+            .into_iter()
+            .filter_map(|v| match v {
+                toml::Value::Table(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+    }
+    res.map_err(|e| FieldError::new("plan.param", e.message))
+}
+
+/// Total capacity of the channels `sel` names in `t` (by node names or labels).
+fn set_capacity(t: &Topology, names: &[String], sel: &[ChannelSel]) -> Result<Msat, FieldError> {
+    let mut picked = vec![false; t.channel_count()];
+    for (i, c) in sel.iter().enumerate() {
+        let f = |k: &str| format!("plan.channels[{i}].{k}");
+        let hits: Vec<usize> = match (&c.from, &c.to, &c.label) {
+            (Some(a), Some(b), None) => {
+                let a = find_node(names, a, &f("from"))?;
+                let b = find_node(names, b, &f("to"))?;
+                t.channels()
+                    .enumerate()
+                    .filter(|(_, (_, x))| x.nodes == [a, b] || x.nodes == [b, a])
+                    .map(|(k, _)| k)
+                    .collect()
+            }
+            (None, None, Some(l)) => t
+                .channels()
+                .enumerate()
+                .filter(|(_, (_, x))| x.label.as_deref() == Some(l.as_str()))
+                .map(|(k, _)| k)
+                .collect(),
+            _ => return Err(FieldError::new(f("to"), "give `from` and `to`, or `label`")),
+        };
+        if hits.is_empty() {
+            return Err(FieldError::new(f("to"), "names no channel of the scenario"));
+        }
+        for k in hits {
+            picked[k] = true;
+        }
+    }
+    Ok(t.channels()
+        .enumerate()
+        .filter(|(k, _)| picked[*k])
+        .map(|(_, (_, c))| c.capacity)
+        .sum())
 }
 
 pub(super) fn node_capacity(t: &Topology, n: NodeId) -> Msat {

@@ -1,5 +1,6 @@
 //! `how_much`: a geometric scan, then bisection, of one knob (common random numbers).
 
+use super::config::set_param;
 use super::{fmt, Eval, Kind, Knob, PlanError, Row, Runner};
 use crate::report::stats::paired_difference;
 use crate::scenario::RawScenario;
@@ -15,6 +16,8 @@ pub(super) fn how_much(r: &mut Runner<'_>) -> Result<(Vec<Row>, String), PlanErr
         threshold,
         knob,
         node,
+        channels,
+        param,
         capital_sat,
         lo,
         hi,
@@ -24,16 +27,37 @@ pub(super) fn how_much(r: &mut Runner<'_>) -> Result<(Vec<Row>, String), PlanErr
     else {
         unreachable!("how_much is only called for how_much plans")
     };
+    // The edit for knob value `f`: a factor on capacities, or the parameter's value.
     let scale = |f: f64| {
-        let node = match knob {
-            Knob::NodeCapacity => node.clone(),
-            Knob::AllCapacity => None,
-        };
-        move |raw: &mut RawScenario| {
-            raw.topology.scale_capacity.push(ScaleCapacity {
-                node: node.clone(),
-                factor: f,
-            })
+        let knob = *knob;
+        let node = node.clone();
+        let channels = channels.clone();
+        let param = param.clone();
+        move |raw: &mut RawScenario| match knob {
+            Knob::NodeCapacity => raw
+                .topology
+                .scale_capacity
+                .push(ScaleCapacity::node(node.clone(), f)),
+            Knob::AllCapacity => raw
+                .topology
+                .scale_capacity
+                .push(ScaleCapacity::node(None, f)),
+            Knob::ChannelSet => {
+                for c in &channels {
+                    raw.topology.scale_capacity.push(ScaleCapacity {
+                        node: None,
+                        from: c.from.clone(),
+                        to: c.to.clone(),
+                        label: c.label.clone(),
+                        factor: f,
+                    })
+                }
+            }
+            Knob::StrategyParam => {
+                let (path, integer) = param.as_ref().expect("strategy_param has a path");
+                set_param(raw, path, f, *integer)
+                    .expect("the path was checked when the plan was loaded");
+            }
         }
     };
     let mut rows: Vec<Row> = Vec::new();

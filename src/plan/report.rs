@@ -86,9 +86,17 @@ pub(super) fn draw_tradeoff(dir: &Path, plan: &Plan, rows: &[Row]) -> Result<(),
             }
         }
     }
+    // A strategy parameter is searched by value: the axis is the parameter, not capital.
+    let x = match &plan.kind {
+        Kind::HowMuch {
+            param: Some((path, _)),
+            ..
+        } => path.clone(),
+        _ => "capital (sat)".to_string(),
+    };
     let mut spec = ChartSpec::new(
-        &format!("{}: capital vs {}", plan.name, plan.metric),
-        "capital (sat)",
+        &format!("{}: {} vs {}", plan.name, x, plan.metric),
+        &x,
         &plan.metric,
     );
     if let Kind::HowMuch { threshold, .. } = plan.kind {

@@ -15,6 +15,7 @@ pub(super) fn which(r: &mut Runner<'_>) -> Result<(Vec<Row>, String), PlanError>
         from_share,
         ppm,
         base_msat,
+        ..
     } = &r.plan.kind
     else {
         unreachable!("which is only called for which plans")
