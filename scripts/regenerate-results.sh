@@ -10,7 +10,8 @@
 # scenario with a folder under results/, except `default` (not committed: the README's
 # first command writes it). Scenarios on the shared LN snapshots need PCNSIM_SHARED_DATA.
 # --check runs into a temporary folder and compares summary.csv and stats.csv byte for
-# byte (exit 1 on any difference); it changes nothing under results/.
+# byte (exit 1 on any difference); it changes nothing under results/. Plan files (a
+# [plan] table, e.g. plan_merchant) run with `pcnsim plan` and compare plan.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,7 @@ names=()
 for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     -*) echo "error: unknown option $a" >&2; exit 2 ;;
     *) names+=("$a") ;;
   esac
@@ -45,6 +46,22 @@ for n in "${names[@]}"; do
   if grep -q 'PCNSIM_SHARED_DATA' "$sc" && [[ -z "${PCNSIM_SHARED_DATA:-}" ]]; then
     echo "error: $sc needs PCNSIM_SHARED_DATA (the shared LN snapshots)" >&2
     exit 2
+  fi
+  if grep -q '^\[plan\]' "$sc"; then
+    # A plan file: `pcnsim plan` (no --fresh: start from an empty folder instead).
+    if [[ $check -eq 1 ]]; then
+      echo "checking plan $n" >&2
+      "$bin" plan "$sc" --out "$tmp" --quiet >/dev/null
+      if ! cmp -s "results/$n/plan.csv" "$tmp/$n/plan.csv"; then
+        echo "DIFFERS: results/$n/plan.csv (fresh copy in $tmp/$n/plan.csv)" >&2
+        status=1
+      fi
+    else
+      echo "regenerating results/$n (plan)" >&2
+      rm -rf "results/$n"
+      "$bin" plan "$sc" --out results --quiet
+    fi
+    continue
   fi
   if [[ $check -eq 1 ]]; then
     echo "checking $n" >&2
