@@ -260,7 +260,7 @@ fn payments_csv_names_the_flow_of_each_payment() {
     let path = d.path().join("out/flows/runs/p000-none-r000/payments.csv");
     let mut rd = csv::Reader::from_path(&path).unwrap();
     let head = rd.headers().unwrap().clone();
-    assert_eq!(head.iter().last(), Some("flow"));
+    assert_eq!(head.iter().next_back(), Some("flow"));
     let col = |k: &str| head.iter().position(|h| h == k).unwrap();
     let (recv, amt, ok, flow) = (
         col("receiver"),
