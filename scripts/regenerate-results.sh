@@ -13,7 +13,8 @@
 # line `# reference-check: full-only` (hours of CPU: name them, or pass --all).
 # Scenarios on the shared LN snapshots need PCNSIM_SHARED_DATA. --check runs into a
 # temporary folder and compares summary.csv and stats.csv byte for byte (exit 1 on any
-# difference); it changes nothing under results/.
+# difference); it changes nothing under results/. Plan files (a [plan] table, e.g.
+# plan_merchant) run with `pcnsim plan` and compare plan.csv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +25,7 @@ for a in "$@"; do
   case "$a" in
     --check) check=1 ;;
     --all) all=1 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) echo "error: unknown option $a" >&2; exit 2 ;;
     *) names+=("$a") ;;
   esac
@@ -34,7 +35,7 @@ if [[ ${#names[@]} -eq 0 ]]; then
     n="${d#results/}"
     n="${n%/}"
     [[ "$n" == default ]] && continue
-    [[ -f "results/$n/summary.csv" && -f "scenarios/$n.toml" ]] || continue
+    [[ ( -f "results/$n/summary.csv" || -f "results/$n/plan.csv" ) && -f "scenarios/$n.toml" ]] || continue
     if [[ $all -eq 0 ]] && grep -qx '# reference-check: full-only' "scenarios/$n.toml"; then
       echo "skipping $n (full-only: name it or pass --all)" >&2
       continue
@@ -56,6 +57,22 @@ for n in "${names[@]}"; do
   if grep -q 'PCNSIM_SHARED_DATA' "$sc" && [[ -z "${PCNSIM_SHARED_DATA:-}" ]]; then
     echo "error: $sc needs PCNSIM_SHARED_DATA (the shared LN snapshots)" >&2
     exit 2
+  fi
+  if grep -q '^\[plan\]' "$sc"; then
+    # A plan file: `pcnsim plan` (no --fresh: start from an empty folder instead).
+    if [[ $check -eq 1 ]]; then
+      echo "checking plan $n" >&2
+      "$bin" plan "$sc" --out "$tmp" --quiet >/dev/null
+      if ! cmp -s "results/$n/plan.csv" "$tmp/$n/plan.csv"; then
+        echo "DIFFERS: results/$n/plan.csv (fresh copy in $tmp/$n/plan.csv)" >&2
+        status=1
+      fi
+    else
+      echo "regenerating results/$n (plan)" >&2
+      rm -rf "results/$n"
+      "$bin" plan "$sc" --out results --quiet
+    fi
+    continue
   fi
   if [[ $check -eq 1 ]]; then
     echo "checking $n" >&2

@@ -578,7 +578,8 @@ fn fill_run_dir(
 ) -> Result<StoredRun, ExperimentError> {
     let payments = s.payments_csv.then(|| tmp.join("payments.csv"));
     let report = move |f: f64| progress.run_progress(index, f);
-    let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?;
+    let mut rec = CsvRecorder::new(payments.as_deref(), Some(Box::new(report)))?
+        .with_flows(s.flows.iter().map(|f| f.name.clone()).collect());
     if s.params.probes.is_some() {
         rec = rec.with_probes(&tmp.join("probes.csv"))?;
     }

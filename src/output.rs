@@ -424,6 +424,7 @@ pub const PAYMENT_COLUMNS: &[&str] = &[
     "parts",
     "failed_parts",
     "complete_ms",
+    "flow",
 ];
 
 /// Header of `runs/<run>/probes.csv`.
@@ -512,6 +513,8 @@ pub struct CsvRecorder<'a> {
     pub windows: Vec<WindowSample>,
     pub error: Option<csv::Error>,
     progress: Option<Box<dyn FnMut(f64) + Send + 'a>>,
+    /// Names of the scenario's flows, for the `flow` column.
+    flow_names: Vec<String>,
 }
 
 impl<'a> CsvRecorder<'a> {
@@ -535,7 +538,15 @@ impl<'a> CsvRecorder<'a> {
             windows: Vec::new(),
             error: None,
             progress,
+            flow_names: Vec::new(),
         })
+    }
+
+    /// Names the flows (`[[workload.flow]]`, in order) for the `flow` column of
+    /// `payments.csv`; without them the column is empty.
+    pub fn with_flows(mut self, names: Vec<String>) -> Self {
+        self.flow_names = names;
+        self
     }
 
     /// Also streams probes to a CSV file at `path`.
@@ -603,6 +614,10 @@ impl Recorder for CsvRecorder<'_> {
             r.parts.to_string(),
             r.failed_parts.to_string(),
             (r.finished.since(r.created).micros() / 1000).to_string(),
+            r.flow
+                .and_then(|i| self.flow_names.get(i as usize))
+                .cloned()
+                .unwrap_or_default(),
         ]);
         if let Err(e) = res {
             self.error = Some(e);

@@ -121,7 +121,11 @@ fn expand(key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, FieldError> {
 
 /// Sets `path` in `doc`; `strategy.<label>.rest` addresses the `[[strategy]]` with that label
 /// (or name). The parent table must exist (the key itself may be new).
-fn set_path(doc: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), FieldError> {
+pub(crate) fn set_path(
+    doc: &mut toml::Table,
+    key: &str,
+    value: toml::Value,
+) -> Result<(), FieldError> {
     let field = format!("sweep.{key}");
     let parts: Vec<&str> = key.split('.').collect();
     if parts.is_empty() || parts.iter().any(|p| p.is_empty()) {

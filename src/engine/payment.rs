@@ -647,6 +647,7 @@ impl<'t> Engine<'t> {
             infeasible: pay.infeasible,
             parts,
             failed_parts,
+            flow: pay.flow,
         });
         match pay.purpose {
             Purpose::Workload => {

@@ -198,6 +198,9 @@ pub struct PaymentRecord {
     pub parts: u32,
     /// HTLC chains that failed back (failed attempts or parts).
     pub failed_parts: u32,
+    /// The pinned-demand flow (`[[workload.flow]]`, index into the scenario's flows) this
+    /// payment belongs to; `None` for background payments and rebalances.
+    pub flow: Option<u16>,
 }
 
 /// One window of the time series.

@@ -243,7 +243,7 @@ impl Col {
 }
 
 /// Columns of `payments.parquet`: name, type, nullable (as `PAYMENT_COLUMNS` in CSV).
-const PAYMENT_FIELDS: [(&str, DataType, bool); 17] = [
+const PAYMENT_FIELDS: [(&str, DataType, bool); 18] = [
     ("id", DataType::UInt64, false),
     ("kind", DataType::Utf8, false),
     ("created_s", DataType::Float64, false),
@@ -261,6 +261,7 @@ const PAYMENT_FIELDS: [(&str, DataType, bool); 17] = [
     ("parts", DataType::UInt32, false),
     ("failed_parts", DataType::UInt32, false),
     ("complete_ms", DataType::UInt64, false),
+    ("flow", DataType::Utf8, true),
 ];
 
 /// Converts a run's `payments.csv` into `payments.parquet`, streamed in batches of 65,536

@@ -123,14 +123,34 @@ pub struct ResizeChannel {
     pub capacity_sat: i64,
 }
 
-/// `[[topology.scale_capacity]]`: multiply the capacity of every channel of `node` (every
-/// channel without it) by `factor`.
+/// `[[topology.scale_capacity]]`: multiply the capacity of every channel of `node`, of
+/// the channels a `from`+`to` or `label` selector names, or (with none of them) of every
+/// channel, by `factor`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleCapacity {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<NodeRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NodeRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NodeRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     pub factor: f64,
+}
+
+impl ScaleCapacity {
+    /// Every channel of `node` (`None`: every channel).
+    pub fn node(node: Option<NodeRef>, factor: f64) -> Self {
+        ScaleCapacity {
+            node,
+            from: None,
+            to: None,
+            label: None,
+            factor,
+        }
+    }
 }
 
 /// Every edit of a `[topology]` table.
@@ -207,6 +227,22 @@ impl Edits {
             )?;
         }
         for (i, s) in self.scale_capacity.iter().enumerate() {
+            let sel = s.from.is_some() || s.to.is_some() || s.label.is_some();
+            if sel {
+                selector_ok(
+                    "scale_capacity",
+                    i,
+                    s.from.is_some(),
+                    s.to.is_some(),
+                    s.label.is_some(),
+                )?;
+                if s.node.is_some() {
+                    return Err(FieldError::new(
+                        format!("topology.scale_capacity[{i}].node"),
+                        "give `node`, or `from` and `to`, or `label` (one of them)",
+                    ));
+                }
+            }
             if !(s.factor.is_finite() && s.factor > 0.0 && s.factor <= 1e6) {
                 return Err(FieldError::new(
                     format!("topology.scale_capacity[{i}].factor"),
@@ -328,8 +364,25 @@ impl Edits {
                 )?),
                 None => None,
             };
-            for c in chans.iter_mut() {
-                if node.is_none_or(|n| c.nodes.contains(&n)) {
+            let picked = if s.from.is_some() || s.label.is_some() {
+                Some(select(
+                    &nodes,
+                    &chans,
+                    "scale_capacity",
+                    i,
+                    &s.from,
+                    &s.to,
+                    &s.label,
+                )?)
+            } else {
+                None
+            };
+            for (k, c) in chans.iter_mut().enumerate() {
+                let hit = match &picked {
+                    Some(p) => p.contains(&k),
+                    None => node.is_none_or(|n| c.nodes.contains(&n)),
+                };
+                if hit {
                     let cap = (c.capacity.0 as f64 * s.factor).round() as u64;
                     if cap == 0 {
                         return Err(FieldError::new(
@@ -562,6 +615,20 @@ mod tests {
         // Scaling everything by 0.5: 3,000 → 1,500 sat and 1,000 → 500 sat.
         let t = line_with("[[topology.scale_capacity]]\nfactor = 0.5\n").unwrap();
         assert_eq!(t.total_capacity(), Msat(1_000_000));
+        // Scaling a set of channels (one by its ends, one by label): ×3 each, the third
+        // channel (n1 - n2, 1,000 sat) untouched.
+        let t = line_with(
+            "[[topology.add_node]]\nname = \"M\"\n[[topology.add_channel]]\nfrom = \"M\"\nto = 0\ncapacity_sat = 10\nlabel = \"mine\"\n\
+             [[topology.scale_capacity]]\nfrom = \"n1\"\nto = 0\nfactor = 3\n\
+             [[topology.scale_capacity]]\nlabel = \"mine\"\nfactor = 3\n",
+        )
+        .unwrap();
+        let caps: Vec<Msat> = t.channels().map(|(_, c)| c.capacity).collect();
+        assert_eq!(caps, vec![Msat(3_000_000), Msat(1_000_000), Msat(30_000)]);
+        assert_eq!(
+            t.channel(crate::topology::ChannelId(0)).balance,
+            [Msat(1_500_000); 2]
+        );
         // By label.
         let t = line_with(
             "[[topology.add_node]]\nname = \"M\"\n[[topology.add_channel]]\nfrom = 3\nto = 0\ncapacity_sat = 10\nlabel = \"mine\"\n\
@@ -676,6 +743,21 @@ mod tests {
                 "topology.scale_capacity[0].factor",
                 "zero capacity",
             ),
+            (
+                "[[topology.scale_capacity]]\nnode = 0\nlabel = \"x\"\nfactor = 2\n",
+                "topology.scale_capacity[0].node",
+                "one of them",
+            ),
+            (
+                "[[topology.scale_capacity]]\nfrom = 0\nfactor = 2\n",
+                "topology.scale_capacity[0].to",
+                "give `from` and `to`",
+            ),
+            (
+                "[[topology.scale_capacity]]\nfrom = 0\nto = 2\nfactor = 2\n",
+                "topology.scale_capacity[0].to",
+                "no channel between nodes 0 and 2",
+            ),
         ];
         for (extra, field, msg) in cases {
             let e = err(extra);
@@ -691,10 +773,7 @@ mod tests {
         t.add_node("a");
         t.add_node("a");
         let edits = Edits {
-            scale_capacity: vec![ScaleCapacity {
-                node: Some(NodeRef::Name("a".into())),
-                factor: 2.0,
-            }],
+            scale_capacity: vec![ScaleCapacity::node(Some(NodeRef::Name("a".into())), 2.0)],
             ..Edits::default()
         };
         let e = edits.apply(&t).unwrap_err();
