@@ -1448,7 +1448,6 @@ mod tests {
                         hi => Msat::from_sat(hi),
                     },
                     max_accepted_htlcs: rng.random_range(0..3),
-                    ..FeePolicy::default()
                 };
                 let (x, y) = (rng.random_range(0..2000), rng.random_range(0..2000));
                 t.add_channel(ChannelSpec {
