@@ -157,6 +157,18 @@ impl ChannelState {
         Ok(())
     }
 
+    /// Whether side `d` could offer an HTLC of *some* amount `>= at_least` now, i.e. whether
+    /// [`ChannelState::check_offer`] accepts some `a >= at_least`. O(1). Lets route search
+    /// answer "no route" from the sender's own channels alone (a route's first hop carries
+    /// the payment plus fees, so at least the payment).
+    #[inline]
+    pub fn could_offer_at_least(&self, d: usize, at_least: Msat) -> bool {
+        let p = &self.policy[d];
+        self.status == ChannelStatus::Open
+            && self.htlcs[d] < p.max_accepted_htlcs
+            && at_least.max(p.min_htlc) <= p.max_htlc.min(self.spendable(d))
+    }
+
     /// Local share of side `d`: its balance plus what it has in flight, over capacity.
     pub fn share(&self, d: usize) -> f64 {
         if self.capacity.0 == 0 {
@@ -231,6 +243,10 @@ pub struct Network {
     node_chans: Vec<u32>,
     /// Position in `in_edges` of directed edge `chan * 2 + dir`.
     slot: Vec<u32>,
+    /// `in_edges[i].from` alone (4 bytes instead of 48): the neighbours of each node, CSR
+    /// with `in_start`, one per channel (closed ones included). The A* hop bound's
+    /// breadth-first search reads only these.
+    nbrs: Vec<u32>,
 }
 
 impl Network {
@@ -247,6 +263,7 @@ impl Network {
             node_chan_start: Vec::new(),
             node_chans: Vec::new(),
             slot: Vec::new(),
+            nbrs: Vec::new(),
         };
         n.rebuild_adjacency();
         n
@@ -324,6 +341,7 @@ impl Network {
             }
         }
         self.slot = slot_of;
+        self.nbrs = edges.iter().map(|e| e.from).collect();
         self.in_start = start.clone();
         self.in_edges = edges;
         self.node_chan_start = start;
@@ -348,6 +366,14 @@ impl Network {
     #[inline]
     pub fn in_edges(&self, v: NodeId) -> &[InEdge] {
         &self.in_edges[self.in_start[v.idx()] as usize..self.in_start[v.idx() + 1] as usize]
+    }
+
+    /// Neighbours of `v`, one per channel (open or not, so a node twice if it shares two
+    /// channels with `v`), in the order of [`Network::in_edges`]: `neighbours(v)[i] ==
+    /// in_edges(v)[i].from`. A compact list for searches that need only the topology.
+    #[inline]
+    pub fn neighbours(&self, v: NodeId) -> &[u32] {
+        &self.nbrs[self.in_start[v.idx()] as usize..self.in_start[v.idx() + 1] as usize]
     }
 
     /// Channels of `v` (open or not), in channel-id order.

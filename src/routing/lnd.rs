@@ -61,6 +61,10 @@ pub struct Router {
     /// search reads it sequentially): success probability override, or NO_INFO.
     edge_prob: Vec<f32>,
     touched: Vec<usize>,
+    /// Tests only: search even when the sender's own channels rule every route out, to
+    /// check that the O(degree) answer is the one the searches give.
+    #[cfg(test)]
+    no_shortcut: bool,
 }
 
 /// Labels of the hop-indexed search, per state `hops × N + node`; grown on first use (only
@@ -104,6 +108,8 @@ impl Router {
             heap: BinaryHeap::new(),
             edge_prob: vec![NO_INFO; channels * 2],
             touched: Vec::new(),
+            #[cfg(test)]
+            no_shortcut: false,
         }
     }
 
@@ -232,6 +238,20 @@ impl Router {
         self.fee_pruned = false;
         self.last_cost = UNREACHED;
         let ends = ends(net, req, p)?;
+        // Every route enters the sender's own channel last (searching backward), carrying
+        // at least the payment: if none of them can, both searches below fail (with
+        // `NoPath`), after exploring everything they reach. Answer that in O(degree).
+        #[cfg(test)]
+        let shortcut = !self.no_shortcut;
+        #[cfg(not(test))]
+        let shortcut = true;
+        if shortcut
+            && ends.stop_is_sender
+            && ends.start != ends.stop
+            && !sender_can_send(net, ends.stop, req.amount)
+        {
+            return Err(NoRoute::NoPath);
+        }
         if p.max_hops > LAYERED_MAX_HOPS && req.join.is_none() {
             self.next_epoch();
             self.heap.clear();
@@ -844,35 +864,45 @@ pub fn check_route(
 
 impl Router {
     /// Breadth-first hop distances (ignoring direction and capacity, so they are lower
-    /// bounds) from `stop`, to depth 2. O(sum of degrees within one hop of `stop`).
+    /// bounds) from `stop`, to depth 2. O(sum of degrees within one hop of `stop`); reads
+    /// only the network's compact neighbour lists (4 bytes a visit, sequential), never a
+    /// `ChannelState`.
     fn hop_distances(&mut self, net: &Network, stop: NodeId) {
         self.bfs.clear();
-        self.hstamp[stop.idx()] = self.epoch;
+        let epoch = self.epoch;
+        self.hstamp[stop.idx()] = epoch;
         self.hop_lb[stop.idx()] = 0;
-        self.bfs.push(stop.0);
-        let mut i = 0;
-        while i < self.bfs.len() {
-            let v = NodeId(self.bfs[i]);
-            i += 1;
-            let hv = self.hop_lb[v.idx()];
-            if hv >= 2 {
-                continue;
+        for &w in net.neighbours(stop) {
+            let w = w as usize;
+            if self.hstamp[w] != epoch {
+                self.hstamp[w] = epoch;
+                self.hop_lb[w] = 1;
+                self.bfs.push(w as u32);
             }
-            for c in net.channels_of(v) {
-                let ch = net.chan(c);
-                let w = if ch.node(0) == v {
-                    ch.node(1)
-                } else {
-                    ch.node(0)
-                };
-                if self.hstamp[w.idx()] != self.epoch {
-                    self.hstamp[w.idx()] = self.epoch;
-                    self.hop_lb[w.idx()] = hv + 1;
-                    self.bfs.push(w.0);
+        }
+        // Depth 2: marked, never expanded (so not queued).
+        for i in 0..self.bfs.len() {
+            for &w in net.neighbours(NodeId(self.bfs[i])) {
+                let w = w as usize;
+                if self.hstamp[w] != epoch {
+                    self.hstamp[w] = epoch;
+                    self.hop_lb[w] = 2;
                 }
             }
         }
     }
+}
+
+/// Whether the sender `s` has an own channel that could carry some amount `>= amount` (the
+/// first hop of any route carries the payment plus fees). When none can, no route exists
+/// and every search would say `NoPath` after exploring all it can reach from the receiver;
+/// this answers the same in O(degree of `s`).
+fn sender_can_send(net: &Network, s: NodeId, amount: Msat) -> bool {
+    net.channels_of(s).any(|c| {
+        let ch = net.chan(c);
+        ch.side_of(s)
+            .is_some_and(|d| ch.could_offer_at_least(d, amount))
+    })
 }
 
 #[inline]
@@ -1385,5 +1415,178 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The O(degree) "no route" answer (none of the sender's own channels can carry the
+    /// payment) is the searches' answer: on random graphs where it often fires (amounts
+    /// near the balances, HTLC limits, hop/CLTV/fee limits, mission control, exclusions,
+    /// forced hops), the router with and without it returns the same result, route and cost.
+    #[test]
+    fn no_route_from_the_senders_channels_is_the_searches_answer() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = crate::rng::SimRng::seed_from_u64(15);
+        let (mut fired, mut routed) = (0, 0);
+        for _ in 0..3000 {
+            let n = rng.random_range(3u32..12);
+            let mut t = Topology::new();
+            for i in 0..n {
+                t.add_node(format!("n{i}"));
+            }
+            let m = rng.random_range(2..30);
+            for _ in 0..m {
+                let (a, b) = (rng.random_range(0..n), rng.random_range(0..n));
+                if a == b {
+                    continue;
+                }
+                let pl = FeePolicy {
+                    base_fee: Msat(rng.random_range(0..3000)),
+                    fee_ppm: rng.random_range(0..3000),
+                    cltv_delta: rng.random_range(0..150),
+                    min_htlc: Msat(rng.random_range(0..300) * 1000),
+                    max_htlc: match rng.random_range(0..3000u64) {
+                        0..=1500 => Msat::MAX,
+                        hi => Msat::from_sat(hi),
+                    },
+                    max_accepted_htlcs: rng.random_range(0..3),
+                };
+                let (x, y) = (rng.random_range(0..2000), rng.random_range(0..2000));
+                t.add_channel(ChannelSpec {
+                    nodes: [NodeId(a), NodeId(b)],
+                    capacity: Msat::from_sat(x + y),
+                    balance: [Msat::from_sat(x), Msat::from_sat(y)],
+                    reserve: [Msat::from_sat(rng.random_range(0..100)); 2],
+                    policy: [pl; 2],
+                    label: None,
+                });
+            }
+            let net = Network::new(&t);
+            let chans = net.channel_count();
+            if chans == 0 {
+                continue;
+            }
+            let (s, r) = (
+                NodeId(rng.random_range(0..n)),
+                NodeId(rng.random_range(0..n)),
+            );
+            let exclude: Vec<(ChannelId, u8)> = (0..rng.random_range(0..3))
+                .map(|_| {
+                    (
+                        ChannelId(rng.random_range(0..chans as u32)),
+                        rng.random_range(0..2),
+                    )
+                })
+                .collect();
+            let mut req = RouteRequest {
+                max_fee: rng
+                    .random_bool(0.5)
+                    .then(|| Msat::from_sat(rng.random_range(0..50))),
+                exclude: &exclude,
+                ..RouteRequest::new(s, r, Msat::from_sat(rng.random_range(1..2000)))
+            };
+            match rng.random_range(0..4) {
+                0 => req.last_hop = Some(ChannelId(rng.random_range(0..chans as u32))),
+                1 => req.first_hop = Some(ChannelId(rng.random_range(0..chans as u32))),
+                _ => {}
+            }
+            let p = RouterParams {
+                max_hops: [2u8, 4, 20][rng.random_range(0..3)],
+                max_cltv: [2016u32, 200][rng.random_range(0..2)],
+                ..RouterParams::default()
+            };
+            let now = SimTime(3600 * 1_000_000);
+            let mc = [McEntry {
+                chan: rng.random_range(0..chans as u32),
+                dir: rng.random_range(0..2),
+                time: SimTime(rng.random_range(0..3600) * 1_000_000),
+                amount: Msat(1),
+            }];
+            let mut with = Router::new(n as usize, chans);
+            let mut without = Router::new(n as usize, chans);
+            without.no_shortcut = true;
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let ra = with.find_route(&net, &req, &mc, now, &p, &mut a);
+            let rb = without.find_route(&net, &req, &mc, now, &p, &mut b);
+            assert_eq!(ra, rb, "{req:?}");
+            assert_eq!(a, b);
+            assert_eq!(with.last_cost(), without.last_cost());
+            let fires = req.first_hop.is_none()
+                && (req.last_hop.is_none() || net.chan(req.last_hop.unwrap()).side_of(s).is_none())
+                && !sender_can_send(&net, s, req.amount);
+            fired += usize::from(fires && s != r);
+            routed += usize::from(ra.is_ok());
+        }
+        // The comparison covered both the shortcut and found routes.
+        assert!(
+            fired > 300 && routed > 300,
+            "fired {fired}, routed {routed}"
+        );
+    }
+
+    /// `could_offer_at_least` is "check_offer accepts some amount >= at_least", checked
+    /// against every amount near the channel's limits.
+    #[test]
+    fn could_offer_at_least_is_check_offer_for_some_larger_amount() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = crate::rng::SimRng::seed_from_u64(16);
+        for _ in 0..2000 {
+            let pl = FeePolicy {
+                min_htlc: Msat(rng.random_range(0..40)),
+                max_htlc: Msat(rng.random_range(0..60)),
+                max_accepted_htlcs: rng.random_range(0..2),
+                ..FeePolicy::default()
+            };
+            let (x, y) = (rng.random_range(0..50), rng.random_range(0..50));
+            let t = {
+                let mut t = Topology::new();
+                t.add_node("a");
+                t.add_node("b");
+                t.add_channel(ChannelSpec {
+                    nodes: [NodeId(0), NodeId(1)],
+                    capacity: Msat(x + y),
+                    balance: [Msat(x), Msat(y)],
+                    reserve: [Msat(rng.random_range(0..10)); 2],
+                    policy: [pl; 2],
+                    label: None,
+                });
+                t
+            };
+            let mut net = Network::new(&t);
+            if rng.random_bool(0.3) {
+                let _ = net.lock(ChannelId(0), 0, Msat(rng.random_range(0..20)));
+            }
+            if rng.random_bool(0.1) {
+                net.set_status(ChannelId(0), crate::network::ChannelStatus::Closing);
+            }
+            let ch = net.chan(ChannelId(0));
+            for d in 0..2 {
+                for at_least in 0..70 {
+                    let brute = (at_least..200).any(|a| ch.check_offer(d, Msat(a)).is_ok());
+                    assert_eq!(ch.could_offer_at_least(d, Msat(at_least)), brute);
+                }
+            }
+        }
+    }
+
+    /// The compact neighbour lists are the in-edges' sources, node by node.
+    #[test]
+    fn neighbours_are_the_in_edges_sources() {
+        let t = graph(
+            5,
+            &[
+                (0, 1, 10, 10, 0),
+                (1, 2, 10, 10, 0),
+                (0, 1, 5, 5, 0),
+                (3, 1, 1, 1, 0),
+            ],
+        );
+        let net = Network::new(&t);
+        for v in 0..5 {
+            let from: Vec<u32> = net.in_edges(NodeId(v)).iter().map(|e| e.from).collect();
+            assert_eq!(net.neighbours(NodeId(v)), &from[..]);
+        }
+        let mut n1 = net.neighbours(NodeId(1)).to_vec();
+        n1.sort();
+        assert_eq!(n1, vec![0, 0, 2, 3]);
+        assert!(net.neighbours(NodeId(4)).is_empty());
     }
 }
