@@ -150,7 +150,9 @@ impl McfRouter {
         let net = ctx.net;
         let n = net.node_count();
         let (s, t) = (req.source.idx(), req.target.idx());
-        if s == t || req.amount.0 == 0 {
+        // The cooperative join rule depends on each forwarder's in and out channel, which a
+        // flow does not have: refused (the engine then routes the amount part by part).
+        if s == t || req.amount.0 == 0 || req.join.is_some() {
             return Err(NoRoute::NoPath);
         }
         let units = self.p.units.max(1) as u64;
@@ -182,7 +184,11 @@ impl McfRouter {
                     }
                     continue;
                 }
-                let fee_cost = (self.p.mu * e.fee_ppm as f64).round().max(0.0) as i64;
+                let fee_cost = if req.is_fee_free(NodeId(e.from)) {
+                    0
+                } else {
+                    (self.p.mu * e.fee_ppm as f64).round().max(0.0) as i64
+                };
                 let (a, b) = self.bounds(e);
                 let sure = (a / q) as i64;
                 if sure > 0 {
@@ -283,7 +289,7 @@ impl McfRouter {
             let cut = excess.min(amount.saturating_sub(1));
             amount -= cut;
             excess -= cut;
-            if let Some(r) = route_of(net, ctx, req.source, &edges, amount) {
+            if let Some(r) = route_of(net, ctx, req, &edges, amount) {
                 out.push(r);
             }
         }
@@ -300,7 +306,7 @@ impl McfRouter {
 fn route_of(
     net: &Network,
     ctx: &RouteCtx<'_>,
-    source: NodeId,
+    req: &RouteRequest<'_>,
     edges: &[usize],
     amount: u64,
 ) -> Option<Vec<Hop>> {
@@ -332,14 +338,16 @@ fn route_of(
             dir: d as u8,
             amount: Msat(amt),
         };
-        if i > 0 {
+        if i > 0 && !req.is_fee_free(ch.node(d)) {
             amt += pol.fee(Msat(amt)).0;
+        }
+        if i > 0 {
             cltv += pol.cltv_delta as u32;
         }
     }
     let first = &net.channels()[edges[0] / 2];
     if cltv > p.max_cltv
-        || first.node(edges[0] % 2) != source
+        || first.node(edges[0] % 2) != req.source
         || first.check_offer(edges[0] % 2, hops[0].amount).is_err()
     {
         return None;
@@ -349,6 +357,8 @@ fn route_of(
 
 struct McfCost<'a> {
     r: &'a McfRouter,
+    /// Fee-free forwarders (cooperative rebalancing) add no fee cost.
+    req: &'a RouteRequest<'a>,
 }
 
 impl HopCost for McfCost<'_> {
@@ -361,7 +371,11 @@ impl HopCost for McfCost<'_> {
         if !unc.is_finite() {
             return None;
         }
-        let fee_cost = self.r.p.mu * e.fee_ppm as f64 * self.r.p.units as f64;
+        let fee_cost = if self.req.is_fee_free(NodeId(e.from)) {
+            0.0
+        } else {
+            self.r.p.mu * e.fee_ppm as f64 * self.r.p.units as f64
+        };
         Some((unc * 1e6 + fee_cost).min(1e15) as u64)
     }
 }
@@ -386,7 +400,7 @@ impl PathFinder for McfRouter {
     ) -> Result<Msat, NoRoute> {
         self.load_overlay(ctx.net, req.source, ctx.now);
         let mut search = std::mem::take(&mut self.search);
-        let r = search.run(ctx.net, req, ctx.params, &McfCost { r: self }, out);
+        let r = search.run(ctx.net, req, ctx.params, &McfCost { r: self, req }, out);
         self.search = search;
         self.clear_overlay();
         r

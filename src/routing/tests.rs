@@ -164,6 +164,80 @@ fn ldk_learns_from_a_failure() {
     assert_eq!(small[1].chan, second[1].chan);
 }
 
+#[test]
+fn every_router_prices_fee_free_forwarders_at_zero() {
+    // a charges 10,000 ppm but forwards this rebalance for free; b charges 10 ppm. Same
+    // capacities, so only the fee differs: every router takes a, and the route carries no
+    // fee (10,000 sat arrive, 10,000 sat leave the sender; via b it would be 100 msat more).
+    let t = diamond((1_000_000, 10_000), (1_000_000, 10));
+    let net = Network::new(&t);
+    let free = [false, true, false, false];
+    for e in ROUTERS {
+        let mut r = registry::build(&spec(e.name), 4, 4);
+        let q = RouteRequest {
+            fee_free: Some(&free),
+            ..req(0, 3, 10_000)
+        };
+        let hops = route(r.as_mut(), &net, &q).expect(e.name);
+        assert_eq!(hops[1].chan, ChannelId(1), "{} paid a fee instead", e.name);
+        assert_eq!(hops[0].amount, Msat::from_sat(10_000), "{}", e.name);
+        // The fee limit counts the fees actually paid: zero fits a zero limit.
+        let q0 = RouteRequest {
+            max_fee: Some(Msat::ZERO),
+            ..q
+        };
+        let hops = route(r.as_mut(), &net, &q0).expect(e.name);
+        assert_eq!(hops[0].amount, Msat::from_sat(10_000), "{}", e.name);
+        // Without the fee-free set the cheap path b is taken again.
+        let hops = route(r.as_mut(), &net, &req(0, 3, 10_000)).expect(e.name);
+        assert_eq!(hops[1].chan, ChannelId(3), "{}", e.name);
+    }
+}
+
+#[test]
+fn every_router_honours_the_join_rule() {
+    // b is the cheaper forwarder but refuses to join (its rule says no for every in/out
+    // pair); every router routes through a (1,000 ppm: 10 sat, within CLN's default fee
+    // limit of 0.5 %). A rule refusing both leaves no route. The rule is asked with the
+    // channels the forwarder would use: b in over 2 (s–b), out over 3.
+    let t = diamond((1_000_000, 1_000), (1_000_000, 10));
+    let net = Network::new(&t);
+    let asked = std::cell::RefCell::new(Vec::new());
+    let no_b = |v: NodeId, cin: ChannelId, cout: ChannelId, _: Msat| {
+        asked.borrow_mut().push((v, cin, cout));
+        v != NodeId(2)
+    };
+    let nobody = |_: NodeId, _: ChannelId, _: ChannelId, _: Msat| false;
+    for e in ROUTERS {
+        let mut r = registry::build(&spec(e.name), 4, 4);
+        asked.borrow_mut().clear();
+        let q = RouteRequest {
+            join: Some(super::JoinRule(&no_b)),
+            ..req(0, 3, 10_000)
+        };
+        let hops = route(r.as_mut(), &net, &q).expect(e.name);
+        assert_eq!(
+            hops[1].chan,
+            ChannelId(1),
+            "{} used a refusing node",
+            e.name
+        );
+        assert!(
+            asked
+                .borrow()
+                .contains(&(NodeId(2), ChannelId(2), ChannelId(3))),
+            "{}: {:?}",
+            e.name,
+            asked.borrow()
+        );
+        let q = RouteRequest {
+            join: Some(super::JoinRule(&nobody)),
+            ..req(0, 3, 10_000)
+        };
+        assert!(route(r.as_mut(), &net, &q).is_none(), "{}", e.name);
+    }
+}
+
 fn check_contract(
     net: &Network,
     q: &RouteRequest<'_>,
@@ -203,7 +277,13 @@ fn check_contract(
                 net.chan(h.chan).node(h.dir as usize),
                 net.chan(prev.chan).node(1 - prev.dir as usize)
             );
-            prop_assert_eq!(prev.amount, h.amount + pol.fee(h.amount), "{}: fee", who);
+            // The forwarder of hop i charges its fee unless it is fee-free.
+            let fee = if q.is_fee_free(ch.node(h.dir as usize)) {
+                Msat::ZERO
+            } else {
+                pol.fee(h.amount)
+            };
+            prop_assert_eq!(prev.amount, h.amount + fee, "{}: fee", who);
         }
     }
     prop_assert!(cltv <= p.max_cltv, "{who}: cltv {cltv}");
@@ -226,6 +306,7 @@ proptest! {
         max_hops in 2u8..6,
         excl in proptest::collection::vec((0usize..30, 0u8..2), 0..3),
         fails in proptest::collection::vec((0usize..30, 0u8..2, 1u64..200_000), 0..4),
+        free in proptest::option::of(proptest::collection::vec(any::<bool>(), 12)),
     ) {
         let chans: Vec<Ch> = raw.iter().map(|&(a, b, x, y, f)| (a % n, b % n, x, y, f)).filter(|c| c.0 != c.1).collect();
         prop_assume!(!chans.is_empty() && s % n != r % n);
@@ -233,7 +314,7 @@ proptest! {
         let net = Network::new(&t);
         let exclude: Vec<(ChannelId, u8)> = excl.iter().map(|&(c, d)| (ChannelId((c % chans.len()) as u32), d)).collect();
         let mc: Vec<McEntry> = fails.iter().map(|&(c, d, a)| McEntry { chan: (c % chans.len()) as u32, dir: d, time: SimTime::ZERO, amount: Msat::from_sat(a) }).collect();
-        let q = RouteRequest { exclude: &exclude, ..req(s % n, r % n, amt) };
+        let q = RouteRequest { exclude: &exclude, fee_free: free.as_deref(), ..req(s % n, r % n, amt) };
         let p = RouterParams { max_hops, max_cltv: 200, ..RouterParams::default() };
         let ctx = RouteCtx { net: &net, mc: &mc, now: SimTime(1_000_000), params: &p };
         for e in ROUTERS {
