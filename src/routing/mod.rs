@@ -9,6 +9,7 @@
 //!
 //! Depends on `network`, `topology`, `units`; nothing above (no engine, no strategy).
 
+pub mod bimodal;
 pub mod cln;
 pub mod knowledge;
 pub mod ldk;

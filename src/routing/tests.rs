@@ -113,6 +113,40 @@ fn capacity_aware_routers_take_the_more_reliable_of_two_paths() {
 }
 
 #[test]
+fn lnd_bimodal_takes_the_more_reliable_path_and_learns() {
+    use super::bimodal::{BimodalParams, Estimator};
+    let bimodal = RouterSpec {
+        estimator: Estimator::Bimodal(BimodalParams::default()),
+        ..spec("lnd")
+    };
+    // As above: 10,000 sat over a–t (10,000,000 sat) or b–t (12,000 sat), same fees. The
+    // bimodal probability of b–t is (H(c) − H(a)) / (H(c) − H(0)) with c = 1.2e7 msat ≪ s:
+    // nearly uniform, ≈ 2,000 / 12,000 = 0.17; a–t's ≈ 0.98 (most of a 1e10 msat channel's
+    // mass lies above 1e7 msat); lnd's penalty attempt_cost / P picks a.
+    let t = diamond((10_000_000, 100), (12_000, 100));
+    let net = Network::new(&t);
+    let mut r = registry::build(&bimodal, 4, 4);
+    let hops = route(r.as_mut(), &net, &req(0, 3, 10_000)).unwrap();
+    assert_eq!(hops[1].chan, ChannelId(1));
+    // Equal paths: a failure of 10,000 sat on the one taken sends the next search to the
+    // other (the failed edge's probability drops to 0 at that amount).
+    let t = diamond((1_000_000, 100), (1_000_000, 100));
+    let net = Network::new(&t);
+    let mut r = registry::build(&bimodal, 4, 4);
+    let q = req(0, 3, 10_000);
+    let first = route(r.as_mut(), &net, &q).unwrap();
+    r.learn_failure(&net, NodeId(0), &first, 1, SimTime::ZERO);
+    let second = route(r.as_mut(), &net, &q).unwrap();
+    assert_ne!(first[1].chan, second[1].chan);
+    // The a-priori estimator's lnd ignores `learn_failure` (its knowledge is the engine's
+    // mission control) and routes as before.
+    let mut apriori = registry::build(&spec("lnd"), 4, 4);
+    let a1 = route(apriori.as_mut(), &net, &q).unwrap();
+    apriori.learn_failure(&net, NodeId(0), &a1, 1, SimTime::ZERO);
+    assert_eq!(route(apriori.as_mut(), &net, &q).unwrap(), a1);
+}
+
+#[test]
 fn mcf_splits_a_flow_across_two_disjoint_paths_as_the_model_predicts() {
     // No fees (μ irrelevant); remote capacities 3,000 and 2,000 sat; 2,000 sat to send.
     // Continuous optimum: equal marginal uncertainty 1/(3000 − x₁) = 1/(2000 − x₂), so
@@ -317,8 +351,14 @@ proptest! {
         let q = RouteRequest { exclude: &exclude, fee_free: free.as_deref(), ..req(s % n, r % n, amt) };
         let p = RouterParams { max_hops, max_cltv: 200, ..RouterParams::default() };
         let ctx = RouteCtx { net: &net, mc: &mc, now: SimTime(1_000_000), params: &p };
-        for e in ROUTERS {
-            let mut router = registry::build(&spec(e.name), n as usize, chans.len());
+        let bimodal = RouterSpec {
+            estimator: super::bimodal::Estimator::Bimodal(Default::default()),
+            ..spec("lnd")
+        };
+        let specs = ROUTERS.iter().map(|e| spec(e.name)).chain([bimodal]);
+        for sp in specs {
+            let e = &sp;
+            let mut router = registry::build(&sp, n as usize, chans.len());
             // Teach the knowledge-keeping routers something first.
             for f in &mc {
                 let h = Hop { chan: ChannelId(f.chan), dir: f.dir, amount: f.amount };
