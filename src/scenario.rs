@@ -55,6 +55,10 @@ pub struct RoutingConfig {
     pub mcf_mu: f64,
     pub mcf_units: u32,
     pub mcf_pieces: u32,
+    /// `mcf`: hops beyond the fewest that a flow path may take (pruning).
+    pub mcf_slack: u32,
+    /// `ldk`: add LDK's historical-bucket penalty.
+    pub ldk_historical: bool,
     /// `cln`: `riskfactor` (percent per year) and fee fuzz (fraction).
     pub cln_riskfactor: f64,
     pub cln_fuzz: f64,
@@ -110,6 +114,8 @@ impl Default for RoutingConfig {
             mcf_mu: McfParams::default().mu,
             mcf_units: McfParams::default().units,
             mcf_pieces: McfParams::default().pieces,
+            mcf_slack: McfParams::default().slack,
+            ldk_historical: false,
             cln_riskfactor: ClnParams::default().riskfactor,
             cln_fuzz: ClnParams::default().fuzz,
             estimator: "apriori".into(),
@@ -236,6 +242,9 @@ impl RoutingConfig {
         if !(1..=64).contains(&self.mcf_pieces) {
             return Err(FieldError::new(f("mcf_pieces"), "expected 1..=64"));
         }
+        if self.mcf_slack > 27 {
+            return Err(FieldError::new(f("mcf_slack"), "expected 0..=27 hops"));
+        }
         if !(self.cln_riskfactor.is_finite() && self.cln_riskfactor >= 0.0) {
             return Err(FieldError::new(
                 f("cln_riskfactor"),
@@ -306,11 +315,15 @@ impl RoutingConfig {
                 fuzz: self.cln_fuzz,
                 ..ClnParams::default()
             },
-            ldk: Default::default(),
+            ldk: crate::routing::ldk::LdkParams {
+                historical: self.ldk_historical,
+                ..Default::default()
+            },
             mcf: McfParams {
                 mu: self.mcf_mu,
                 units: self.mcf_units,
                 pieces: self.mcf_pieces,
+                slack: self.mcf_slack,
                 ..McfParams::default()
             },
         }
@@ -1063,6 +1076,7 @@ mod tests {
             ("mpp = { timeout_s = -1 }\n", "routing.mpp.timeout_s"),
             ("cln_fuzz = 1.5\n", "routing.cln_fuzz"),
             ("estimator = \"gaussian\"\n", "routing.estimator"),
+            ("mcf_slack = 30\n", "routing.mcf_slack"),
             ("bimodal_node_weight = 2\n", "routing.bimodal_node_weight"),
             ("bimodal_scale_msat = 0\n", "routing.bimodal_scale_msat"),
             ("bimodal_decay_s = 0\n", "routing.bimodal_decay_s"),

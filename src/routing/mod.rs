@@ -13,6 +13,7 @@ pub mod bimodal;
 pub mod cln;
 pub mod knowledge;
 pub mod ldk;
+pub mod ldk_history;
 pub mod lnd;
 pub mod lnd_finder;
 pub mod mcf;

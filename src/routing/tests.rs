@@ -181,6 +181,49 @@ fn mcf_splits_a_flow_across_two_disjoint_paths_as_the_model_predicts() {
 }
 
 #[test]
+fn mcf_pruning_keeps_paths_within_the_slack() {
+    // s=0 → 1 → t=2 (2 hops; 1–t holds 1,000 sat) and s → 3 → 4 → 5 → t (4 hops,
+    // 100,000 sat each). 2,000 sat to send. slack 1: only paths of ≤ 3 hops, so the plan
+    // carries at most the 1,000 sat of the short path; slack 2 admits the long one and the
+    // whole amount is planned.
+    let t = topo(
+        6,
+        &[
+            (0, 1, 1_000_000, 0, 0),
+            (1, 2, 1_000, 0, 0),
+            (0, 3, 1_000_000, 0, 0),
+            (3, 4, 100_000, 0, 0),
+            (4, 5, 100_000, 0, 0),
+            (5, 2, 100_000, 0, 0),
+        ],
+    );
+    let net = Network::new(&t);
+    let p = RouterParams::default();
+    let ctx = RouteCtx {
+        net: &net,
+        mc: &[],
+        now: SimTime::ZERO,
+        params: &p,
+    };
+    let mut planned = Vec::new();
+    for slack in [1, 2] {
+        let mut sp = spec("mcf");
+        sp.mcf.slack = slack;
+        let mut r = registry::build(&sp, 6, 6);
+        let mut plan = Vec::new();
+        r.plan_parts(&ctx, &req(0, 2, 2_000), 16, &mut plan)
+            .unwrap();
+        let total: Msat = plan.iter().map(|h| h[h.len() - 1].amount).sum();
+        let longest = plan.iter().map(|h| h.len()).max().unwrap();
+        planned.push((total, longest));
+    }
+    assert_eq!(
+        planned,
+        vec![(Msat::from_sat(1_000), 2), (Msat::from_sat(2_000), 4)]
+    );
+}
+
+#[test]
 fn ldk_learns_from_a_failure() {
     // Two equal paths; after a failure of 10,000 sat on the one taken, the other is
     // taken.
@@ -272,6 +315,41 @@ fn every_router_honours_the_join_rule() {
     }
 }
 
+#[test]
+fn ldk_historical_buckets_remember_a_failure_after_the_live_bounds_decay() {
+    // a–t charges 100 ppm, b–t 110 ppm (10,000 sat: 1 sat vs 1.1 sat), 1,000,000 sat each.
+    // 10,000 sat fail over a–t; ten days later the live bounds (6 h half-life) are back to
+    // [0, capacity], so plain ldk takes the cheaper a again. The history (14-day half-life)
+    // still holds the failure: min bucket 0, max bucket 31 (offset 990,001 sat), so
+    // p_hist(10,000 sat) = (31,249,999 − 1e7) / 31,249,999 ≈ 0.68 and a's historical
+    // penalty ≈ 0.167 × (10,000 + 1,250 × 1e7 / 2^20) ≈ 3.7 sat against b's ≈ 0.1 sat
+    // (capacity fallback): ldk_historical takes b.
+    let t = diamond((1_000_000, 100), (1_000_000, 110));
+    let net = Network::new(&t);
+    let q = req(0, 3, 10_000);
+    let later = SimTime::ZERO + crate::units::SimDuration::from_secs(10 * 86_400);
+    let p = RouterParams::default();
+    let ctx = RouteCtx {
+        net: &net,
+        mc: &[],
+        now: later,
+        params: &p,
+    };
+    let mut choices = Vec::new();
+    for historical in [false, true] {
+        let mut sp = spec("ldk");
+        sp.ldk.historical = historical;
+        let mut r = registry::build(&sp, 4, 4);
+        let first = route(r.as_mut(), &net, &q).unwrap();
+        assert_eq!(first[1].chan, ChannelId(1), "cheaper a first");
+        r.learn_failure(&net, NodeId(0), &first, 1, SimTime::ZERO);
+        let mut out = Vec::new();
+        r.find_route(&ctx, &q, &mut out).unwrap();
+        choices.push(out[1].chan);
+    }
+    assert_eq!(choices, vec![ChannelId(1), ChannelId(3)]);
+}
+
 fn check_contract(
     net: &Network,
     q: &RouteRequest<'_>,
@@ -351,11 +429,13 @@ proptest! {
         let q = RouteRequest { exclude: &exclude, fee_free: free.as_deref(), ..req(s % n, r % n, amt) };
         let p = RouterParams { max_hops, max_cltv: 200, ..RouterParams::default() };
         let ctx = RouteCtx { net: &net, mc: &mc, now: SimTime(1_000_000), params: &p };
+        let mut hist = spec("ldk");
+        hist.ldk.historical = true;
         let bimodal = RouterSpec {
             estimator: super::bimodal::Estimator::Bimodal(Default::default()),
             ..spec("lnd")
         };
-        let specs = ROUTERS.iter().map(|e| spec(e.name)).chain([bimodal]);
+        let specs = ROUTERS.iter().map(|e| spec(e.name)).chain([bimodal, hist]);
         for sp in specs {
             let e = &sp;
             let mut router = registry::build(&sp, n as usize, chans.len());
