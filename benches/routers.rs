@@ -4,13 +4,18 @@
 //! Without the variable, a generated 6,000-node scale-free graph stands in.
 //!
 //! - `search/<router>_10k`: one route search for 10,000 sat between random endpoints
-//!   (`mcf`: one flow plan, its unit of work).
+//!   (`mcf`: one flow plan, its unit of work); also `lnd_bimodal`, `ldk_historical` and
+//!   `mcf_unpruned` (`mcf_slack = 27`). `PCNSIM_BENCH_ROUTERS=mcf,mcf_unpruned` limits the
+//!   search group to those labels.
 //! - `mpp/<router>_2k_100k`: 2,000 payments of 100,000 sat with `[routing] mpp` on
 //!   (payments per second = 2,000 / time per iteration).
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pcnsim::metrics::NullRecorder;
 use pcnsim::network::Network;
+use pcnsim::routing::bimodal::Estimator;
+use pcnsim::routing::ldk::LdkParams;
+use pcnsim::routing::mcf::McfParams;
 use pcnsim::routing::pathfinder::RouteCtx;
 use pcnsim::routing::registry::{self, RouterSpec, ROUTERS};
 use pcnsim::routing::{RouteRequest, RouterParams};
@@ -46,17 +51,58 @@ fn search(c: &mut Criterion) {
     let n = net.node_count() as u32;
     let p = RouterParams::default();
     let mut g = c.benchmark_group("search");
-    for e in ROUTERS {
-        let spec = RouterSpec {
-            name: e.name,
-            ..RouterSpec::default()
-        };
+    // Every router with its defaults, then the options: lnd's bimodal estimator, LDK's
+    // historical buckets, and mcf without pruning (slack 27: every edge within max_hops;
+    // the flow as it was before pruning, for the before/after figure).
+    let mut specs: Vec<(String, RouterSpec)> = ROUTERS
+        .iter()
+        .map(|e| {
+            (
+                e.name.to_string(),
+                RouterSpec {
+                    name: e.name,
+                    ..RouterSpec::default()
+                },
+            )
+        })
+        .collect();
+    let d = RouterSpec::default();
+    specs.push((
+        "lnd_bimodal".into(),
+        RouterSpec {
+            estimator: Estimator::Bimodal(Default::default()),
+            ..d.clone()
+        },
+    ));
+    specs.push((
+        "ldk_historical".into(),
+        RouterSpec {
+            name: "ldk",
+            ldk: LdkParams {
+                historical: true,
+                ..d.ldk
+            },
+            ..d.clone()
+        },
+    ));
+    specs.push((
+        "mcf_unpruned".into(),
+        RouterSpec {
+            name: "mcf",
+            mcf: McfParams { slack: 27, ..d.mcf },
+            ..d.clone()
+        },
+    ));
+    if let Ok(only) = std::env::var("PCNSIM_BENCH_ROUTERS") {
+        specs.retain(|(n, _)| only.split(',').any(|o| o == n));
+    }
+    for (label, spec) in specs {
         let mut router = registry::build(&spec, net.node_count(), net.channel_count());
         let flow = router.supports().flow;
         let mut rng = pcnsim::rng::SimRng::seed_from_u64(9);
         let mut out = Vec::new();
         let mut plan = Vec::new();
-        g.bench_function(format!("{}_10k", e.name), |b| {
+        g.bench_function(format!("{label}_10k"), |b| {
             b.iter(|| {
                 let (a, z) = (rng.random_range(0..n), rng.random_range(0..n));
                 let req = RouteRequest::new(NodeId(a), NodeId(z), Msat::from_sat(10_000));

@@ -10,6 +10,7 @@ use crate::engine::params::MppParams;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
 use crate::error::{limits, FieldError, InputError};
 use crate::rng::{self, SimRng};
+use crate::routing::bimodal;
 use crate::routing::cln::ClnParams;
 use crate::routing::mcf::McfParams;
 use crate::routing::registry::{self, RouterSpec};
@@ -54,9 +55,20 @@ pub struct RoutingConfig {
     pub mcf_mu: f64,
     pub mcf_units: u32,
     pub mcf_pieces: u32,
+    /// `mcf`: hops beyond the fewest that a flow path may take (pruning).
+    pub mcf_slack: u32,
+    /// `ldk`: add LDK's historical-bucket penalty.
+    pub ldk_historical: bool,
     /// `cln`: `riskfactor` (percent per year) and fee fuzz (fraction).
     pub cln_riskfactor: f64,
     pub cln_fuzz: f64,
+    /// `lnd`'s probability estimator: `"apriori"` (default) or `"bimodal"`.
+    pub estimator: String,
+    /// The bimodal estimator's liquidity scale (msat), node weight and decay time (s);
+    /// lnd's defaults 300,000,000 msat, 0.2 and 7 days.
+    pub bimodal_scale_msat: u64,
+    pub bimodal_node_weight: f64,
+    pub bimodal_decay_s: f64,
 }
 
 /// `[routing] mpp = { max_parts, min_part_sat, timeout_s }`.
@@ -102,8 +114,14 @@ impl Default for RoutingConfig {
             mcf_mu: McfParams::default().mu,
             mcf_units: McfParams::default().units,
             mcf_pieces: McfParams::default().pieces,
+            mcf_slack: McfParams::default().slack,
+            ldk_historical: false,
             cln_riskfactor: ClnParams::default().riskfactor,
             cln_fuzz: ClnParams::default().fuzz,
+            estimator: "apriori".into(),
+            bimodal_scale_msat: bimodal::DEFAULT_SCALE_MSAT,
+            bimodal_node_weight: bimodal::DEFAULT_NODE_WEIGHT,
+            bimodal_decay_s: bimodal::DEFAULT_DECAY_S as f64,
         }
     }
 }
@@ -224,6 +242,9 @@ impl RoutingConfig {
         if !(1..=64).contains(&self.mcf_pieces) {
             return Err(FieldError::new(f("mcf_pieces"), "expected 1..=64"));
         }
+        if self.mcf_slack > 27 {
+            return Err(FieldError::new(f("mcf_slack"), "expected 0..=27 hops"));
+        }
         if !(self.cln_riskfactor.is_finite() && self.cln_riskfactor >= 0.0) {
             return Err(FieldError::new(
                 f("cln_riskfactor"),
@@ -234,6 +255,36 @@ impl RoutingConfig {
             return Err(FieldError::new(
                 f("cln_fuzz"),
                 "expected a fraction in [0, 1)",
+            ));
+        }
+        if !matches!(self.estimator.as_str(), "apriori" | "bimodal") {
+            return Err(FieldError::new(
+                f("estimator"),
+                format!(
+                    "unknown estimator {:?}; expected \"apriori\" or \"bimodal\"",
+                    self.estimator
+                ),
+            ));
+        }
+        if !(1..=bimodal::MAX_SCALE_MSAT).contains(&self.bimodal_scale_msat) {
+            return Err(FieldError::new(
+                f("bimodal_scale_msat"),
+                format!("expected 1 to {} msat", bimodal::MAX_SCALE_MSAT),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.bimodal_node_weight) {
+            return Err(FieldError::new(
+                f("bimodal_node_weight"),
+                "expected a weight in [0, 1]",
+            ));
+        }
+        if !(self.bimodal_decay_s.is_finite()
+            && self.bimodal_decay_s >= 1e-3
+            && self.bimodal_decay_s <= limits::MAX_TIME_S)
+        {
+            return Err(FieldError::new(
+                f("bimodal_decay_s"),
+                "expected a positive number of seconds",
             ));
         }
         if self.final_cltv > self.max_cltv {
@@ -250,16 +301,29 @@ impl RoutingConfig {
         let e = registry::lookup(&self.router).unwrap_or(&registry::ROUTERS[0]);
         RouterSpec {
             name: e.name,
+            estimator: if self.estimator == "bimodal" {
+                bimodal::Estimator::Bimodal(bimodal::BimodalParams {
+                    scale_msat: self.bimodal_scale_msat,
+                    node_weight: self.bimodal_node_weight,
+                    decay: SimDuration::from_secs_f64(self.bimodal_decay_s),
+                })
+            } else {
+                bimodal::Estimator::Apriori
+            },
             cln: ClnParams {
                 riskfactor: self.cln_riskfactor,
                 fuzz: self.cln_fuzz,
                 ..ClnParams::default()
             },
-            ldk: Default::default(),
+            ldk: crate::routing::ldk::LdkParams {
+                historical: self.ldk_historical,
+                ..Default::default()
+            },
             mcf: McfParams {
                 mu: self.mcf_mu,
                 units: self.mcf_units,
                 pieces: self.mcf_pieces,
+                slack: self.mcf_slack,
                 ..McfParams::default()
             },
         }
@@ -994,11 +1058,29 @@ mod tests {
         let none = parse(BASE, "r.toml", Path::new("."), None).unwrap();
         assert!(none.params.mpp.is_none());
         assert_eq!(none.params.pathfinder.name, "lnd");
+        assert_eq!(
+            none.params.pathfinder.estimator,
+            crate::routing::bimodal::Estimator::Apriori
+        );
+        let bi = format!("{BASE}estimator = \"bimodal\"\nbimodal_node_weight = 0.5\n");
+        let bi = parse(&bi, "r.toml", Path::new("."), None).unwrap();
+        assert_eq!(
+            bi.params.pathfinder.estimator,
+            crate::routing::bimodal::Estimator::Bimodal(crate::routing::bimodal::BimodalParams {
+                node_weight: 0.5,
+                ..Default::default()
+            })
+        );
         for (bad, field) in [
             ("router = \"eclair\"\n", "routing.router"),
             ("mpp = { max_parts = 0 }\n", "routing.mpp.max_parts"),
             ("mpp = { timeout_s = -1 }\n", "routing.mpp.timeout_s"),
             ("cln_fuzz = 1.5\n", "routing.cln_fuzz"),
+            ("estimator = \"gaussian\"\n", "routing.estimator"),
+            ("mcf_slack = 30\n", "routing.mcf_slack"),
+            ("bimodal_node_weight = 2\n", "routing.bimodal_node_weight"),
+            ("bimodal_scale_msat = 0\n", "routing.bimodal_scale_msat"),
+            ("bimodal_decay_s = 0\n", "routing.bimodal_decay_s"),
         ] {
             let e = parse(&format!("{BASE}{bad}"), "r.toml", Path::new("."), None)
                 .err()

@@ -208,9 +208,10 @@ impl<'t> Engine<'t> {
         st.remaining -= last.amount;
         st.live += 1;
         let pay = self.book.pay_mut(pid);
+        // Counted once per part here; the run's total adds `pay.attempts` when the payment
+        // ends (and only for measured workload payments).
         pay.attempts += 1;
         pay.last_hops = hops;
-        self.acct.totals.attempts += 1;
         let att = self.book.new_attempt(pid, route);
         let d = self.latency();
         self.q.schedule(now + d, Ev::Arrive { att, hop: 0 });

@@ -112,6 +112,8 @@ fn lnd_splits_in_halves_down_to_the_minimum_part() {
     assert_eq!(r.totals.succeeded, 1);
     let p = &rec.payments[0];
     assert_eq!((p.parts, p.failed_parts, p.attempts), (2, 0, 2));
+    // The run's total counts each part once (it once counted them twice).
+    assert_eq!(r.totals.attempts, 2);
     assert_eq!(chans[1].balance(1), Msat::from_sat(75_000));
     assert_eq!(chans[3].balance(1), Msat::from_sat(75_000));
     // Both parts travel 2 hops (50 ms each) and settle back: 200 ms.

@@ -17,11 +17,16 @@
 //! as LDK's `ProbabilisticScoringFeeParameters::default()`. The sender's own channels cost
 //! their (zero) fee only. The "SimLN preset" is these defaults.
 //!
+//! With `[routing] ldk_historical = true` the historical liquidity penalty is added
+//! ([`super::ldk_history`]; LDK's defaults have it on, the SimLN preset here leaves it off
+//! so that earlier results stay comparable).
+//!
 //! Simplifications: the linear success model (LDK's default since 0.0.118 is a nonlinear
-//! one), no historical buckets, no anti-probing penalty, one path per search (splitting is
-//! the engine's `[routing] mpp`).
+//! one), no anti-probing penalty, one path per search (splitting is the engine's
+//! `[routing] mpp`).
 
 use super::knowledge::{decayed, Knowledge};
+use super::ldk_history::{self, History};
 use super::pathfinder::{Features, PathFinder, RouteCtx};
 use super::registry::{RouterEntry, RouterSpec};
 use super::search::{HopCost, Search};
@@ -47,6 +52,10 @@ pub struct LdkParams {
     pub liquidity_offset_half_life: SimDuration,
     /// Edges remembered per sender.
     pub memory: usize,
+    /// Add the historical-bucket penalty ([`super::ldk_history`]).
+    pub historical: bool,
+    /// `historical_no_updates_half_life`.
+    pub historical_half_life: SimDuration,
 }
 
 impl Default for LdkParams {
@@ -59,6 +68,8 @@ impl Default for LdkParams {
             considered_impossible_penalty_msat: 100_000_000,
             liquidity_offset_half_life: SimDuration::from_secs(6 * 3600),
             memory: 256,
+            historical: false,
+            historical_half_life: SimDuration::from_secs(ldk_history::DEFAULT_HALF_LIFE_S),
         }
     }
 }
@@ -75,6 +86,11 @@ pub struct LdkRouter {
     /// Per directed edge (`chan * 2 + dir`): the sender's decayed bounds during a search.
     overlay: Vec<Option<(u64, u64)>>,
     touched: Vec<usize>,
+    /// Per sender, the bound histories (with `historical`), at most `memory` each.
+    history: Vec<Vec<History>>,
+    /// Per directed edge during a search: index into `loaded`, or `u32::MAX`.
+    hist_at: Vec<u32>,
+    loaded: Vec<History>,
 }
 
 impl LdkRouter {
@@ -85,6 +101,43 @@ impl LdkRouter {
             knowledge: Knowledge::new(nodes, p.memory, p.liquidity_offset_half_life),
             overlay: vec![None; channels * 2],
             touched: Vec::new(),
+            history: Vec::new(),
+            hist_at: Vec::new(),
+            loaded: Vec::new(),
+        }
+    }
+
+    /// Records `sender`'s current bounds of every remote hop of `route` in its histories.
+    fn track(&mut self, net: &Network, sender: NodeId, route: &[Hop], upto: usize, now: SimTime) {
+        if !self.p.historical {
+            return;
+        }
+        if self.history.len() <= sender.idx() {
+            self.history.resize(sender.idx() + 1, Vec::new());
+        }
+        let hl = self.p.historical_half_life;
+        for h in route.iter().take(upto + 1).skip(1) {
+            let Some(b) = self
+                .knowledge
+                .entries(sender)
+                .iter()
+                .find(|b| b.chan == h.chan.0 && b.dir == h.dir)
+            else {
+                continue;
+            };
+            let cap = net.chan(h.chan).capacity().0;
+            let v = &mut self.history[sender.idx()];
+            let mut e = match v.iter().position(|x| x.chan == h.chan.0 && x.dir == h.dir) {
+                Some(i) => v.remove(i),
+                None => {
+                    if v.len() >= self.p.memory.max(1) {
+                        v.remove(0);
+                    }
+                    History::new(h.chan.0, h.dir, now)
+                }
+            };
+            e.track(b.min, b.max, cap, now, hl);
+            v.push(e);
         }
     }
 
@@ -99,6 +152,20 @@ impl LdkRouter {
             self.overlay[k] = Some(decayed(b, cap, now, self.p.liquidity_offset_half_life));
             self.touched.push(k);
         }
+        if self.p.historical {
+            if self.hist_at.len() < net.channel_count() * 2 {
+                self.hist_at.resize(net.channel_count() * 2, u32::MAX);
+            }
+            self.loaded.clear();
+            if let Some(v) = self.history.get(sender.idx()) {
+                for h in v {
+                    let k = h.chan as usize * 2 + h.dir as usize;
+                    self.hist_at[k] = self.loaded.len() as u32;
+                    self.loaded
+                        .push(h.decayed(now, self.p.historical_half_life));
+                }
+            }
+        }
     }
 
     pub(crate) fn clear_overlay(&mut self) {
@@ -106,12 +173,18 @@ impl LdkRouter {
             self.overlay[k] = None;
         }
         self.touched.clear();
+        for h in &self.loaded {
+            self.hist_at[h.chan as usize * 2 + h.dir as usize] = u32::MAX;
+        }
+        self.loaded.clear();
     }
 }
 
 struct LdkCost<'a> {
     p: &'a LdkParams,
     overlay: &'a [Option<(u64, u64)>],
+    hist_at: &'a [u32],
+    loaded: &'a [History],
 }
 
 impl HopCost for LdkCost<'_> {
@@ -145,7 +218,16 @@ impl HopCost for LdkCost<'_> {
                     / (1u64 << 20) as f64;
             (mult * nlog) as u64
         };
-        Some(fee + base + liq)
+        let hist = if p.historical {
+            let h = self
+                .hist_at
+                .get(k)
+                .and_then(|&i| self.loaded.get(i as usize));
+            ldk_history::penalty(h, amount, e.max_amount)
+        } else {
+            0
+        };
+        Some(fee + base + liq + hist)
     }
 }
 
@@ -171,6 +253,8 @@ impl PathFinder for LdkRouter {
         let cost = LdkCost {
             p: &self.p,
             overlay: &self.overlay,
+            hist_at: &self.hist_at,
+            loaded: &self.loaded,
         };
         let r = self.search.run(ctx.net, req, ctx.params, &cost, out);
         self.clear_overlay();
@@ -186,8 +270,10 @@ impl PathFinder for LdkRouter {
     ) {
         self.knowledge
             .learn_failure(net, sender, route, failed_hop, now);
+        self.track(net, sender, route, failed_hop, now);
     }
     fn learn_success(&mut self, net: &Network, sender: NodeId, route: &[Hop], now: SimTime) {
         self.knowledge.learn_success(net, sender, route, now);
+        self.track(net, sender, route, route.len(), now);
     }
 }

@@ -65,6 +65,8 @@ pub struct Router {
     /// check that the O(degree) answer is the one the searches give.
     #[cfg(test)]
     no_shortcut: bool,
+    /// The bimodal estimator's view of the sender's results (inactive: a-priori).
+    pub bi: super::bimodal::Overlay,
 }
 
 /// Labels of the hop-indexed search, per state `hops × N + node`; grown on first use (only
@@ -110,6 +112,7 @@ impl Router {
             touched: Vec::new(),
             #[cfg(test)]
             no_shortcut: false,
+            bi: Default::default(),
         }
     }
 
@@ -187,6 +190,8 @@ impl Router {
         self.ensure_size(net.node_count(), net.channel_count());
         // Mission control and exclusions → per-edge probabilities (reset at the end).
         let half_life = p.penalty_half_life.micros().max(1) as f64;
+        // The bimodal estimator reads its own results (`self.bi`), not the failures.
+        let mc = if self.bi.active { &[][..] } else { mc };
         for e in mc {
             if e.chan as usize >= net.channel_count() || req.amount < e.amount {
                 continue;
@@ -379,7 +384,8 @@ impl Router {
         // cheaper label reaches it, so the route found has the same (minimal) cost as plain
         // Dijkstra's; among routes of equal cost the two may pick different ones.
         let own = usize::from(stop_is_sender);
-        let mult: [f64; 4] = if p.astar {
+        // The bimodal estimator can give a hop probability up to 1: no hop-count bound.
+        let mult: [f64; 4] = if p.astar && !self.bi.active {
             self.hop_distances(net, stop);
             std::array::from_fn(|h| inv_apriori.powi(h.saturating_sub(own) as i32))
         } else {
@@ -444,6 +450,12 @@ impl Router {
                         continue;
                     }
                     1.0
+                } else if self.bi.active {
+                    // Bimodal: amount-dependent; `ep` only marks exclusions (0).
+                    match self.bimodal_inv_prob(net, ep, base + i, e, amt_v) {
+                        Some(x) => x,
+                        None => continue,
+                    }
                 } else if ep == NO_INFO {
                     inv_apriori
                 } else if ep > 0.0 {
@@ -617,6 +629,12 @@ impl Router {
                         continue;
                     }
                     1.0
+                } else if self.bi.active {
+                    // Bimodal: amount-dependent; `ep` only marks exclusions (0).
+                    match self.bimodal_inv_prob(net, ep, base + i, e, amt_v) {
+                        Some(x) => x,
+                        None => continue,
+                    }
                 } else if ep == NO_INFO {
                     inv_apriori
                 } else if ep > 0.0 {
@@ -675,6 +693,27 @@ impl Router {
             self.path.push((c, d, self.l.amt[st]));
         }
         Some(self.l.dist[found])
+    }
+}
+
+impl Router {
+    /// `1 / P` of a remote hop under the bimodal estimator, or `None` when excluded or
+    /// impossible.
+    #[inline]
+    fn bimodal_inv_prob(
+        &self,
+        net: &Network,
+        ep: f32,
+        slot: usize,
+        e: &InEdge,
+        amt: u64,
+    ) -> Option<f64> {
+        if ep == 0.0 {
+            return None;
+        }
+        let cap = net.channels()[e.chan as usize].capacity().0;
+        let pr = self.bi.prob(slot, e.from, cap, amt);
+        (pr > 0.0).then(|| 1.0 / pr)
     }
 }
 

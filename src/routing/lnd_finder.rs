@@ -1,8 +1,13 @@
-//! The `lnd` router as a [`PathFinder`]: today's [`super::lnd::Router`] (lnd 0.17's
-//! `findPath` with the a-priori probability estimator) behind the trait, unchanged.
+//! The `lnd` router as a [`PathFinder`]: [`super::lnd::Router`] (lnd 0.17's `findPath`)
+//! behind the trait, with either of lnd's probability estimators
+//! (`[routing] estimator`):
 //!
-//! Its knowledge is the engine's mission control (`ctx.mc`), so `learn_*` do nothing here.
-//! Simplifications are those of `lnd.rs`. The bimodal estimator is not modelled yet.
+//! - `apriori` (default): the engine's mission control (`ctx.mc`, the sender's failures);
+//!   `learn_*` do nothing.
+//! - `bimodal`: [`super::bimodal`]; this finder keeps every sender's pair results
+//!   (successes and failures, from `learn_*`) and lays them out for each search.
+//!
+//! Simplifications are those of `lnd.rs` and `bimodal.rs`.
 //!
 //! **Route limits: pcnsim vs lnd.** lnd's `findPath` (`routing/pathfind.go`, read at
 //! commit 90ea05d, 2026) is a backward Dijkstra with **one label per node** (its `distance`
@@ -22,10 +27,13 @@
 //! 5,000 payments of median 50,000 sat on one-sided balances gave a byte-identical
 //! payments.csv with `max_cltv` 2016 and 1,000,000 (routes of at most 7 hops).
 
+use super::bimodal::{Estimator, Results};
 use super::pathfinder::{Features, PathFinder, RouteCtx};
 use super::registry::{RouterEntry, RouterSpec};
 use super::{lnd, Hop, NoRoute, RouteRequest};
-use crate::units::Msat;
+use crate::network::Network;
+use crate::topology::NodeId;
+use crate::units::{Msat, SimTime};
 
 pub const ENTRY: RouterEntry = RouterEntry {
     name: "lnd",
@@ -33,12 +41,21 @@ pub const ENTRY: RouterEntry = RouterEntry {
     build,
 };
 
-fn build(_: &RouterSpec, nodes: usize, channels: usize) -> Box<dyn PathFinder> {
-    Box::new(LndFinder(lnd::Router::new(nodes, channels)))
+fn build(spec: &RouterSpec, nodes: usize, channels: usize) -> Box<dyn PathFinder> {
+    Box::new(LndFinder {
+        router: lnd::Router::new(nodes, channels),
+        estimator: spec.estimator,
+        results: Results::default(),
+    })
 }
 
-/// lnd's search with its reusable buffers.
-pub struct LndFinder(pub lnd::Router);
+/// lnd's search with its reusable buffers and, under the bimodal estimator, every sender's
+/// pair results.
+pub struct LndFinder {
+    pub router: lnd::Router,
+    pub estimator: Estimator,
+    pub results: Results,
+}
 
 impl PathFinder for LndFinder {
     fn name(&self) -> &'static str {
@@ -58,7 +75,33 @@ impl PathFinder for LndFinder {
         req: &RouteRequest<'_>,
         out: &mut Vec<Hop>,
     ) -> Result<Msat, NoRoute> {
-        self.0
-            .find_route(ctx.net, req, ctx.mc, ctx.now, ctx.params, out)
+        if let Estimator::Bimodal(b) = self.estimator {
+            self.router
+                .bi
+                .load(b, &self.results, ctx.net, req.source, ctx.now);
+        }
+        let r = self
+            .router
+            .find_route(ctx.net, req, ctx.mc, ctx.now, ctx.params, out);
+        self.router.bi.clear();
+        r
+    }
+    fn learn_failure(
+        &mut self,
+        net: &Network,
+        sender: NodeId,
+        route: &[Hop],
+        failed_hop: usize,
+        now: SimTime,
+    ) {
+        if matches!(self.estimator, Estimator::Bimodal(_)) {
+            self.results
+                .learn_failure(net, sender, route, failed_hop, now);
+        }
+    }
+    fn learn_success(&mut self, net: &Network, sender: NodeId, route: &[Hop], now: SimTime) {
+        if matches!(self.estimator, Estimator::Bimodal(_)) {
+            self.results.learn_success(net, sender, route, now);
+        }
     }
 }

@@ -28,8 +28,17 @@
 //! Simplifications: no re-planning of the whole remaining amount after a failure (the
 //! engine routes the failed part's amount part by part), no zero-base-fee preference.
 //!
-//! Complexity of a plan: O(units × (M·pieces) log N) for the flow, O(units × (N + M)) for the
-//! decomposition; it allocates its flow graph per plan.
+//! **Pruning** (for speed): the flow is solved only over edges that lie on a path of at most
+//! `h + slack` hops (`mcf_slack`, default 1), `h` the fewest hops from the sender to the
+//! receiver over edges that can carry one unit: an edge `u → v` is kept when
+//! `hops(s, u) + 1 + hops(v, t) ≤ h + slack` (two breadth-first level sweeps over the edge
+//! list). On the CLoTH snapshot this keeps a small fraction of the graph; routes longer than
+//! `h + slack` hops are not considered (they are rarely cheap in uncertainty: every hop
+//! multiplies success probabilities).
+//!
+//! Complexity of a plan: O(M) to collect the candidate edges, O(h × M) for the hop levels,
+//! O(units × (M'·pieces) log N') for the flow over the M' kept edges and N' nodes,
+//! O(units × (N' + M')) for the decomposition; it allocates its flow graph per plan.
 
 use super::knowledge::{decayed, Knowledge};
 use super::pathfinder::{Features, PathFinder, RouteCtx};
@@ -60,6 +69,9 @@ pub struct McfParams {
     pub half_life: SimDuration,
     /// Edges remembered per sender.
     pub memory: usize,
+    /// Pruning: only edges on paths of at most (fewest hops + `slack`) hops from the
+    /// sender to the receiver enter the flow (see the module doc).
+    pub slack: u32,
 }
 
 impl Default for McfParams {
@@ -70,6 +82,7 @@ impl Default for McfParams {
             units: 32,
             half_life: SimDuration::from_secs(6 * 3600),
             memory: 256,
+            slack: 1,
         }
     }
 }
@@ -85,6 +98,35 @@ pub struct McfRouter {
     pub knowledge: Knowledge,
     overlay: Vec<Option<(u64, u64)>>,
     touched: Vec<usize>,
+}
+
+/// Breadth-first hop levels over the candidate edges from `root` (forward, or backward
+/// when `rev`), up to `limit` hops; `u32::MAX` beyond. O(limit × candidates): one pass
+/// over the edge list per level, no adjacency to build.
+fn hop_levels(
+    cand: &[(u32, u32, &InEdge)],
+    n: usize,
+    root: usize,
+    limit: u32,
+    rev: bool,
+    d: &mut Vec<u32>,
+) {
+    d.clear();
+    d.resize(n, u32::MAX);
+    d[root] = 0;
+    for level in 0..limit {
+        let mut grew = false;
+        for &(u, v, _) in cand {
+            let (a, b) = if rev { (v, u) } else { (u, v) };
+            if d[a as usize] == level && d[b as usize] == u32::MAX {
+                d[b as usize] = level + 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
 }
 
 /// `−ln P(x)` for bounds `[a, b]`; infinite above `b`.
@@ -150,69 +192,121 @@ impl McfRouter {
         let net = ctx.net;
         let n = net.node_count();
         let (s, t) = (req.source.idx(), req.target.idx());
-        if s == t || req.amount.0 == 0 {
+        // The cooperative join rule depends on each forwarder's in and out channel, which a
+        // flow does not have: refused (the engine then routes the amount part by part).
+        if s == t || req.amount.0 == 0 || req.join.is_some() {
             return Err(NoRoute::NoPath);
         }
         let units = self.p.units.max(1) as u64;
         let q = req.amount.0.div_ceil(units).max(1);
         let need = req.amount.0.div_ceil(q) as i64;
-        let mut g: MinCostFlowGraph<i64> = MinCostFlowGraph::new(n);
-        // Arc index → directed edge (chan * 2 + dir).
-        let mut arc_edge: Vec<usize> = Vec::new();
+        // Candidate edges: every directed edge that can carry at least one unit.
+        let mut cand: Vec<(u32, u32, &InEdge)> = Vec::new();
         for v in 0..n {
             for e in net.in_edges(NodeId(v as u32)) {
                 let u = e.from as usize;
-                if e.max_amount == 0
+                if e.max_amount < q
                     || (e.from_is_leaf && u != s)
-                    || req.exclude.contains(&(ChannelId(e.chan), e.dir))
-                    || req.avoid.is_some_and(|a| a.idx() == u || a.idx() == v)
                     || v == s
                     || u == t
+                    || req.exclude.contains(&(ChannelId(e.chan), e.dir))
+                    || req.avoid.is_some_and(|a| a.idx() == u || a.idx() == v)
                 {
                     continue;
                 }
-                let k = e.chan as usize * 2 + e.dir as usize;
                 if u == s {
                     let ch = &net.channels()[e.chan as usize];
-                    let sp = ch.spendable(e.dir as usize).0.min(e.max_amount);
-                    let cap = (sp / q) as i64;
-                    if cap > 0 {
-                        g.add_edge(u, v, cap, 0);
-                        arc_edge.push(k);
-                    }
-                    continue;
-                }
-                let fee_cost = (self.p.mu * e.fee_ppm as f64).round().max(0.0) as i64;
-                let (a, b) = self.bounds(e);
-                let sure = (a / q) as i64;
-                if sure > 0 {
-                    g.add_edge(u, v, sure, fee_cost);
-                    arc_edge.push(k);
-                }
-                let pieces = self.p.pieces.max(1) as u64;
-                let lo_units = a / q;
-                let hi_units = b / q;
-                let span = hi_units.saturating_sub(lo_units);
-                if span == 0 {
-                    continue;
-                }
-                for i in 0..pieces {
-                    let from_u = lo_units + span * i / pieces;
-                    let to_u = lo_units + span * (i + 1) / pieces;
-                    if to_u <= from_u {
+                    if ch.spendable(e.dir as usize).0.min(e.max_amount) < q {
                         continue;
                     }
-                    let (x0, x1) = ((from_u * q) as f64, (to_u * q) as f64);
-                    let d = neg_ln_p(x1.min(b as f64), a as f64, b as f64)
-                        - neg_ln_p(x0.max(a as f64), a as f64, b as f64);
-                    let per_unit = (d / (to_u - from_u) as f64 * 1e6).max(0.0);
-                    let cost = (per_unit.min(1e12) as i64).saturating_add(fee_cost);
-                    g.add_edge(u, v, (to_u - from_u) as i64, cost);
-                    arc_edge.push(k);
                 }
+                cand.push((u as u32, v as u32, e));
             }
         }
-        let (flow, _cost) = g.flow(s, t, need);
+        // Pruning (the flow is solved on near-shortest paths only): hop distances from the
+        // source (`ds`) and to the target (`dt`) over the candidates, then only edges
+        // u → v on a path of at most `shortest + slack` hops (`ds[u] + 1 + dt[v]`) are kept.
+        let limit = u32::from(ctx.params.max_hops);
+        let (mut ds, mut dt) = (Vec::new(), Vec::new());
+        hop_levels(&cand, n, s, limit, false, &mut ds);
+        if ds[t] == u32::MAX {
+            return Err(NoRoute::NoPath);
+        }
+        let reach = (ds[t] + self.p.slack).min(limit);
+        hop_levels(&cand, n, t, reach, true, &mut dt);
+        // Kept nodes, renumbered densely (in node order, so the result is deterministic).
+        let mut id = vec![u32::MAX; n];
+        let keep = |u: usize, v: usize| {
+            ds[u] != u32::MAX && dt[v] != u32::MAX && ds[u] + 1 + dt[v] <= reach
+        };
+        for &(u, v, _) in cand.iter() {
+            if keep(u as usize, v as usize) {
+                id[u as usize] = 0;
+                id[v as usize] = 0;
+            }
+        }
+        let mut kept = 0usize;
+        for x in id.iter_mut() {
+            if *x == 0 {
+                *x = kept as u32;
+                kept += 1;
+            }
+        }
+        let mut g: MinCostFlowGraph<i64> = MinCostFlowGraph::new(kept);
+        // Arc index → directed edge (chan * 2 + dir).
+        let mut arc_edge: Vec<usize> = Vec::new();
+        for &(u, v, e) in cand.iter() {
+            let (u, v) = (u as usize, v as usize);
+            if !keep(u, v) {
+                continue;
+            }
+            let (gu, gv) = (id[u] as usize, id[v] as usize);
+            let k = e.chan as usize * 2 + e.dir as usize;
+            if u == s {
+                let ch = &net.channels()[e.chan as usize];
+                let sp = ch.spendable(e.dir as usize).0.min(e.max_amount);
+                g.add_edge(gu, gv, (sp / q) as i64, 0);
+                arc_edge.push(k);
+                continue;
+            }
+            let fee_cost = if req.is_fee_free(NodeId(e.from)) {
+                0
+            } else {
+                (self.p.mu * e.fee_ppm as f64).round().max(0.0) as i64
+            };
+            let (a, b) = self.bounds(e);
+            let sure = (a / q) as i64;
+            if sure > 0 {
+                g.add_edge(gu, gv, sure, fee_cost);
+                arc_edge.push(k);
+            }
+            let pieces = self.p.pieces.max(1) as u64;
+            let lo_units = a / q;
+            let hi_units = b / q;
+            let span = hi_units.saturating_sub(lo_units);
+            if span == 0 {
+                continue;
+            }
+            for i in 0..pieces {
+                let from_u = lo_units + span * i / pieces;
+                let to_u = lo_units + span * (i + 1) / pieces;
+                if to_u <= from_u {
+                    continue;
+                }
+                let (x0, x1) = ((from_u * q) as f64, (to_u * q) as f64);
+                let d = neg_ln_p(x1.min(b as f64), a as f64, b as f64)
+                    - neg_ln_p(x0.max(a as f64), a as f64, b as f64);
+                let per_unit = (d / (to_u - from_u) as f64 * 1e6).max(0.0);
+                let cost = (per_unit.min(1e12) as i64).saturating_add(fee_cost);
+                g.add_edge(gu, gv, (to_u - from_u) as i64, cost);
+                arc_edge.push(k);
+            }
+        }
+        let (gs, gt) = (id[s] as usize, id[t] as usize);
+        if gs >= kept || gt >= kept {
+            return Err(NoRoute::NoPath);
+        }
+        let (flow, _cost) = g.flow(gs, gt, need);
         if flow == 0 {
             return Err(NoRoute::NoPath);
         }
@@ -283,7 +377,7 @@ impl McfRouter {
             let cut = excess.min(amount.saturating_sub(1));
             amount -= cut;
             excess -= cut;
-            if let Some(r) = route_of(net, ctx, req.source, &edges, amount) {
+            if let Some(r) = route_of(net, ctx, req, &edges, amount) {
                 out.push(r);
             }
         }
@@ -300,7 +394,7 @@ impl McfRouter {
 fn route_of(
     net: &Network,
     ctx: &RouteCtx<'_>,
-    source: NodeId,
+    req: &RouteRequest<'_>,
     edges: &[usize],
     amount: u64,
 ) -> Option<Vec<Hop>> {
@@ -332,14 +426,16 @@ fn route_of(
             dir: d as u8,
             amount: Msat(amt),
         };
-        if i > 0 {
+        if i > 0 && !req.is_fee_free(ch.node(d)) {
             amt += pol.fee(Msat(amt)).0;
+        }
+        if i > 0 {
             cltv += pol.cltv_delta as u32;
         }
     }
     let first = &net.channels()[edges[0] / 2];
     if cltv > p.max_cltv
-        || first.node(edges[0] % 2) != source
+        || first.node(edges[0] % 2) != req.source
         || first.check_offer(edges[0] % 2, hops[0].amount).is_err()
     {
         return None;
@@ -349,6 +445,8 @@ fn route_of(
 
 struct McfCost<'a> {
     r: &'a McfRouter,
+    /// Fee-free forwarders (cooperative rebalancing) add no fee cost.
+    req: &'a RouteRequest<'a>,
 }
 
 impl HopCost for McfCost<'_> {
@@ -361,7 +459,11 @@ impl HopCost for McfCost<'_> {
         if !unc.is_finite() {
             return None;
         }
-        let fee_cost = self.r.p.mu * e.fee_ppm as f64 * self.r.p.units as f64;
+        let fee_cost = if self.req.is_fee_free(NodeId(e.from)) {
+            0.0
+        } else {
+            self.r.p.mu * e.fee_ppm as f64 * self.r.p.units as f64
+        };
         Some((unc * 1e6 + fee_cost).min(1e15) as u64)
     }
 }
@@ -386,7 +488,7 @@ impl PathFinder for McfRouter {
     ) -> Result<Msat, NoRoute> {
         self.load_overlay(ctx.net, req.source, ctx.now);
         let mut search = std::mem::take(&mut self.search);
-        let r = search.run(ctx.net, req, ctx.params, &McfCost { r: self }, out);
+        let r = search.run(ctx.net, req, ctx.params, &McfCost { r: self, req }, out);
         self.search = search;
         self.clear_overlay();
         r

@@ -9,9 +9,11 @@
 //!
 //! Depends on `network`, `topology`, `units`; nothing above (no engine, no strategy).
 
+pub mod bimodal;
 pub mod cln;
 pub mod knowledge;
 pub mod ldk;
+pub mod ldk_history;
 pub mod lnd;
 pub mod lnd_finder;
 pub mod mcf;

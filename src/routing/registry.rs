@@ -4,7 +4,7 @@
 //! Adding a router: one file in `src/routing/` exporting `ENTRY`, one line here.
 
 use super::pathfinder::PathFinder;
-use super::{cln, ldk, lnd_finder, mcf};
+use super::{bimodal, cln, ldk, lnd_finder, mcf};
 
 /// The router chosen for a run and the options of each router (only the chosen one's are
 /// read).
@@ -12,6 +12,8 @@ use super::{cln, ldk, lnd_finder, mcf};
 pub struct RouterSpec {
     /// A name from [`ROUTERS`].
     pub name: &'static str,
+    /// `lnd`'s probability estimator.
+    pub estimator: bimodal::Estimator,
     pub cln: cln::ClnParams,
     pub ldk: ldk::LdkParams,
     pub mcf: mcf::McfParams,
@@ -21,6 +23,7 @@ impl Default for RouterSpec {
     fn default() -> Self {
         RouterSpec {
             name: "lnd",
+            estimator: bimodal::Estimator::Apriori,
             cln: cln::ClnParams::default(),
             ldk: ldk::LdkParams::default(),
             mcf: mcf::McfParams::default(),

@@ -4,14 +4,15 @@
 //! Like `lnd.rs` it runs from the receiver toward the sender, so that the amount each hop
 //! must carry (the payment plus every downstream fee) is known when the hop is relaxed;
 //! it honours every [`RouteRequest`] field (forced first/last hop, exclusions, avoided
-//! node, fee limit), `max_hops`, `max_cltv` and htlc limits, and checks the sender's own
+//! node, fee limit, fee-free forwarders priced at zero fee, the cooperative join rule),
+//! `max_hops`, `max_cltv` and htlc limits, and checks the sender's own
 //! balance on its first hop. Labels are settled once (costs are non-negative), so it is
 //! plain Dijkstra on an amount-dependent cost, as CLN's and LDK's routers are.
 //!
 //! Complexity: O((N + M) log N); it stops when the sender is settled. Buffers are reused
 //! between searches (no allocation per search once grown).
 
-use super::{Hop, NoRoute, RouteRequest, RouterParams};
+use super::{Hop, JoinRule, NoRoute, RouteRequest, RouterParams};
 use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::Msat;
@@ -197,7 +198,11 @@ impl Search {
                 if own && ch.check_offer(dc, req.amount).is_err() {
                     return Err(NoRoute::NoPath);
                 }
-                let fee = if own { 0 } else { edge_fee(&e, req.amount.0) };
+                let fee = if own || req.is_fee_free(ch.node(dc)) {
+                    0
+                } else {
+                    edge_fee(&e, req.amount.0)
+                };
                 let add = if own { 0 } else { e.cltv_delta as u32 };
                 let c0 = cost
                     .cost(&e, req.amount.0, fee, own)
@@ -255,8 +260,11 @@ impl Search {
                 {
                     continue;
                 }
+                // A fee-free forwarder (cooperative rebalancing) charges nothing.
                 let (fee, add) = if own {
                     (0, 0)
+                } else if req.is_fee_free(NodeId(e.from)) {
+                    (0, e.cltv_delta as u32)
                 } else {
                     (edge_fee(e, amt_v), e.cltv_delta as u32)
                 };
@@ -269,6 +277,27 @@ impl Search {
                     if amt_u - req.amount.0 > mf.0 {
                         fee_limited = true;
                         continue;
+                    }
+                }
+                if let Some(JoinRule(joins)) = req.join {
+                    // `v` forwards in over `e`, out over the channel its label leads on
+                    // (or the forced last hop); the node after a forced first hop forwards
+                    // in over it, out over `e`. A node keeps one label, so a route through
+                    // `v` on another label it would join is not tried (heuristic; lnd's
+                    // hop-indexed search is exact here).
+                    let chan = ChannelId(e.chan);
+                    let v_out = if v == s {
+                        req.last_hop.filter(|_| start != req.target)
+                    } else {
+                        Some(ChannelId(self.next[v].0))
+                    };
+                    if v_out.is_some_and(|o| !joins(NodeId(v as u32), chan, o, Msat(amt_v))) {
+                        continue;
+                    }
+                    if let (true, Some(f)) = (u == stop.idx(), req.first_hop) {
+                        if !joins(stop, f, chan, Msat(amt_u)) {
+                            continue;
+                        }
                     }
                 }
                 let Some(c) = cost.cost(e, amt_v, fee, own) else {

@@ -113,6 +113,40 @@ fn capacity_aware_routers_take_the_more_reliable_of_two_paths() {
 }
 
 #[test]
+fn lnd_bimodal_takes_the_more_reliable_path_and_learns() {
+    use super::bimodal::{BimodalParams, Estimator};
+    let bimodal = RouterSpec {
+        estimator: Estimator::Bimodal(BimodalParams::default()),
+        ..spec("lnd")
+    };
+    // As above: 10,000 sat over a–t (10,000,000 sat) or b–t (12,000 sat), same fees. The
+    // bimodal probability of b–t is (H(c) − H(a)) / (H(c) − H(0)) with c = 1.2e7 msat ≪ s:
+    // nearly uniform, ≈ 2,000 / 12,000 = 0.17; a–t's ≈ 0.98 (most of a 1e10 msat channel's
+    // mass lies above 1e7 msat); lnd's penalty attempt_cost / P picks a.
+    let t = diamond((10_000_000, 100), (12_000, 100));
+    let net = Network::new(&t);
+    let mut r = registry::build(&bimodal, 4, 4);
+    let hops = route(r.as_mut(), &net, &req(0, 3, 10_000)).unwrap();
+    assert_eq!(hops[1].chan, ChannelId(1));
+    // Equal paths: a failure of 10,000 sat on the one taken sends the next search to the
+    // other (the failed edge's probability drops to 0 at that amount).
+    let t = diamond((1_000_000, 100), (1_000_000, 100));
+    let net = Network::new(&t);
+    let mut r = registry::build(&bimodal, 4, 4);
+    let q = req(0, 3, 10_000);
+    let first = route(r.as_mut(), &net, &q).unwrap();
+    r.learn_failure(&net, NodeId(0), &first, 1, SimTime::ZERO);
+    let second = route(r.as_mut(), &net, &q).unwrap();
+    assert_ne!(first[1].chan, second[1].chan);
+    // The a-priori estimator's lnd ignores `learn_failure` (its knowledge is the engine's
+    // mission control) and routes as before.
+    let mut apriori = registry::build(&spec("lnd"), 4, 4);
+    let a1 = route(apriori.as_mut(), &net, &q).unwrap();
+    apriori.learn_failure(&net, NodeId(0), &a1, 1, SimTime::ZERO);
+    assert_eq!(route(apriori.as_mut(), &net, &q).unwrap(), a1);
+}
+
+#[test]
 fn mcf_splits_a_flow_across_two_disjoint_paths_as_the_model_predicts() {
     // No fees (μ irrelevant); remote capacities 3,000 and 2,000 sat; 2,000 sat to send.
     // Continuous optimum: equal marginal uncertainty 1/(3000 − x₁) = 1/(2000 − x₂), so
@@ -147,6 +181,49 @@ fn mcf_splits_a_flow_across_two_disjoint_paths_as_the_model_predicts() {
 }
 
 #[test]
+fn mcf_pruning_keeps_paths_within_the_slack() {
+    // s=0 → 1 → t=2 (2 hops; 1–t holds 1,000 sat) and s → 3 → 4 → 5 → t (4 hops,
+    // 100,000 sat each). 2,000 sat to send. slack 1: only paths of ≤ 3 hops, so the plan
+    // carries at most the 1,000 sat of the short path; slack 2 admits the long one and the
+    // whole amount is planned.
+    let t = topo(
+        6,
+        &[
+            (0, 1, 1_000_000, 0, 0),
+            (1, 2, 1_000, 0, 0),
+            (0, 3, 1_000_000, 0, 0),
+            (3, 4, 100_000, 0, 0),
+            (4, 5, 100_000, 0, 0),
+            (5, 2, 100_000, 0, 0),
+        ],
+    );
+    let net = Network::new(&t);
+    let p = RouterParams::default();
+    let ctx = RouteCtx {
+        net: &net,
+        mc: &[],
+        now: SimTime::ZERO,
+        params: &p,
+    };
+    let mut planned = Vec::new();
+    for slack in [1, 2] {
+        let mut sp = spec("mcf");
+        sp.mcf.slack = slack;
+        let mut r = registry::build(&sp, 6, 6);
+        let mut plan = Vec::new();
+        r.plan_parts(&ctx, &req(0, 2, 2_000), 16, &mut plan)
+            .unwrap();
+        let total: Msat = plan.iter().map(|h| h[h.len() - 1].amount).sum();
+        let longest = plan.iter().map(|h| h.len()).max().unwrap();
+        planned.push((total, longest));
+    }
+    assert_eq!(
+        planned,
+        vec![(Msat::from_sat(1_000), 2), (Msat::from_sat(2_000), 4)]
+    );
+}
+
+#[test]
 fn ldk_learns_from_a_failure() {
     // Two equal paths; after a failure of 10,000 sat on the one taken, the other is
     // taken.
@@ -162,6 +239,115 @@ fn ldk_learns_from_a_failure() {
     // but costs more than on the untouched path: the other path is still taken.
     let small = route(r.as_mut(), &net, &req(0, 3, 5_000)).unwrap();
     assert_eq!(small[1].chan, second[1].chan);
+}
+
+#[test]
+fn every_router_prices_fee_free_forwarders_at_zero() {
+    // a charges 10,000 ppm but forwards this rebalance for free; b charges 10 ppm. Same
+    // capacities, so only the fee differs: every router takes a, and the route carries no
+    // fee (10,000 sat arrive, 10,000 sat leave the sender; via b it would be 100 msat more).
+    let t = diamond((1_000_000, 10_000), (1_000_000, 10));
+    let net = Network::new(&t);
+    let free = [false, true, false, false];
+    for e in ROUTERS {
+        let mut r = registry::build(&spec(e.name), 4, 4);
+        let q = RouteRequest {
+            fee_free: Some(&free),
+            ..req(0, 3, 10_000)
+        };
+        let hops = route(r.as_mut(), &net, &q).expect(e.name);
+        assert_eq!(hops[1].chan, ChannelId(1), "{} paid a fee instead", e.name);
+        assert_eq!(hops[0].amount, Msat::from_sat(10_000), "{}", e.name);
+        // The fee limit counts the fees actually paid: zero fits a zero limit.
+        let q0 = RouteRequest {
+            max_fee: Some(Msat::ZERO),
+            ..q
+        };
+        let hops = route(r.as_mut(), &net, &q0).expect(e.name);
+        assert_eq!(hops[0].amount, Msat::from_sat(10_000), "{}", e.name);
+        // Without the fee-free set the cheap path b is taken again.
+        let hops = route(r.as_mut(), &net, &req(0, 3, 10_000)).expect(e.name);
+        assert_eq!(hops[1].chan, ChannelId(3), "{}", e.name);
+    }
+}
+
+#[test]
+fn every_router_honours_the_join_rule() {
+    // b is the cheaper forwarder but refuses to join (its rule says no for every in/out
+    // pair); every router routes through a (1,000 ppm: 10 sat, within CLN's default fee
+    // limit of 0.5 %). A rule refusing both leaves no route. The rule is asked with the
+    // channels the forwarder would use: b in over 2 (s–b), out over 3.
+    let t = diamond((1_000_000, 1_000), (1_000_000, 10));
+    let net = Network::new(&t);
+    let asked = std::cell::RefCell::new(Vec::new());
+    let no_b = |v: NodeId, cin: ChannelId, cout: ChannelId, _: Msat| {
+        asked.borrow_mut().push((v, cin, cout));
+        v != NodeId(2)
+    };
+    let nobody = |_: NodeId, _: ChannelId, _: ChannelId, _: Msat| false;
+    for e in ROUTERS {
+        let mut r = registry::build(&spec(e.name), 4, 4);
+        asked.borrow_mut().clear();
+        let q = RouteRequest {
+            join: Some(super::JoinRule(&no_b)),
+            ..req(0, 3, 10_000)
+        };
+        let hops = route(r.as_mut(), &net, &q).expect(e.name);
+        assert_eq!(
+            hops[1].chan,
+            ChannelId(1),
+            "{} used a refusing node",
+            e.name
+        );
+        assert!(
+            asked
+                .borrow()
+                .contains(&(NodeId(2), ChannelId(2), ChannelId(3))),
+            "{}: {:?}",
+            e.name,
+            asked.borrow()
+        );
+        let q = RouteRequest {
+            join: Some(super::JoinRule(&nobody)),
+            ..req(0, 3, 10_000)
+        };
+        assert!(route(r.as_mut(), &net, &q).is_none(), "{}", e.name);
+    }
+}
+
+#[test]
+fn ldk_historical_buckets_remember_a_failure_after_the_live_bounds_decay() {
+    // a–t charges 100 ppm, b–t 110 ppm (10,000 sat: 1 sat vs 1.1 sat), 1,000,000 sat each.
+    // 10,000 sat fail over a–t; ten days later the live bounds (6 h half-life) are back to
+    // [0, capacity], so plain ldk takes the cheaper a again. The history (14-day half-life)
+    // still holds the failure: min bucket 0, max bucket 31 (offset 990,001 sat), so
+    // p_hist(10,000 sat) = (31,249,999 − 1e7) / 31,249,999 ≈ 0.68 and a's historical
+    // penalty ≈ 0.167 × (10,000 + 1,250 × 1e7 / 2^20) ≈ 3.7 sat against b's ≈ 0.1 sat
+    // (capacity fallback): ldk_historical takes b.
+    let t = diamond((1_000_000, 100), (1_000_000, 110));
+    let net = Network::new(&t);
+    let q = req(0, 3, 10_000);
+    let later = SimTime::ZERO + crate::units::SimDuration::from_secs(10 * 86_400);
+    let p = RouterParams::default();
+    let ctx = RouteCtx {
+        net: &net,
+        mc: &[],
+        now: later,
+        params: &p,
+    };
+    let mut choices = Vec::new();
+    for historical in [false, true] {
+        let mut sp = spec("ldk");
+        sp.ldk.historical = historical;
+        let mut r = registry::build(&sp, 4, 4);
+        let first = route(r.as_mut(), &net, &q).unwrap();
+        assert_eq!(first[1].chan, ChannelId(1), "cheaper a first");
+        r.learn_failure(&net, NodeId(0), &first, 1, SimTime::ZERO);
+        let mut out = Vec::new();
+        r.find_route(&ctx, &q, &mut out).unwrap();
+        choices.push(out[1].chan);
+    }
+    assert_eq!(choices, vec![ChannelId(1), ChannelId(3)]);
 }
 
 fn check_contract(
@@ -203,7 +389,13 @@ fn check_contract(
                 net.chan(h.chan).node(h.dir as usize),
                 net.chan(prev.chan).node(1 - prev.dir as usize)
             );
-            prop_assert_eq!(prev.amount, h.amount + pol.fee(h.amount), "{}: fee", who);
+            // The forwarder of hop i charges its fee unless it is fee-free.
+            let fee = if q.is_fee_free(ch.node(h.dir as usize)) {
+                Msat::ZERO
+            } else {
+                pol.fee(h.amount)
+            };
+            prop_assert_eq!(prev.amount, h.amount + fee, "{}: fee", who);
         }
     }
     prop_assert!(cltv <= p.max_cltv, "{who}: cltv {cltv}");
@@ -226,6 +418,7 @@ proptest! {
         max_hops in 2u8..6,
         excl in proptest::collection::vec((0usize..30, 0u8..2), 0..3),
         fails in proptest::collection::vec((0usize..30, 0u8..2, 1u64..200_000), 0..4),
+        free in proptest::option::of(proptest::collection::vec(any::<bool>(), 12)),
     ) {
         let chans: Vec<Ch> = raw.iter().map(|&(a, b, x, y, f)| (a % n, b % n, x, y, f)).filter(|c| c.0 != c.1).collect();
         prop_assume!(!chans.is_empty() && s % n != r % n);
@@ -233,11 +426,19 @@ proptest! {
         let net = Network::new(&t);
         let exclude: Vec<(ChannelId, u8)> = excl.iter().map(|&(c, d)| (ChannelId((c % chans.len()) as u32), d)).collect();
         let mc: Vec<McEntry> = fails.iter().map(|&(c, d, a)| McEntry { chan: (c % chans.len()) as u32, dir: d, time: SimTime::ZERO, amount: Msat::from_sat(a) }).collect();
-        let q = RouteRequest { exclude: &exclude, ..req(s % n, r % n, amt) };
+        let q = RouteRequest { exclude: &exclude, fee_free: free.as_deref(), ..req(s % n, r % n, amt) };
         let p = RouterParams { max_hops, max_cltv: 200, ..RouterParams::default() };
         let ctx = RouteCtx { net: &net, mc: &mc, now: SimTime(1_000_000), params: &p };
-        for e in ROUTERS {
-            let mut router = registry::build(&spec(e.name), n as usize, chans.len());
+        let mut hist = spec("ldk");
+        hist.ldk.historical = true;
+        let bimodal = RouterSpec {
+            estimator: super::bimodal::Estimator::Bimodal(Default::default()),
+            ..spec("lnd")
+        };
+        let specs = ROUTERS.iter().map(|e| spec(e.name)).chain([bimodal, hist]);
+        for sp in specs {
+            let e = &sp;
+            let mut router = registry::build(&sp, n as usize, chans.len());
             // Teach the knowledge-keeping routers something first.
             for f in &mc {
                 let h = Hop { chan: ChannelId(f.chan), dir: f.dir, amount: f.amount };
