@@ -7,7 +7,7 @@
 use super::{Engine, InvariantViolation, Pay};
 use crate::chain::TxKind;
 use crate::metrics::results::{ChannelStats, DirStats, NodeStats};
-use crate::metrics::{imbalance, FailureReason, Recorder, Totals, WindowSample};
+use crate::metrics::{FailureReason, ImbalanceTracker, Recorder, Totals, WindowSample};
 use crate::network::{ChannelStatus, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
@@ -37,6 +37,9 @@ pub(super) struct Accounting {
     window: Window,
     /// Buffer for the imbalance measure.
     pub(super) scratch: Vec<f64>,
+    /// The windows' imbalance, kept up to date from the channels each event touched
+    /// (see `Engine::track_touched`) instead of a full scan per window.
+    pub(super) imbalance: ImbalanceTracker,
     /// Σ capacity at the start: with top-ups and withdrawals, what the channels must hold.
     pub(super) initial_total: Msat,
     /// Payments created before this time are not counted (warm-up).
@@ -82,6 +85,7 @@ impl Accounting {
             node_cost: vec![Msat::ZERO; nodes],
             window: Window::default(),
             scratch: Vec::new(),
+            imbalance: ImbalanceTracker::default(),
             initial_total,
             measured_from: SimTime::ZERO,
             onchain_base: 0,
@@ -353,11 +357,12 @@ impl<'t> Engine<'t> {
         now: SimTime,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
-        let imb = imbalance(
-            self.ledger.net(),
-            self.p.depleted_share,
-            &mut self.acct.scratch,
-        );
+        // Channels changed since the last `track_touched` (none when called from the event
+        // loop) are marked too; they are marked again when drained, which is harmless.
+        for &c in &self.ledger.touched {
+            self.acct.imbalance.mark(c);
+        }
+        let imb = self.acct.imbalance.measure(self.ledger.net());
         let w = std::mem::take(&mut self.acct.window);
         rec.window(&WindowSample {
             time: now,

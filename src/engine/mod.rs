@@ -174,6 +174,7 @@ impl<'t> Engine<'t> {
             .map(|spec| ProbeState::new(spec, topo, seed));
         let m = net.channel_count();
         let mut acct = Accounting::new(n, net.total_capacity());
+        acct.imbalance = crate::metrics::ImbalanceTracker::new(p.depleted_share);
         acct.totals.flows = workload
             .flow_names()
             .into_iter()
