@@ -225,6 +225,7 @@ impl<'t> Engine<'t> {
         let mut touched = std::mem::take(&mut self.ledger.touched);
         for c in touched.drain(..) {
             self.acct.imbalance.mark(c);
+            self.acct.funds.mark(c);
             self.acct
                 .track_depletion(self.ledger.net(), c, now, self.p.depleted_share);
         }

@@ -443,8 +443,8 @@ pub fn imbalance(net: &Network, depleted_share: f64, scratch: &mut Vec<f64>) -> 
 ///
 /// Cost of `measure`: O(Σ deg log deg over the changed nodes) to recompute, plus O(N + M)
 /// sequential adds over compact arrays (8–16 bytes per item instead of a 144-byte channel
-/// state and a sort per node), plus O(N) selection for the percentiles. Memory: 16 bytes
-/// per channel and 16 per node.
+/// state and a sort per node), plus O(N) selection for the percentiles. Memory: 17 bytes
+/// per channel and 17 per node.
 #[derive(Debug, Default)]
 pub struct ImbalanceTracker {
     depleted_share: f64,
@@ -452,8 +452,10 @@ pub struct ImbalanceTracker {
     chans: Vec<Option<(u8, f64)>>,
     /// Per node: (open channels, Gini when ≥ 2).
     nodes: Vec<(u32, f64)>,
-    /// Channels marked since the last `measure` (duplicates allowed).
+    /// Channels marked since the last `measure`, each once (`chan_flag`), so the list is
+    /// bounded by the number of channels however long a window is.
     dirty: Vec<u32>,
+    chan_flag: Vec<bool>,
     /// Nodes to recompute in this `measure`, and a flag per node to deduplicate them.
     dirty_nodes: Vec<u32>,
     node_flag: Vec<bool>,
@@ -477,7 +479,12 @@ impl ImbalanceTracker {
     /// Channel `c` changed (balance, in-flight amount, status) or was opened.
     #[inline]
     pub fn mark(&mut self, c: crate::topology::ChannelId) {
-        self.dirty.push(c.0);
+        // A channel not seen yet by `measure` is computed there as new.
+        if let Some(f) = self.chan_flag.get_mut(c.idx()) {
+            if !std::mem::replace(f, true) {
+                self.dirty.push(c.0);
+            }
+        }
     }
 
     /// The imbalance of `net` now. Equal, bit for bit, to `imbalance(net, depleted_share, _)`
@@ -486,6 +493,7 @@ impl ImbalanceTracker {
         // Channels opened (and, at the first call, every channel) are new: compute them.
         for c in self.chans.len()..net.channel_count() {
             self.chans.push(None);
+            self.chan_flag.push(true);
             self.dirty.push(c as u32);
         }
         for v in self.nodes.len()..net.node_count() {
@@ -496,6 +504,7 @@ impl ImbalanceTracker {
         let chans = net.channels();
         for &c in &self.dirty {
             let ch = &chans[c as usize];
+            self.chan_flag[c as usize] = false;
             let old = self.chans[c as usize];
             if let Some((d, _)) = old {
                 self.open -= 1;
