@@ -7,8 +7,8 @@
 use super::{Engine, InvariantViolation, Pay};
 use crate::chain::TxKind;
 use crate::metrics::results::{ChannelStats, DirStats, NodeStats};
-use crate::metrics::{imbalance, FailureReason, Recorder, Totals, WindowSample};
-use crate::network::{ChannelStatus, Network};
+use crate::metrics::{FailureReason, ImbalanceTracker, Recorder, Totals, WindowSample};
+use crate::network::{ChannelState, ChannelStatus, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
 
@@ -37,6 +37,11 @@ pub(super) struct Accounting {
     window: Window,
     /// Buffer for the imbalance measure.
     pub(super) scratch: Vec<f64>,
+    /// The windows' imbalance, kept up to date from the channels each event touched
+    /// (see `Engine::track_touched`) instead of a full scan per window.
+    pub(super) imbalance: ImbalanceTracker,
+    /// The windows' funds check, kept up to date the same way.
+    pub(super) funds: FundsCheck,
     /// Σ capacity at the start: with top-ups and withdrawals, what the channels must hold.
     pub(super) initial_total: Msat,
     /// Payments created before this time are not counted (warm-up).
@@ -58,6 +63,62 @@ pub(super) struct Accounting {
     capital_net: i128,
     capital_since: SimTime,
     capital_integral: u128,
+}
+
+/// What [`Engine::check_all`] needs at a window without scanning every channel: the
+/// channels changed since the last check (each listed once) and the sum of capacities over
+/// channels not closed, kept up to date from them. A channel's balances and capacity change
+/// only through `Ledger`, which reports every change in `touched`, so checking the changed
+/// channels checks them all; the sum is kept apart from the engine's top-up and withdrawal
+/// counters, so the global identity still compares two independent books.
+#[derive(Debug, Default)]
+pub(super) struct FundsCheck {
+    /// Per channel: the capacity counted in `live` (zero when closed).
+    counted: Vec<Msat>,
+    flag: Vec<bool>,
+    dirty: Vec<u32>,
+    pub(super) live: u128,
+}
+
+impl FundsCheck {
+    /// Channel `c` changed.
+    #[inline]
+    pub(super) fn mark(&mut self, c: ChannelId) {
+        // A channel not seen yet by `update` is taken there as new.
+        if let Some(f) = self.flag.get_mut(c.idx()) {
+            if !std::mem::replace(f, true) {
+                self.dirty.push(c.0);
+            }
+        }
+    }
+
+    /// Brings the sum up to date with `net`. Returns the lowest changed channel whose
+    /// balances and in-flight amounts do not add up to its capacity, if any.
+    pub(super) fn update(&mut self, net: &Network) -> Option<ChannelId> {
+        for c in self.counted.len()..net.channel_count() {
+            self.counted.push(Msat::ZERO);
+            self.flag.push(true);
+            self.dirty.push(c as u32);
+        }
+        let chans = net.channels();
+        let mut bad: Option<u32> = None;
+        for &c in &self.dirty {
+            let ch = &chans[c as usize];
+            self.flag[c as usize] = false;
+            if !ch.conserved() {
+                bad = Some(bad.map_or(c, |b| b.min(c)));
+            }
+            let cap = if ch.status() == ChannelStatus::Closed {
+                Msat::ZERO
+            } else {
+                ch.capacity()
+            };
+            self.live = self.live - self.counted[c as usize].0 as u128 + cap.0 as u128;
+            self.counted[c as usize] = cap;
+        }
+        self.dirty.clear();
+        bad.map(ChannelId)
+    }
 }
 
 /// A node's own funds over its open channels: balances plus what it has in flight.
@@ -82,6 +143,8 @@ impl Accounting {
             node_cost: vec![Msat::ZERO; nodes],
             window: Window::default(),
             scratch: Vec::new(),
+            imbalance: ImbalanceTracker::default(),
+            funds: FundsCheck::default(),
             initial_total,
             measured_from: SimTime::ZERO,
             onchain_base: 0,
@@ -234,12 +297,12 @@ impl Accounting {
     }
 
     /// Per channel: endpoints, balances at the start of measurement and now, directions.
-    pub(super) fn channel_stats(&mut self, net: &Network) -> Vec<ChannelStats> {
-        let m = net.channel_count();
+    pub(super) fn channel_stats(&mut self, chans: &[ChannelState]) -> Vec<ChannelStats> {
+        let m = chans.len();
         if self.dirs.len() < m {
             self.dirs.resize(m, Default::default());
         }
-        net.channels()
+        chans
             .iter()
             .enumerate()
             .map(|(i, ch)| ChannelStats {
@@ -353,11 +416,12 @@ impl<'t> Engine<'t> {
         now: SimTime,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
-        let imb = imbalance(
-            self.ledger.net(),
-            self.p.depleted_share,
-            &mut self.acct.scratch,
-        );
+        // Channels changed since the last `track_touched` (none when called from the event
+        // loop) are marked too; they are marked again when drained, which is harmless.
+        for &c in &self.ledger.touched {
+            self.acct.imbalance.mark(c);
+        }
+        let imb = self.acct.imbalance.measure(self.ledger.net());
         let w = std::mem::take(&mut self.acct.window);
         rec.window(&WindowSample {
             time: now,
@@ -387,9 +451,24 @@ impl<'t> Engine<'t> {
 
     /// Checks conservation on every channel and the global identity
     /// `Σ capacity = initial + topped up − withdrawn`.
-    pub(super) fn check_all(&self, now: SimTime) -> Result<(), InvariantViolation> {
+    ///
+    /// With `full`, every channel is scanned (the end of a run). Otherwise (every window)
+    /// only the channels changed since the previous check are, and `Σ capacity` is the sum
+    /// [`FundsCheck`] keeps: the same checks in O(changed channels).
+    pub(super) fn check_all(&mut self, now: SimTime, full: bool) -> Result<(), InvariantViolation> {
+        let (bad, live) = if full {
+            let net = self.ledger.net();
+            (net.check_conservation().err(), net.total_capacity())
+        } else {
+            for &c in &self.ledger.touched {
+                self.acct.funds.mark(c);
+            }
+            let bad = self.acct.funds.update(self.ledger.net());
+            let live = Msat(u64::try_from(self.acct.funds.live).unwrap_or(u64::MAX));
+            (bad, live)
+        };
         let net = self.ledger.net();
-        if let Err(c) = net.check_conservation() {
+        if let Some(c) = bad {
             let ch = net.chan(c);
             return Err(InvariantViolation {
                 time: now,
@@ -407,7 +486,6 @@ impl<'t> Engine<'t> {
                 ),
             });
         }
-        let live: Msat = net.total_capacity();
         let t = &self.acct.totals;
         let expected = (self.acct.initial_total + t.topped_up).checked_sub(t.withdrawn);
         if expected != Some(live) {
@@ -426,6 +504,8 @@ impl<'t> Engine<'t> {
     pub(super) fn track_touched(&mut self, now: SimTime) {
         let mut touched = std::mem::take(&mut self.ledger.touched);
         for c in touched.drain(..) {
+            self.acct.imbalance.mark(c);
+            self.acct.funds.mark(c);
             self.acct
                 .track_depletion(self.ledger.net(), c, now, self.p.depleted_share);
         }

@@ -312,3 +312,33 @@ fn gini_percentiles_and_network_imbalance() {
     assert_eq!(pairs.len(), 50);
     assert!(pairs.iter().all(|(s, r)| s != r && s.0 < 4 && r.0 < 4));
 }
+
+#[test]
+fn funds_check_follows_marked_channels() {
+    // Channels of 150 and 100 sat. The window check sums capacities over channels not
+    // closed from the channels marked since the last check (new channels are taken
+    // unmarked), and lists a channel marked twice once.
+    use crate::network::ChannelStatus;
+    use crate::topology::ChannelId;
+    let t = line(&[(100, 50), (30, 70)], policy(0, 0));
+    let mut net = Network::new(&t);
+    let mut f = super::accounting::FundsCheck::default();
+    assert_eq!(f.update(&net), None);
+    assert_eq!(f.live, 250_000);
+    // An unmarked change is not seen (which is why the engine marks every touched channel).
+    net.deposit(ChannelId(1), 0, Msat::from_sat(20));
+    assert_eq!(f.update(&net), None);
+    assert_eq!(f.live, 250_000);
+    // Marked: 150 + 120 = 270; then channel 0 closes: 120.
+    f.mark(ChannelId(1));
+    net.set_status(ChannelId(0), ChannelStatus::Closed);
+    f.mark(ChannelId(0));
+    f.mark(ChannelId(0));
+    assert_eq!(f.update(&net), None);
+    assert_eq!(f.live, 120_000);
+    // A channel of 150 sat opens: 270, as the full scan says.
+    net.open_channel(t.channel(ChannelId(0)));
+    assert_eq!(f.update(&net), None);
+    assert_eq!(f.live, 270_000);
+    assert_eq!(f.live, net.total_capacity().0 as u128);
+}
