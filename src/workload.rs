@@ -142,6 +142,25 @@ pub enum Counterparties {
     Named(FlowUniform),
     /// A list of nodes (names or indices), uniformly.
     List(Vec<NodeRef>),
+    /// `{ top_k = 200, by = "capacity" }`: the k largest nodes other than the pinned one,
+    /// by total channel capacity or by degree, uniformly among them.
+    Top(TopCounterparties),
+}
+
+/// `counterparties = { top_k, by }`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TopCounterparties {
+    pub top_k: usize,
+    pub by: RankNodesBy,
+}
+
+/// How the largest nodes are ranked.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum RankNodesBy {
+    Capacity,
+    Degree,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq)]
@@ -157,7 +176,8 @@ pub enum FlowUniform {
 /// [[workload.flow]]
 /// name = "shop"                 # letters, digits, `_`: it names the summary columns
 /// receiver = "M"                # or `sender = "M"` (exactly one)
-/// counterparties = "uniform"    # or a list of nodes [3, "alice"]
+/// counterparties = "uniform"    # or a list of nodes [3, "alice"], or the k largest
+///                               # nodes: { top_k = 200, by = "capacity" } (or "degree")
 /// rate_per_s = 1.0              # Poisson
 /// amount = { dist = "lognormal", median_sat = 50000, sigma = 1.0 }
 /// duration_s = 3600             # or `payments = 1000`; default: the workload's duration
@@ -248,8 +268,26 @@ impl WorkloadConfig {
                 Counterparties::List(l) if l.is_empty() => {
                     return Err(FieldError::new(
                         key("counterparties"),
-                        "expected \"uniform\" or a non-empty list of nodes",
+                        "expected \"uniform\", a non-empty list of nodes or { top_k, by }",
                     ))
+                }
+                Counterparties::Top(t) => {
+                    if t.top_k == 0 || t.top_k >= topo.node_count() {
+                        return Err(FieldError::new(
+                            key("counterparties"),
+                            format!(
+                                "top_k must be between 1 and the number of other nodes ({}), got {}",
+                                topo.node_count().saturating_sub(1),
+                                t.top_k
+                            ),
+                        ));
+                    }
+                    // In index order, so the picks depend on who is chosen, not on the
+                    // ranking's order (plan evaluations that add channels keep their draws).
+                    let mut v =
+                        topo.top_nodes(t.top_k, t.by == RankNodesBy::Capacity, |v| v != pinned);
+                    v.sort_unstable();
+                    v
                 }
                 Counterparties::List(l) => {
                     let mut v = Vec::with_capacity(l.len());
@@ -1586,6 +1624,29 @@ mod tests {
     }
 
     #[test]
+    fn flow_counterparties_top_k_by_capacity_and_by_degree() {
+        // Line n0-n1-n2-n3-n4 of 1,000 sat channels plus a 5,000 sat channel n4-n2.
+        // Capacity: n0 1,000, n1 2,000, n2 7,000, n3 2,000, n4 6,000; degree: 1, 2, 3, 2, 2.
+        // n2 is paid: by capacity the top 2 others are n4, then n1 (ties: lower index);
+        // by degree n1 and n3 (n4 ties with them and has the higher index).
+        let top = |by: &str| {
+            let s = scenario(&format!(
+                "name = \"f\"\n[topology]\nkind = \"line\"\nnodes = 5\n\
+                 capacity = {{ dist = \"fixed\", sat = 1000 }}\n\
+                 [[topology.add_channel]]\nfrom = 4\nto = 2\ncapacity_sat = 5000\n\
+                 [workload]\npayments = 1\namount = {{ dist = \"fixed\", sat = 1 }}\n\
+                 [[workload.flow]]\nname = \"m\"\nreceiver = 2\n\
+                 counterparties = {{ top_k = 2, by = \"{by}\" }}\nrate_per_s = 1\n\
+                 amount = {{ dist = \"fixed\", sat = 1 }}\npayments = 3\n"
+            ))
+            .unwrap();
+            s.flows[0].counterparties.clone()
+        };
+        assert_eq!(top("capacity"), vec![NodeId(1), NodeId(4)]);
+        assert_eq!(top("degree"), vec![NodeId(1), NodeId(3)]);
+    }
+
+    #[test]
     fn flow_config_errors_name_the_field() {
         let err = |flow: &str| {
             let e = scenario(&format!("{LINE2}[[workload.flow]]\n{flow}"))
@@ -1601,6 +1662,7 @@ mod tests {
             (format!("name = \"a\"\nreceiver = \"zz\"\n{ok}"), "workload.flow[0].receiver", "unknown node"),
             (format!("name = \"a\"\nsender = 5\n{ok}"), "workload.flow[0].sender", "unknown node 5"),
             (format!("name = \"a\"\nsender = 0\ncounterparties = [0]\n{ok}"), "workload.flow[0].counterparties", "pinned"),
+            (format!("name = \"a\"\nsender = 0\ncounterparties = {{ top_k = 2, by = \"capacity\" }}\n{ok}"), "workload.flow[0].counterparties", "top_k must be between 1 and"),
             ("name = \"a\"\nsender = 0\nrate_per_s = 0\namount = { dist = \"fixed\", sat = 1 }\npayments = 3\n".into(), "workload.flow[0].rate_per_s", "positive"),
             ("name = \"a\"\nsender = 0\nrate_per_s = 1\namount = { dist = \"fixed\", sat = 1 }\n".into(), "workload.flow[0].duration_s", "set `duration_s`"),
         ] {

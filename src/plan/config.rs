@@ -703,24 +703,13 @@ pub(super) fn node_capacity(t: &Topology, n: NodeId) -> Msat {
 /// index), excluding nodes `me` already has a channel with.
 fn top_k(t: &Topology, me: NodeId, k: usize, by: RankBy) -> Vec<NodeId> {
     let n = t.node_count();
-    let mut score = vec![0u64; n];
     let mut linked = vec![false; n];
     for (_, c) in t.channels() {
         for (d, v) in c.nodes.iter().enumerate() {
-            score[v.idx()] += match by {
-                RankBy::Degree => 1,
-                RankBy::Capacity => c.capacity.0,
-            };
             if c.nodes[1 - d] == me {
                 linked[v.idx()] = true;
             }
         }
     }
-    let mut order: Vec<usize> = (0..n).filter(|&i| i != me.idx() && !linked[i]).collect();
-    order.sort_by(|&a, &b| score[b].cmp(&score[a]).then(a.cmp(&b)));
-    order
-        .into_iter()
-        .take(k)
-        .map(|i| NodeId(i as u32))
-        .collect()
+    t.top_nodes(k, by == RankBy::Capacity, |v| v != me && !linked[v.idx()])
 }

@@ -153,6 +153,34 @@ impl Topology {
             .edge_indices()
             .map(move |e| (ChannelId(e.index() as u32), &self.graph[e]))
     }
+    /// Per node, its degree (`by_capacity = false`) or the sum of its channels' capacities
+    /// in msat: the score behind every "top k nodes" choice (plan candidates, flow
+    /// counterparties), so they rank alike.
+    pub fn node_scores(&self, by_capacity: bool) -> Vec<u64> {
+        let mut score = vec![0u64; self.node_count()];
+        for (_, c) in self.channels() {
+            for v in c.nodes {
+                score[v.idx()] += if by_capacity { c.capacity.0 } else { 1 };
+            }
+        }
+        score
+    }
+    /// The `k` nodes with the highest [`Self::node_scores`] among those `keep` accepts
+    /// (ties: lower index first).
+    pub fn top_nodes(
+        &self,
+        k: usize,
+        by_capacity: bool,
+        keep: impl Fn(NodeId) -> bool,
+    ) -> Vec<NodeId> {
+        let score = self.node_scores(by_capacity);
+        let mut order: Vec<usize> = (0..score.len())
+            .filter(|&i| keep(NodeId(i as u32)))
+            .collect();
+        order.sort_by(|&a, &b| score[b].cmp(&score[a]).then(a.cmp(&b)));
+        order.truncate(k);
+        order.into_iter().map(|i| NodeId(i as u32)).collect()
+    }
     /// Sum of all channel capacities.
     pub fn total_capacity(&self) -> Msat {
         self.channels().map(|(_, c)| c.capacity).sum()
