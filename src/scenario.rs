@@ -5,7 +5,7 @@
 //! series) and builds the topology, returning a [`Scenario`] that can be run any number of
 //! times. Every error names the file, the line and the field.
 
-use crate::chain::ChainConfig;
+use crate::chain::{ChainSet, ChainsConfig, CrossChainConfig};
 use crate::engine::params::MppParams;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
 use crate::error::{limits, FieldError, InputError};
@@ -367,8 +367,12 @@ pub struct RawScenario {
     pub routing: RoutingConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// One `[chain]` table or a `[[chain]]` list.
     #[serde(default)]
-    pub chain: ChainConfig,
+    pub chain: ChainsConfig,
+    /// Gateways between chains (with two or more `[[chain]]` only).
+    #[serde(default)]
+    pub cross_chain: Option<CrossChainConfig>,
     #[serde(default)]
     pub swap: SwapConfig,
     #[serde(default)]
@@ -667,7 +671,7 @@ pub fn resolve_with(
     let topology_spec = raw.topology.resolve(base_dir).map_err(fe)?;
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
-    raw.chain.validate().map_err(fe)?;
+    raw.chain.validate(raw.cross_chain.as_ref()).map_err(fe)?;
     if let Some(sec) = &raw.security {
         sec.validate().map_err(fe)?;
     }
@@ -758,14 +762,47 @@ pub fn resolve_with(
         Some(p) => Some(Arc::new(p.resolve(&topology).map_err(fe)?)),
         None => None,
     };
-    let feerates = raw.chain.load_feerates(base_dir)?;
+    let chain0 = &raw.chain.0[0];
+    let feerates = chain0.load_feerates(base_dir)?;
+    let chains = if raw.chain.is_multi() {
+        if raw.workload.probes.is_some() {
+            return Err(fe(FieldError::new(
+                "workload.probes",
+                "probes are not supported with several [[chain]] tables",
+            )));
+        }
+        let specs = raw.chain.resolve(base_dir)?;
+        let mut order: Vec<u32> = (0..topology.node_count() as u32).collect();
+        {
+            use rand::seq::SliceRandom;
+            order.shuffle(&mut rng::stream(raw.seed, "chains"));
+        }
+        Some(Arc::new(
+            ChainSet::assign(
+                &raw.chain,
+                raw.cross_chain.as_ref(),
+                specs,
+                &topology,
+                &order,
+            )
+            .map_err(fe)?,
+        ))
+    } else {
+        None
+    };
     let mut inputs = Vec::new();
     if let topology::TopologySource::Import(src) = &topology_spec.source {
         inputs.push(src.path.clone());
     }
     let w = &raw.workload;
-    let files = [&w.trace, &w.amounts_csv, &raw.chain.feerate_csv];
+    let files = [&w.trace, &w.amounts_csv, &chain0.feerate_csv];
     inputs.extend(files.into_iter().flatten().map(|p| base_dir.join(p)));
+    for c in &raw.chain.0[1..] {
+        inputs.extend(c.feerate_csv.iter().map(|p| base_dir.join(p)));
+    }
+    for c in &raw.chain.0 {
+        inputs.extend(c.rate_csv.iter().map(|p| base_dir.join(p)));
+    }
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
         Some(_) => {
@@ -788,9 +825,9 @@ pub fn resolve_with(
         offline_probability: r.offline_probability,
         window: SimDuration::from_secs_f64(m.window_s),
         depleted_share: m.depleted_share,
-        block_interval: SimDuration::from_secs_f64(raw.chain.block_interval_s),
-        confirmations: raw.chain.confirmations,
-        tx_sizes: raw.chain.tx_vbytes.clone(),
+        block_interval: SimDuration::from_secs_f64(chain0.block_interval_s),
+        confirmations: chain0.confirmations,
+        tx_sizes: chain0.tx_vbytes.clone(),
         swap: SwapParams {
             fee_ppm: raw.swap.fee_ppm,
             provider,
@@ -800,6 +837,7 @@ pub fn resolve_with(
         warmup: SimDuration::from_secs_f64(m.warmup_s),
         capital_rate_per_year: m.capital_rate_per_year,
         probes,
+        chains,
     };
     Ok(Scenario {
         name: raw.name,
@@ -883,6 +921,7 @@ pub fn resolved_json(
         "routing": v(serde_json::to_value(&raw.routing)),
         "metrics": v(serde_json::to_value(&raw.metrics)),
         "chain": v(serde_json::to_value(&raw.chain)),
+        "cross_chain": v(serde_json::to_value(&raw.cross_chain)),
         "swap": v(serde_json::to_value(&swap)),
         "security": v(serde_json::to_value(&raw.security)),
         "strategy": v(serde_json::to_value(strategies)),
@@ -911,10 +950,17 @@ fn check_run_length(raw: &RawScenario, workload: &WorkloadSpec) -> Result<(), Fi
             ),
         ));
     }
-    let blocks = end_s / raw.chain.block_interval_s;
+    let (i, shortest) = raw
+        .chain
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.block_interval_s))
+        .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+    let blocks = end_s / shortest;
     if blocks > limits::MAX_BLOCKS {
         return Err(FieldError::new(
-            "chain.block_interval_s",
+            raw.chain.field(i, "block_interval_s"),
             format!(
                 "a run of about {end_s:.3e} s would mine {blocks:.3e} blocks, more than the limit of {:.0e}; ask for a longer block interval",
                 limits::MAX_BLOCKS

@@ -10,6 +10,7 @@
 //! Depends on `network`, `topology`, `units`; nothing above (no engine, no strategy).
 
 pub mod cln;
+pub mod crosschain;
 pub mod knowledge;
 pub mod ldk;
 pub mod lnd;

@@ -1,0 +1,1 @@
+//! Cross-chain engine tests.
