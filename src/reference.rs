@@ -293,6 +293,7 @@ mod tests {
             ("metrics".into(), format!("{m}[metrics]\nzz_unknown = 1\n")),
             ("chain".into(), format!("{m}[chain]\nzz_unknown = 1\n")),
             ("chain-tx_vbytes".into(), format!("{m}[chain.tx_vbytes]\nzz_unknown = 1\n")),
+            ("cross_chain".into(), format!("{m}[[chain]]\nname = \"a\"\n[[chain]]\nname = \"b\"\n[cross_chain]\nzz_unknown = 1\n")),
             ("swap".into(), format!("{m}[swap]\nzz_unknown = 1\n")),
             ("security".into(), format!("{m}[security]\nzz_unknown = 1\n")),
             ("security-offline".into(), format!("{m}[security.offline]\nmean_online_s = 1\nmean_offline_s = 1\nzz_unknown = 1\n")),

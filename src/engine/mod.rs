@@ -323,8 +323,9 @@ impl<'t> Engine<'t> {
             Some(p) => (p.amounts(), p.rounds),
             None => (Vec::new(), Vec::new()),
         };
+        let confirmed = self.confirmed_count();
         let mut acct = self.acct;
-        acct.totals.onchain_txs = self.confirmed_count() - acct.onchain_base;
+        acct.totals.onchain_txs = confirmed - acct.onchain_base;
         let mut lat = std::mem::take(&mut acct.latencies);
         lat.sort_unstable();
         let latency_ms = [0.5, 0.9, 0.99].map(|q| percentile_sorted(&lat, q) / 1000.0);
