@@ -93,10 +93,6 @@ pub struct CrossTotals {
     /// Losses honest gateways took forwarding after the rate moved against them by more
     /// than their spread.
     pub gateway_fx_loss_ref: i64,
-    /// Cross-chain top-ups (submarine swaps between chains) completed, and their fees
-    /// (both chains' on-chain fees and the provider's spread, reference msat).
-    pub swaps: u64,
-    pub swap_fees_ref: i64,
 }
 
 /// Counters of one pinned flow.
@@ -348,8 +344,6 @@ impl RunResult {
             put("free_option_declines", x.free_option_declines as f64);
             put("free_option_gain_ref_sat", r(x.free_option_gain_ref));
             put("gateway_fx_loss_ref_sat", r(x.gateway_fx_loss_ref));
-            put("cross_swaps", x.swaps as f64);
-            put("cross_swap_fees_ref_sat", r(x.swap_fees_ref));
         }
         self.probe_metrics(&mut put);
         put("events", self.events as f64);

@@ -70,6 +70,9 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
         "sec_frauds_succeeded" => ("successful frauds per run", Domain::NonNegative),
         "sec_funds_stolen_sat" => ("funds stolen (sat)", Domain::NonNegative),
         "sec_dispute_fees_sat" => ("dispute fees (sat)", Domain::NonNegative),
+        "cross_success_ratio" => ("cross-chain success ratio", Domain::Unit),
+        "fail_timelock_unsafe" => ("failures: unsafe cross-chain timelock", Domain::NonNegative),
+        "gateway_revenue_ref_sat" => ("gateway revenue (reference sat)", Domain::Real),
         other => {
             let d = if other.ends_with("_sat")
                 || other.ends_with("_ms")
@@ -857,6 +860,16 @@ fn draw_sweeps(
     } else {
         &[]
     };
+    // Several chains: cross-chain success, unsafe timelocks, gateway revenue.
+    let cross: &[&str] = if has_metric(runs, "cross_success_ratio") {
+        &[
+            "cross_success_ratio",
+            "fail_timelock_unsafe",
+            "gateway_revenue_ref_sat",
+        ]
+    } else {
+        &[]
+    };
     let metrics = [
         "success_ratio",
         "volume_success_ratio",
@@ -907,7 +920,7 @@ fn draw_sweeps(
             })
         }));
         let x_label = short_key(key);
-        for m in metrics.iter().chain(sec.iter()).copied() {
+        for m in metrics.iter().chain(sec).chain(cross).copied() {
             let (label, domain) = metric_info(m);
             let series: Vec<Series> = labels
                 .iter()
