@@ -1065,4 +1065,39 @@ mod tests {
         .to_string();
         assert!(e.contains("parts"), "{e}");
     }
+
+    #[test]
+    fn a_chain_list_resolves_homes_gateways_and_files_and_one_chain_stays_single() {
+        // One [chain] table: no chain set, the engine's single-chain path.
+        let one = format!("{BASE}[chain]\nblock_interval_s = 60\n");
+        let s = parse(&one, "c.toml", Path::new("."), None).expect("valid");
+        assert!(s.params.chains.is_none());
+        assert_eq!(s.params.block_interval, SimDuration::from_secs(60));
+        // Two chains on a 6-node line: node 0 pinned to b, the rest split by share
+        // (a gets round(0.4 × 5) = 2 of the unpinned), gateway 2.
+        let text = "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 6\n[workload]\npayments = 1\n\
+            [[chain]]\nname = \"a\"\nnode_share = 0.4\n[[chain]]\nname = \"b\"\nrate = 0.5\nblock_interval_s = 60\nnodes = [0]\n\
+            [cross_chain]\ngateway_nodes = [2]\n";
+        let s = parse(text, "c.toml", Path::new("."), None).expect("valid");
+        let cs = s.params.chains.as_ref().expect("several chains");
+        assert_eq!(cs.chains.len(), 2);
+        assert_eq!(cs.home[0], 1);
+        assert_eq!(cs.home.iter().filter(|&&h| h == 0).count(), 2);
+        assert_eq!(cs.gateway, vec![false, false, true, false, false, false]);
+        assert_eq!(cs.chan_chain.len(), 5);
+        assert_eq!(
+            cs.chains[1].rate_at(SimTime::ZERO),
+            crate::chain::multi::RATE_ONE / 2
+        );
+        assert_eq!(cs.chains[1].block_interval, SimDuration::from_secs(60));
+        // The manifest keeps the list.
+        assert_eq!(s.resolved["chain"].as_array().map(|a| a.len()), Some(2));
+        // Errors name the table of the list and its line.
+        let bad = text.replace("rate = 0.5", "rate = -1");
+        let e = parse(&bad, "c.toml", Path::new("."), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("chain[1].rate"));
+        assert_eq!(e.line, Some(12));
+    }
 }
