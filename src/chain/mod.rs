@@ -252,6 +252,11 @@ pub enum TxKind {
     SwapIn { chan: ChannelId, amount: Msat },
     /// The on-chain leg of a loop-out: the provider pays `amount` back on chain.
     SwapOut { chan: ChannelId, amount: Msat },
+    /// A cross-chain swap's leg on the paying chain: when it confirms, the provider pays
+    /// `amount` (already converted) on `to_chan`'s chain ([`TxKind::CrossSwapIn`]).
+    CrossSwapOut { to_chan: ChannelId, amount: Msat },
+    /// A cross-chain swap's payout spliced into `node`'s side of `chan`.
+    CrossSwapIn { chan: ChannelId, amount: Msat },
     /// Opens a channel (the spec is held by the engine under this index).
     Open { pending_open: usize },
     /// Closes a channel, paying both sides out.

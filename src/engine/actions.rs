@@ -35,13 +35,19 @@ impl<'t> Engine<'t> {
         actions.clear();
         {
             let now = self.q.now();
+            if let Some(cs) = &self.p.chains {
+                self.rate_now.clear();
+                self.rate_now
+                    .extend(cs.chains.iter().map(|c| c.rate_at(now)));
+            }
             let view = View::new(
                 self.ledger.net(),
                 now,
                 self.chains[0].height,
                 self.chains[0].feerate_msat_vb(now) as f64 / 1000.0,
                 &self.participates,
-            );
+            )
+            .with_chains(&self.chan_chain, &self.rate_now);
             self.strategy
                 .observe(view, &obs, &mut self.rngs.strategy, &mut actions);
         }
@@ -145,6 +151,26 @@ impl<'t> Engine<'t> {
             Action::SwapOut { node, chan, .. } | Action::SwapIn { node, chan, .. } => {
                 let d = self.node_side(node, chan)?;
                 provider(node)?;
+                Ok(Valid::Side(d))
+            }
+            Action::CrossSwap {
+                node,
+                from_chan,
+                to_chan,
+                amount,
+                ..
+            } => {
+                let d = self.node_side(node, from_chan)?;
+                self.node_side(node, to_chan)?;
+                // Across chains only: a swap within one chain is a rebalance.
+                if from_chan == to_chan || self.chain_of(from_chan) == self.chain_of(to_chan) {
+                    return Err(Rejection::SameChannel);
+                }
+                positive(amount)?;
+                provider(node)?;
+                if self.ledger.net().chan(from_chan).spendable(d) < amount {
+                    return Err(Rejection::InsufficientBalance);
+                }
                 Ok(Valid::Side(d))
             }
             Action::OpenChannel {
@@ -295,6 +321,27 @@ impl<'t> Engine<'t> {
                 self.acct.record_cost(node, swap_fee);
                 self.attribute_cost(node, chan, swap_fee);
                 self.submit_tx(now, k, node, TxKind::SwapIn { chan, amount }, fee, tag);
+            }
+            Action::CrossSwap {
+                node,
+                from_chan,
+                to_chan,
+                amount,
+                tag,
+            } => {
+                let provider = self.p.swap.provider.unwrap_or(node);
+                let purpose = Purpose::CrossSwap {
+                    tag,
+                    from: from_chan,
+                    to: to_chan,
+                };
+                let pay = Pay {
+                    max_fee: Some(amount.mul_ppm(5000) + Msat::from_sat(10)),
+                    first_hop: Some(from_chan),
+                    ..self.new_payment(purpose, node, provider, amount)
+                };
+                let pid = self.book.new_pay(pay);
+                return self.start_attempt(now, pid, rec);
             }
             Action::OpenChannel {
                 node,

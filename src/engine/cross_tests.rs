@@ -6,8 +6,8 @@ use super::*;
 use crate::chain::multi::RATE_ONE;
 use crate::chain::{ChainConfig, ChainSet, ChainsConfig, CrossChainConfig};
 use crate::metrics::{FailureReason, MemRecorder};
-use crate::strategy::{NoStrategy, StrategyBox};
-use crate::topology::{ChannelSpec, Topology};
+use crate::strategy::{Action, NoStrategy, StrategyBox};
+use crate::topology::{ChannelId, ChannelSpec, Topology};
 use crate::units::Msat;
 use crate::workload::Arrival;
 use std::sync::Arc;
@@ -277,6 +277,220 @@ fn the_free_option_pays_exactly_when_the_rate_moves_more_than_the_spread() {
     assert_eq!(r.totals.cross.gateway_fx_loss_ref, vout - 50_556_061);
     assert_eq!(r.totals.cross.gateway_revenue_ref, 50_556_061 - vout);
     assert_eq!(r.totals.cross.free_option_declines, 0);
+}
+
+/// Asks, at the start, for the cross-chain swaps in `swaps` (node 1), and records every
+/// `ChainDone` (time, tag, success) and, at each block of chain a, node 1's local balance
+/// on channels 0 (chain a) and 1 (chain b), msat.
+struct Scripted {
+    swaps: Vec<Action>,
+    log: std::sync::Arc<std::sync::Mutex<SwapLog>>,
+}
+
+#[derive(Default)]
+struct SwapLog {
+    done: Vec<(SimTime, u64, bool)>,
+    blocks: Vec<(u64, SimTime, u64, u64)>,
+}
+
+impl crate::strategy::Strategy for Scripted {
+    fn observe(
+        &mut self,
+        view: &crate::strategy::View<'_>,
+        obs: &crate::strategy::Observation,
+        _: &mut crate::rng::SimRng,
+        out: &mut Vec<Action>,
+    ) {
+        use crate::strategy::Observation as O;
+        let mut log = self.log.lock().expect("log");
+        match *obs {
+            O::Start => out.append(&mut self.swaps),
+            O::ChainDone { tag, success, .. } => log.done.push((view.now, tag, success)),
+            O::Block { height } => {
+                let l = |c: u32| view.own(NodeId(1), ChannelId(c)).map_or(0, |l| l.local);
+                log.blocks.push((height, view.now, l(0), l(1)));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// 0 —a— 1 —b— 2 —b— 0 (chain a: nodes 0, 1; chain b at rate 0.5: node 2; gateways 0
+/// and 1; 500,000 sat a side but node 1's 100,000 sat on channel 1), swap provider node 0
+/// charging 5,000 ppm, and node 1 running `swaps`. Keeps running until a 1,000 sat
+/// payment 0 → 1 at 100,000 s.
+fn run_swaps(swaps: Vec<Action>) -> (RunResult, Vec<network::ChannelState>, SwapLog) {
+    let mut t = line(
+        &[(500_000, 500_000), (100_000, 900_000)],
+        policy(1000, 1000),
+    );
+    t.add_channel(ChannelSpec {
+        nodes: [NodeId(2), NodeId(0)],
+        capacity: Msat::from_sat(1_000_000),
+        balance: [Msat::from_sat(500_000); 2],
+        reserve: [Msat::ZERO; 2],
+        policy: [policy(1000, 1000); 2],
+        label: None,
+    });
+    let cs = two_chains(&t, &[0, 1], &[0, 1], 600.0, 60.0, false);
+    assert_eq!(cs.chan_chain, vec![0, 1, 1]);
+    let p = EngineParams {
+        hop_latency: params::LatencyDist::Fixed { ms: 50.0 },
+        chains: Some(Arc::new(cs)),
+        swap: params::SwapParams {
+            fee_ppm: 5_000,
+            provider: Some(NodeId(0)),
+        },
+        ..EngineParams::default()
+    };
+    let w = trace_workload(&t, vec![pay(100_000, 0, 1, 1_000)]);
+    let log = std::sync::Arc::new(std::sync::Mutex::new(SwapLog::default()));
+    let s = Scripted {
+        swaps,
+        log: log.clone(),
+    };
+    let e = Engine::new(
+        &t,
+        p,
+        w,
+        StrategyBox::local(s),
+        vec![true; 3],
+        vec![(SimTime::ZERO, 1000)],
+        7,
+    );
+    let (r, chans) = e
+        .run_with_network(&mut MemRecorder::default())
+        .expect("no invariant violation");
+    let log = std::mem::take(&mut *log.lock().expect("log"));
+    (r, chans, log)
+}
+
+fn cross_swap(from: u32, to: u32, sat: u64, tag: u64) -> Action {
+    Action::CrossSwap {
+        node: NodeId(1),
+        from_chan: ChannelId(from),
+        to_chan: ChannelId(to),
+        amount: Msat::from_sat(sat),
+        tag,
+    }
+}
+
+#[test]
+fn a_cross_chain_swap_by_hand_amounts_both_chains_fees_and_delays() {
+    // Node 1 swaps 100,000 sat of chain a (rate 1) into its drained chain-b channel
+    // (rate 0.5). Off-chain it pays 100,000,000 msat straight to the provider (its own
+    // channel: no routing fee). The provider keeps 5,000 ppm = 500,000 msat and converts
+    // the other 99,500,000 msat at 1/0.5 = 199,000,000 msat of b, less the 1% spread:
+    // 197,010,000 msat, spliced into node 1's side of channel 1. Fees: chain a's swap
+    // transaction 200 vB × 10 sat/vB = 2,000,000 msat; chain b's splice 250 vB × 10 =
+    // 2,500,000 msat.
+    let (r, chans, log) = run_swaps(vec![cross_swap(0, 1, 100_000, 7)]);
+    let paid = 100_000_000;
+    let out = 197_010_000;
+    // Channel 0 (chain a): node 1 paid the swap (and received the 1,000 sat payment).
+    assert_eq!(
+        chans[0].balances(),
+        [
+            Msat::from_sat(500_000) + Msat(paid) - Msat::from_sat(1_000),
+            Msat::from_sat(500_000) - Msat(paid) + Msat::from_sat(1_000)
+        ]
+    );
+    assert_eq!(chans[0].capacity(), Msat::from_sat(1_000_000));
+    // Channel 1 (chain b): the payout grew node 1's side and the capacity.
+    assert_eq!(
+        chans[1].balances(),
+        [Msat::from_sat(100_000) + Msat(out), Msat::from_sat(900_000)]
+    );
+    assert_eq!(chans[1].capacity(), Msat::from_sat(1_000_000) + Msat(out));
+    let t = &r.totals;
+    assert_eq!(t.swap_fees, Msat(500_000));
+    assert_eq!(t.swaps, 1);
+    assert_eq!(t.chains[0].fees, Msat(2_000_000));
+    assert_eq!(t.chains[1].fees, Msat(2_500_000));
+    assert_eq!(t.onchain_fees, Msat(4_500_000));
+    assert_eq!(t.cross.swaps, 1);
+    assert_eq!(t.cross.swapped_ref, out as i64 / 2);
+    assert_eq!(t.topped_up, Msat(out));
+    assert_eq!(t.withdrawn, Msat::ZERO);
+    // Delays: the swap transaction confirms at chain a's 3rd block (3 confirmations); at
+    // that block the payout has only been submitted on chain b: node 1's chain-a side is
+    // already down, its chain-b side not yet up. The payout confirms after chain b's
+    // 3 confirmations (60 s blocks), well before chain a's next block.
+    let &(_, t3, a3, b3) = log.blocks.iter().find(|b| b.0 == 3).expect("block 3");
+    assert_eq!(a3, 500_000_000 - paid);
+    assert_eq!(b3, 100_000_000);
+    let (t_done, tag, ok) = log.done[0];
+    assert_eq!((tag, ok), (7, true));
+    assert_eq!(log.done.len(), 1);
+    assert!(t_done > t3, "{t_done:?} after {t3:?}");
+    let &(_, t4, _, b4) = log.blocks.iter().find(|b| b.0 == 4).expect("block 4");
+    if t4 > t_done {
+        assert_eq!(b4, 100_000_000 + out);
+    }
+    // Before block 3 nothing had arrived on chain b.
+    for &(h, _, a, b) in log.blocks.iter().filter(|b| b.0 < 3) {
+        assert_eq!((a, b), (500_000_000 - paid, 100_000_000), "block {h}");
+    }
+}
+
+#[test]
+fn a_cross_chain_swap_in_reverse_and_invalid_ones() {
+    // The reverse: 50,000 sat of b (rate 0.5) into chain a. Off-chain 1 → 2 → 0 on chain
+    // b: node 2 charges 1,000 + 50,000 = 51,000 msat. The provider keeps 250,000 msat and
+    // pays 49,750,000 × 0.5 × 0.99 = 24,626,250 msat of a into channel 0. Rejected: a swap
+    // within one chain, one larger than the node can spend.
+    let (r, chans, log) = run_swaps(vec![
+        cross_swap(1, 0, 50_000, 1),
+        cross_swap(0, 0, 1_000, 2),
+        cross_swap(1, 0, 100_001, 3),
+    ]);
+    let out = 24_626_250;
+    assert_eq!(
+        chans[0].balances(),
+        [Msat::from_sat(499_000), Msat::from_sat(501_000) + Msat(out)]
+    );
+    assert_eq!(
+        chans[1].balances(),
+        [
+            Msat(100_000_000 - 50_051_000),
+            Msat(900_000_000 + 50_051_000)
+        ]
+    );
+    assert_eq!(
+        chans[2].balances(),
+        [
+            Msat(500_000_000 - 50_000_000),
+            Msat(500_000_000 + 50_000_000)
+        ]
+    );
+    let rej = &r.totals.rejections;
+    assert_eq!(rej[crate::metrics::Rejection::SameChannel.index()], 1);
+    assert_eq!(
+        rej[crate::metrics::Rejection::InsufficientBalance.index()],
+        1
+    );
+    // Fees: chain b pays the swap transaction, chain a the splice.
+    assert_eq!(r.totals.chains[1].fees, Msat(2_000_000));
+    assert_eq!(r.totals.chains[0].fees, Msat(2_500_000));
+    assert_eq!(r.totals.swap_fees, Msat(250_000));
+    assert_eq!(log.done, vec![(log.done[0].0, 1, true)]);
+}
+
+#[test]
+fn cross_swap_quote_by_hand() {
+    use super::crosschain::cross_swap_quote;
+    let one = RATE_ONE;
+    assert_eq!(
+        cross_swap_quote(Msat(1_000_000), one, one / 2, 5_000, 10_000),
+        (Msat(1_970_100), Msat(5_000))
+    );
+    // No fee, no spread, same rate: the amount itself.
+    assert_eq!(
+        cross_swap_quote(Msat(123_457), one, one, 0, 0),
+        (Msat(123_457), Msat::ZERO)
+    );
+    // Rounded down, in the provider's favour: 3 msat at rate 1/3 → 1 msat of rate 1.
+    assert_eq!(cross_swap_quote(Msat(4), one / 3, one, 0, 0).0, Msat(1));
 }
 
 mod properties {

@@ -289,3 +289,113 @@ impl<'t> Engine<'t> {
         total.saturating_sub(crate::chain::multi::convert(amount, rb, ra))
     }
 }
+
+/// What a cross-chain swap pays out on the receiving chain for `amount` paid (asset worth
+/// `from_ppb`): the amount less the provider's fee (`fee_ppm` of it, in the paying asset),
+/// converted at mid rate into the asset worth `to_ppb` and less the spread, rounded down
+/// (in the provider's favour). Returns `(payout, provider fee)`.
+///
+/// Example: 1,000,000 msat at rate 1 into an asset at rate 0.5, fee 5,000 ppm, spread
+/// 10,000 ppm: fee 5,000, payout ⌊995,000 · 2 · 0.99⌋ = 1,970,100 msat.
+pub fn cross_swap_quote(
+    amount: Msat,
+    from_ppb: u64,
+    to_ppb: u64,
+    fee_ppm: u64,
+    spread_ppm: u32,
+) -> (Msat, Msat) {
+    let fee = amount.mul_ppm(fee_ppm);
+    let net = amount.saturating_sub(fee);
+    let keep = 1_000_000 - spread_ppm.min(1_000_000) as u128;
+    let v = net.0 as u128 * from_ppb as u128 * keep / (to_ppb.max(1) as u128 * 1_000_000);
+    (Msat(v.min(u64::MAX as u128) as u64), fee)
+}
+
+impl<'t> Engine<'t> {
+    /// The off-chain leg of a cross-chain swap settled: `pay.amount` reached the provider
+    /// over `from` (routing fee `fee`). The provider quotes the payout at the rates now
+    /// ([`cross_swap_quote`], spread of `[cross_chain]`, fee of `[swap]`) and the swap
+    /// settles on `from`'s chain: a swap transaction whose fee the node pays.
+    pub(super) fn cross_swap_paid(
+        &mut self,
+        now: SimTime,
+        pay: &super::payment::Pay,
+        fee: Msat,
+        tag: u64,
+        from: ChannelId,
+        to: ChannelId,
+    ) {
+        let (ka, kb) = (self.chain_of(from), self.chain_of(to));
+        let (ra, rb) = self.rates(now, ka, kb);
+        let spread = self
+            .p
+            .chains
+            .as_ref()
+            .and_then(|c| c.cross.as_ref())
+            .map_or(0, |x| x.spread_ppm);
+        let (out, swap_fee) = cross_swap_quote(pay.amount, ra, rb, self.p.swap.fee_ppm, spread);
+        let node = pay.sender;
+        self.acct.totals.swap_fees += swap_fee;
+        self.acct.record_cost(node, swap_fee + fee);
+        self.attribute_cost(node, to, swap_fee + fee);
+        self.acct.capital_out(now, node, pay.amount);
+        self.acct.totals.swaps += 1;
+        let chain_fee = self.fee_on(ka, |s| s.swap, now);
+        self.submit_tx(
+            now,
+            ka,
+            node,
+            crate::chain::TxKind::CrossSwapOut {
+                to_chan: to,
+                amount: out,
+            },
+            chain_fee,
+            tag,
+        );
+    }
+
+    /// A cross-chain swap confirmed on its paying chain: the provider pays `amount` out on
+    /// `to`'s chain, spliced into `node`'s side of `to` (a splice transaction, fee paid by
+    /// the node).
+    pub(super) fn cross_swap_payout(
+        &mut self,
+        now: SimTime,
+        node: NodeId,
+        to: ChannelId,
+        amount: Msat,
+        tag: u64,
+    ) {
+        let kb = self.chain_of(to);
+        let fee = self.fee_on(kb, |s| s.splice, now);
+        let kind = crate::chain::TxKind::CrossSwapIn { chan: to, amount };
+        self.submit_tx(now, kb, node, kind, fee, tag);
+    }
+
+    /// A cross-chain swap's payout confirmed on chain `k`: `amount` enters `node`'s side of
+    /// `chan` if it is still open (else it stays on chain with the node). Returns whether
+    /// it entered.
+    pub(super) fn cross_swap_in(
+        &mut self,
+        now: SimTime,
+        k: usize,
+        node: NodeId,
+        chan: ChannelId,
+        amount: Msat,
+    ) -> bool {
+        let ch = self.ledger.net().chan(chan);
+        let Some(d) = ch.side_of(node) else {
+            return false;
+        };
+        if ch.status() != crate::network::ChannelStatus::Open {
+            return false;
+        }
+        self.ledger.deposit(chan, d, amount);
+        self.funds_moved(k, amount, false);
+        self.acct.capital_in(now, node, amount);
+        let rate = self.rates(now, k, k).0;
+        let x = &mut self.acct.totals.cross;
+        x.swaps += 1;
+        x.swapped_ref += value_ref(amount, rate) as i64;
+        true
+    }
+}

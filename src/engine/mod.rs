@@ -136,6 +136,8 @@ pub struct Engine<'t> {
     asset_funds: Vec<[crate::units::Msat; 3]>,
     /// Cross-chain HTLCs gateways have in flight now, value in reference msat.
     gateway_exposure: i64,
+    /// Multi-chain runs: each chain's rate now, refreshed for the strategies' `View`.
+    rate_now: Vec<u64>,
     workload: Workload,
     strategy: StrategyBox<'t>,
     participates: Vec<bool>,
@@ -231,6 +233,7 @@ impl<'t> Engine<'t> {
             chain_excl,
             asset_funds,
             gateway_exposure: 0,
+            rate_now: Vec::new(),
             acct,
             ledger,
             q: EventQueue::new(),

@@ -140,6 +140,8 @@ impl<'t> Engine<'t> {
             | TxKind::SpliceOut { chan, .. }
             | TxKind::SwapIn { chan, .. }
             | TxKind::SwapOut { chan, .. }
+            | TxKind::CrossSwapIn { chan, .. }
+            | TxKind::CrossSwapOut { to_chan: chan, .. }
             | TxKind::Close { chan, .. } => self.attribute_cost(node, chan, fee),
             // Opens: the channel does not exist yet; disputes: not rebalancing.
             TxKind::Open { .. } | TxKind::Dispute { .. } => {}
@@ -204,6 +206,14 @@ impl<'t> Engine<'t> {
                 self.acct.totals.splices += 1;
             }
             TxKind::SwapOut { .. } => {}
+            TxKind::CrossSwapOut { to_chan, amount } => {
+                // Settled on the paying chain: the payout follows on the other chain.
+                self.cross_swap_payout(now, tx.node, to_chan, amount, tx.tag);
+                return Ok(());
+            }
+            TxKind::CrossSwapIn { chan, amount } => {
+                ok = self.cross_swap_in(now, k, tx.node, chan, amount);
+            }
             TxKind::SwapIn { chan, amount } => {
                 // The provider now pays `amount` off-chain into `chan`.
                 let provider = self.p.swap.provider.unwrap_or(NodeId(0));

@@ -27,6 +27,12 @@ pub(super) enum Purpose {
     SwapOut { tag: u64, chan: ChannelId },
     /// The provider's off-chain payment completing a loop-in.
     SwapIn { tag: u64, user: NodeId },
+    /// The off-chain leg of a cross-chain swap, out over `from` to the swap provider.
+    CrossSwap {
+        tag: u64,
+        from: ChannelId,
+        to: ChannelId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -763,6 +769,20 @@ impl<'t> Engine<'t> {
                         chain_fee,
                         tag,
                     );
+                } else {
+                    self.notify(
+                        Observation::ChainDone {
+                            node: pay.sender,
+                            tag,
+                            success: false,
+                        },
+                        rec,
+                    )?;
+                }
+            }
+            Purpose::CrossSwap { tag, from, to } => {
+                if success {
+                    self.cross_swap_paid(now, &pay, fee, tag, from, to);
                 } else {
                     self.notify(
                         Observation::ChainDone {

@@ -93,6 +93,10 @@ pub struct CrossTotals {
     /// Losses honest gateways took forwarding after the rate moved against them by more
     /// than their spread.
     pub gateway_fx_loss_ref: i64,
+    /// Cross-chain swaps (top-ups across chains) whose payout was spliced in.
+    pub swaps: u64,
+    /// What they delivered, reference msat at the rates on payout.
+    pub swapped_ref: i64,
 }
 
 /// Counters of one pinned flow.
@@ -344,6 +348,8 @@ impl RunResult {
             put("free_option_declines", x.free_option_declines as f64);
             put("free_option_gain_ref_sat", r(x.free_option_gain_ref));
             put("gateway_fx_loss_ref_sat", r(x.gateway_fx_loss_ref));
+            put("cross_swaps", x.swaps as f64);
+            put("cross_swapped_ref_sat", r(x.swapped_ref));
         }
         self.probe_metrics(&mut put);
         put("events", self.events as f64);
