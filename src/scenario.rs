@@ -333,6 +333,46 @@ impl Default for MetricsConfig {
     }
 }
 
+/// `[[topology.add_channel]] chain = "<name>"`: the added channel is anchored on that
+/// chain (`chan_chain`, empty in a single-chain run, where the name must be the one
+/// chain's). An unknown name is an error naming the entry and the chains there are. An
+/// added channel a later edit removed is skipped. O(E + M).
+fn edited_chains(
+    raw: &RawScenario,
+    topo: &Topology,
+    chan_chain: &mut [u8],
+) -> Result<(), FieldError> {
+    for (i, c) in raw.topology.add_channel.iter().enumerate() {
+        let Some(name) = &c.chain else { continue };
+        let names: Vec<&str> = raw.chain.0.iter().map(|k| k.name.as_str()).collect();
+        let Some(k) = names.iter().position(|n| n == name) else {
+            return Err(FieldError::new(
+                format!("topology.add_channel[{i}].chain"),
+                format!(
+                    "unknown chain \"{name}\" (chains: {})",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let label = c
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("add_channel[{i}]"));
+        for (id, spec) in topo.channels() {
+            if spec.label.as_deref() == Some(label.as_str()) {
+                if let Some(slot) = chan_chain.get_mut(id.idx()) {
+                    *slot = k as u8;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `[swap]`: the submarine-swap provider.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -777,17 +817,18 @@ pub fn resolve_with(
             use rand::seq::SliceRandom;
             order.shuffle(&mut rng::stream(raw.seed, "chains"));
         }
-        Some(Arc::new(
-            ChainSet::assign(
-                &raw.chain,
-                raw.cross_chain.as_ref(),
-                specs,
-                &topology,
-                &order,
-            )
-            .map_err(fe)?,
-        ))
+        let mut cs = ChainSet::assign(
+            &raw.chain,
+            raw.cross_chain.as_ref(),
+            specs,
+            &topology,
+            &order,
+        )
+        .map_err(fe)?;
+        edited_chains(&raw, &topology, &mut cs.chan_chain).map_err(fe)?;
+        Some(Arc::new(cs))
     } else {
+        edited_chains(&raw, &topology, &mut Vec::new()).map_err(fe)?;
         None
     };
     let mut inputs = Vec::new();
@@ -1099,5 +1140,46 @@ mod tests {
             .expect("refused");
         assert_eq!(e.field.as_deref(), Some("chain[1].rate"));
         assert_eq!(e.line, Some(12));
+    }
+
+    #[test]
+    fn an_added_channel_names_its_chain_and_an_unknown_chain_is_refused() {
+        // Two chains on a 4-node line, every node at home on a: the line's channels are on
+        // a; the added channel 0–3 is anchored on b.
+        let text =
+            "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 4\n[workload]\npayments = 1\n\
+            [[topology.add_channel]]\nfrom = 0\nto = 3\ncapacity_sat = 100000\nchain = \"b\"\n\
+            [[chain]]\nname = \"a\"\nnode_share = 1.0\n[[chain]]\nname = \"b\"\nnode_share = 0.0\n";
+        let s = parse(text, "c.toml", Path::new("."), None).expect("valid");
+        let cs = s.params.chains.as_ref().expect("several chains");
+        assert_eq!(cs.home, vec![0; 4]);
+        assert_eq!(cs.chan_chain, vec![0, 0, 0, 1]);
+        // An unknown name: the entry, its line, the chains there are.
+        let bad = text.replace("chain = \"b\"", "chain = \"c\"");
+        let e = parse(&bad, "c.toml", Path::new("."), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("topology.add_channel[0].chain"));
+        assert_eq!(e.line, Some(11));
+        let msg = e.to_string();
+        assert!(
+            msg.contains("unknown chain \"c\"") && msg.contains("\"a\", \"b\""),
+            "{msg}"
+        );
+        // One [chain]: only its own name is accepted.
+        let one =
+            "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 4\n[workload]\npayments = 1\n\
+            [[topology.add_channel]]\nfrom = 0\nto = 3\ncapacity_sat = 100000\nchain = \"main\"\n";
+        let s = parse(one, "c.toml", Path::new("."), None).expect("valid");
+        assert!(s.params.chains.is_none());
+        let e = parse(
+            &one.replace("\"main\"", "\"b\""),
+            "c.toml",
+            Path::new("."),
+            None,
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("topology.add_channel[0].chain"));
     }
 }
