@@ -5,7 +5,7 @@
 //! series) and builds the topology, returning a [`Scenario`] that can be run any number of
 //! times. Every error names the file, the line and the field.
 
-use crate::chain::ChainConfig;
+use crate::chain::{ChainSet, ChainsConfig, CrossChainConfig};
 use crate::engine::params::MppParams;
 use crate::engine::params::{EngineParams, LatencyDist, SwapParams};
 use crate::error::{limits, FieldError, InputError};
@@ -401,6 +401,46 @@ impl Default for MetricsConfig {
     }
 }
 
+/// `[[topology.add_channel]] chain = "<name>"`: the added channel is anchored on that
+/// chain (`chan_chain`, empty in a single-chain run, where the name must be the one
+/// chain's). An unknown name is an error naming the entry and the chains there are. An
+/// added channel a later edit removed is skipped. O(E + M).
+fn edited_chains(
+    raw: &RawScenario,
+    topo: &Topology,
+    chan_chain: &mut [u8],
+) -> Result<(), FieldError> {
+    for (i, c) in raw.topology.add_channel.iter().enumerate() {
+        let Some(name) = &c.chain else { continue };
+        let names: Vec<&str> = raw.chain.0.iter().map(|k| k.name.as_str()).collect();
+        let Some(k) = names.iter().position(|n| n == name) else {
+            return Err(FieldError::new(
+                format!("topology.add_channel[{i}].chain"),
+                format!(
+                    "unknown chain \"{name}\" (chains: {})",
+                    names
+                        .iter()
+                        .map(|n| format!("\"{n}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        };
+        let label = c
+            .label
+            .clone()
+            .unwrap_or_else(|| format!("add_channel[{i}]"));
+        for (id, spec) in topo.channels() {
+            if spec.label.as_deref() == Some(label.as_str()) {
+                if let Some(slot) = chan_chain.get_mut(id.idx()) {
+                    *slot = k as u8;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `[swap]`: the submarine-swap provider.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -435,8 +475,12 @@ pub struct RawScenario {
     pub routing: RoutingConfig,
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// One `[chain]` table or a `[[chain]]` list.
     #[serde(default)]
-    pub chain: ChainConfig,
+    pub chain: ChainsConfig,
+    /// Gateways between chains (with two or more `[[chain]]` only).
+    #[serde(default)]
+    pub cross_chain: Option<CrossChainConfig>,
     #[serde(default)]
     pub swap: SwapConfig,
     #[serde(default)]
@@ -737,7 +781,7 @@ pub fn resolve_with(
     let topology_spec = raw.topology.resolve(base_dir).map_err(fe)?;
     raw.workload.validate().map_err(fe)?;
     raw.routing.validate().map_err(fe)?;
-    raw.chain.validate().map_err(fe)?;
+    raw.chain.validate(raw.cross_chain.as_ref()).map_err(fe)?;
     if let Some(sec) = &raw.security {
         sec.validate().map_err(fe)?;
     }
@@ -828,14 +872,48 @@ pub fn resolve_with(
         Some(p) => Some(Arc::new(p.resolve(&topology).map_err(fe)?)),
         None => None,
     };
-    let feerates = raw.chain.load_feerates(base_dir)?;
+    let chain0 = &raw.chain.0[0];
+    let feerates = chain0.load_feerates(base_dir)?;
+    let chains = if raw.chain.is_multi() {
+        if raw.workload.probes.is_some() {
+            return Err(fe(FieldError::new(
+                "workload.probes",
+                "probes are not supported with several [[chain]] tables",
+            )));
+        }
+        let specs = raw.chain.resolve(base_dir)?;
+        let mut order: Vec<u32> = (0..topology.node_count() as u32).collect();
+        {
+            use rand::seq::SliceRandom;
+            order.shuffle(&mut rng::stream(raw.seed, "chains"));
+        }
+        let mut cs = ChainSet::assign(
+            &raw.chain,
+            raw.cross_chain.as_ref(),
+            specs,
+            &topology,
+            &order,
+        )
+        .map_err(fe)?;
+        edited_chains(&raw, &topology, &mut cs.chan_chain).map_err(fe)?;
+        Some(Arc::new(cs))
+    } else {
+        edited_chains(&raw, &topology, &mut Vec::new()).map_err(fe)?;
+        None
+    };
     let mut inputs = Vec::new();
     if let topology::TopologySource::Import(src) = &topology_spec.source {
         inputs.push(src.path.clone());
     }
     let w = &raw.workload;
-    let files = [&w.trace, &w.amounts_csv, &raw.chain.feerate_csv];
+    let files = [&w.trace, &w.amounts_csv, &chain0.feerate_csv];
     inputs.extend(files.into_iter().flatten().map(|p| base_dir.join(p)));
+    for c in &raw.chain.0[1..] {
+        inputs.extend(c.feerate_csv.iter().map(|p| base_dir.join(p)));
+    }
+    for c in &raw.chain.0 {
+        inputs.extend(c.rate_csv.iter().map(|p| base_dir.join(p)));
+    }
     let provider = match raw.swap.provider {
         Some(i) if (i as usize) < topology.node_count() => Some(NodeId(i)),
         Some(_) => {
@@ -858,9 +936,9 @@ pub fn resolve_with(
         offline_probability: r.offline_probability,
         window: SimDuration::from_secs_f64(m.window_s),
         depleted_share: m.depleted_share,
-        block_interval: SimDuration::from_secs_f64(raw.chain.block_interval_s),
-        confirmations: raw.chain.confirmations,
-        tx_sizes: raw.chain.tx_vbytes.clone(),
+        block_interval: SimDuration::from_secs_f64(chain0.block_interval_s),
+        confirmations: chain0.confirmations,
+        tx_sizes: chain0.tx_vbytes.clone(),
         swap: SwapParams {
             fee_ppm: raw.swap.fee_ppm,
             provider,
@@ -870,6 +948,7 @@ pub fn resolve_with(
         warmup: SimDuration::from_secs_f64(m.warmup_s),
         capital_rate_per_year: m.capital_rate_per_year,
         probes,
+        chains,
     };
     Ok(Scenario {
         name: raw.name,
@@ -948,6 +1027,7 @@ pub fn resolved_json(
         "routing": v(serde_json::to_value(&raw.routing)),
         "metrics": v(serde_json::to_value(&raw.metrics)),
         "chain": v(serde_json::to_value(&raw.chain)),
+        "cross_chain": v(serde_json::to_value(&raw.cross_chain)),
         "swap": v(serde_json::to_value(&swap)),
         "security": v(serde_json::to_value(&raw.security)),
         "strategy": v(serde_json::to_value(strategies)),
@@ -976,10 +1056,17 @@ fn check_run_length(raw: &RawScenario, workload: &WorkloadSpec) -> Result<(), Fi
             ),
         ));
     }
-    let blocks = end_s / raw.chain.block_interval_s;
+    let (i, shortest) = raw
+        .chain
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c.block_interval_s))
+        .fold((0, f64::INFINITY), |a, b| if b.1 < a.1 { b } else { a });
+    let blocks = end_s / shortest;
     if blocks > limits::MAX_BLOCKS {
         return Err(FieldError::new(
-            "chain.block_interval_s",
+            raw.chain.field(i, "block_interval_s"),
             format!(
                 "a run of about {end_s:.3e} s would mine {blocks:.3e} blocks, more than the limit of {:.0e}; ask for a longer block interval",
                 limits::MAX_BLOCKS
@@ -1101,5 +1188,81 @@ mod tests {
         .expect("unknown key")
         .to_string();
         assert!(e.contains("parts"), "{e}");
+    }
+
+    #[test]
+    fn a_chain_list_resolves_homes_gateways_and_files_and_one_chain_stays_single() {
+        // One [chain] table: no chain set, the engine's single-chain path.
+        let one = format!("{BASE}[chain]\nblock_interval_s = 60\n");
+        let s = parse(&one, "c.toml", Path::new("."), None).expect("valid");
+        assert!(s.params.chains.is_none());
+        assert_eq!(s.params.block_interval, SimDuration::from_secs(60));
+        // Two chains on a 6-node line: node 0 pinned to b, the rest split by share
+        // (a gets round(0.4 × 5) = 2 of the unpinned), gateway 2.
+        let text = "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 6\n[workload]\npayments = 1\n\
+            [[chain]]\nname = \"a\"\nnode_share = 0.4\n[[chain]]\nname = \"b\"\nrate = 0.5\nblock_interval_s = 60\nnodes = [0]\n\
+            [cross_chain]\ngateway_nodes = [2]\n";
+        let s = parse(text, "c.toml", Path::new("."), None).expect("valid");
+        let cs = s.params.chains.as_ref().expect("several chains");
+        assert_eq!(cs.chains.len(), 2);
+        assert_eq!(cs.home[0], 1);
+        assert_eq!(cs.home.iter().filter(|&&h| h == 0).count(), 2);
+        assert_eq!(cs.gateway, vec![false, false, true, false, false, false]);
+        assert_eq!(cs.chan_chain.len(), 5);
+        assert_eq!(
+            cs.chains[1].rate_at(SimTime::ZERO),
+            crate::chain::multi::RATE_ONE / 2
+        );
+        assert_eq!(cs.chains[1].block_interval, SimDuration::from_secs(60));
+        // The manifest keeps the list.
+        assert_eq!(s.resolved["chain"].as_array().map(|a| a.len()), Some(2));
+        // Errors name the table of the list and its line.
+        let bad = text.replace("rate = 0.5", "rate = -1");
+        let e = parse(&bad, "c.toml", Path::new("."), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("chain[1].rate"));
+        assert_eq!(e.line, Some(12));
+    }
+
+    #[test]
+    fn an_added_channel_names_its_chain_and_an_unknown_chain_is_refused() {
+        // Two chains on a 4-node line, every node at home on a: the line's channels are on
+        // a; the added channel 0–3 is anchored on b.
+        let text =
+            "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 4\n[workload]\npayments = 1\n\
+            [[topology.add_channel]]\nfrom = 0\nto = 3\ncapacity_sat = 100000\nchain = \"b\"\n\
+            [[chain]]\nname = \"a\"\nnode_share = 1.0\n[[chain]]\nname = \"b\"\nnode_share = 0.0\n";
+        let s = parse(text, "c.toml", Path::new("."), None).expect("valid");
+        let cs = s.params.chains.as_ref().expect("several chains");
+        assert_eq!(cs.home, vec![0; 4]);
+        assert_eq!(cs.chan_chain, vec![0, 0, 0, 1]);
+        // An unknown name: the entry, its line, the chains there are.
+        let bad = text.replace("chain = \"b\"", "chain = \"c\"");
+        let e = parse(&bad, "c.toml", Path::new("."), None)
+            .err()
+            .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("topology.add_channel[0].chain"));
+        assert_eq!(e.line, Some(11));
+        let msg = e.to_string();
+        assert!(
+            msg.contains("unknown chain \"c\"") && msg.contains("\"a\", \"b\""),
+            "{msg}"
+        );
+        // One [chain]: only its own name is accepted.
+        let one =
+            "name = \"r\"\n[topology]\nkind = \"line\"\nnodes = 4\n[workload]\npayments = 1\n\
+            [[topology.add_channel]]\nfrom = 0\nto = 3\ncapacity_sat = 100000\nchain = \"main\"\n";
+        let s = parse(one, "c.toml", Path::new("."), None).expect("valid");
+        assert!(s.params.chains.is_none());
+        let e = parse(
+            &one.replace("\"main\"", "\"b\""),
+            "c.toml",
+            Path::new("."),
+            None,
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("topology.add_channel[0].chain"));
     }
 }

@@ -12,6 +12,9 @@ use crate::units::{Msat, SimDuration, SimTime};
 use serde::Deserialize;
 use std::path::Path;
 
+pub mod multi;
+pub use multi::{ChainSet, ChainSpec, ChainsConfig, CrossChainConfig, CrossParams};
+
 /// Sizes of the on-chain transactions, in vbytes.
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -38,10 +41,23 @@ impl Default for TxSizes {
     }
 }
 
-/// `[chain]` scenario table.
+/// `[chain]` scenario table (or one table of a `[[chain]]` list, see [`multi`]).
 #[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainConfig {
+    /// Names the chain in results (`chain_<name>_txs`) and in errors.
+    pub name: String,
+    /// The asset its channels hold (a label).
+    pub asset: String,
+    /// Reference units per unit of the asset (used when no `rate_csv`).
+    pub rate: f64,
+    /// CSV `time_s,rate`: the exchange rate as a step function of time.
+    pub rate_csv: Option<String>,
+    /// Share of the nodes (not pinned by `nodes`) whose home is this chain; chains without
+    /// one split the rest equally.
+    pub node_share: Option<f64>,
+    /// Nodes whose home is this chain.
+    pub nodes: Vec<u32>,
     /// Mean time between blocks, seconds (exponential intervals).
     pub block_interval_s: f64,
     /// Fixed fee rate in sat/vB (used when no `feerate_csv`).
@@ -56,6 +72,12 @@ pub struct ChainConfig {
 impl Default for ChainConfig {
     fn default() -> Self {
         ChainConfig {
+            name: "main".into(),
+            asset: "btc".into(),
+            rate: 1.0,
+            rate_csv: None,
+            node_share: None,
+            nodes: Vec::new(),
             block_interval_s: 600.0,
             feerate_sat_vb: 10.0,
             feerate_csv: None,
@@ -67,15 +89,20 @@ impl Default for ChainConfig {
 
 impl ChainConfig {
     pub fn validate(&self) -> Result<(), FieldError> {
+        self.validate_at("chain")
+    }
+
+    /// Validates the table written at `prefix` (`chain` or `chain[i]`).
+    pub fn validate_at(&self, prefix: &str) -> Result<(), FieldError> {
         if !(self.block_interval_s.is_finite() && self.block_interval_s > 0.0) {
             return Err(FieldError::new(
-                "chain.block_interval_s",
+                format!("{prefix}.block_interval_s"),
                 "expected a positive number of seconds",
             ));
         }
         if !(limits::MIN_BLOCK_INTERVAL_S..=limits::MAX_TIME_S).contains(&self.block_interval_s) {
             return Err(FieldError::new(
-                "chain.block_interval_s",
+                format!("{prefix}.block_interval_s"),
                 format!(
                     "expected {} to {:.0e} seconds, got {}",
                     limits::MIN_BLOCK_INTERVAL_S,
@@ -86,13 +113,13 @@ impl ChainConfig {
         }
         if !(self.feerate_sat_vb.is_finite() && self.feerate_sat_vb >= 0.0) {
             return Err(FieldError::new(
-                "chain.feerate_sat_vb",
+                format!("{prefix}.feerate_sat_vb"),
                 "expected a non-negative fee rate in sat/vB",
             ));
         }
         if self.feerate_sat_vb > limits::MAX_FEERATE_SAT_VB {
             return Err(FieldError::new(
-                "chain.feerate_sat_vb",
+                format!("{prefix}.feerate_sat_vb"),
                 format!(
                     "expected at most {:.0e} sat/vB, got {}",
                     limits::MAX_FEERATE_SAT_VB,
@@ -111,7 +138,7 @@ impl ChainConfig {
         ] {
             if v == 0 || v > limits::MAX_TX_VBYTES {
                 return Err(FieldError::new(
-                    format!("chain.tx_vbytes.{k}"),
+                    format!("{prefix}.tx_vbytes.{k}"),
                     format!(
                         "expected 1 to {} vbytes (one block), got {v}",
                         limits::MAX_TX_VBYTES
@@ -121,7 +148,7 @@ impl ChainConfig {
         }
         if self.confirmations == 0 || self.confirmations > 1000 {
             return Err(FieldError::new(
-                "chain.confirmations",
+                format!("{prefix}.confirmations"),
                 "expected 1..=1000 blocks",
             ));
         }
@@ -225,6 +252,11 @@ pub enum TxKind {
     SwapIn { chan: ChannelId, amount: Msat },
     /// The on-chain leg of a loop-out: the provider pays `amount` back on chain.
     SwapOut { chan: ChannelId, amount: Msat },
+    /// A cross-chain swap's leg on the paying chain: when it confirms, the provider pays
+    /// `amount` (already converted) on `to_chan`'s chain ([`TxKind::CrossSwapIn`]).
+    CrossSwapOut { to_chan: ChannelId, amount: Msat },
+    /// A cross-chain swap's payout spliced into `node`'s side of `chan`.
+    CrossSwapIn { chan: ChannelId, amount: Msat },
     /// Opens a channel (the spec is held by the engine under this index).
     Open { pending_open: usize },
     /// Closes a channel, paying both sides out.

@@ -173,8 +173,16 @@ impl Accounting {
                 ..Default::default()
             })
             .collect();
+        let chains = std::mem::take(&mut self.totals.chains)
+            .into_iter()
+            .map(|c| crate::metrics::ChainTotals {
+                name: c.name,
+                ..Default::default()
+            })
+            .collect();
         self.totals = Totals {
             flows,
+            chains,
             ..Totals::default()
         };
         self.latencies.clear();
@@ -438,9 +446,9 @@ impl<'t> Engine<'t> {
 
     /// Capital committed on chain but not yet usable in channels.
     fn pending_topup(&self) -> Msat {
-        self.chain
-            .pending()
+        self.chains
             .iter()
+            .flat_map(|c| c.pending())
             .map(|t| match &t.kind {
                 TxKind::SpliceIn { amount, .. } | TxKind::SwapIn { amount, .. } => *amount,
                 TxKind::Open { pending_open } => self.pending_opens[*pending_open].capacity,
@@ -496,6 +504,37 @@ impl<'t> Engine<'t> {
                     live, self.acct.initial_total, t.topped_up, t.withdrawn, expected
                 ),
             });
+        }
+        self.check_assets(now)
+    }
+}
+
+impl<'t> Engine<'t> {
+    /// Multi-chain runs: the funds identity per asset. Each chain's channels hold exactly
+    /// their capacity at the start plus what was added on that chain minus what was
+    /// withdrawn from it: a cross-chain payment moves value between assets only through
+    /// two HTLCs, one on each chain, and creates no money on either.
+    fn check_assets(&self, now: SimTime) -> Result<(), InvariantViolation> {
+        if self.asset_funds.is_empty() {
+            return Ok(());
+        }
+        let net = self.ledger.net();
+        let mut live = vec![Msat::ZERO; self.asset_funds.len()];
+        for (i, ch) in net.channels().iter().enumerate() {
+            if ch.status() != crate::network::ChannelStatus::Closed {
+                live[self.chain_of(crate::topology::ChannelId(i as u32))] += ch.capacity();
+            }
+        }
+        for (k, f) in self.asset_funds.iter().enumerate() {
+            if (f[0] + f[1]).checked_sub(f[2]) != Some(live[k]) {
+                return Err(InvariantViolation {
+                    time: now,
+                    what: format!(
+                        "funds of chain {k}: its channels hold {} but initial {} + added {} - withdrawn {}",
+                        live[k], f[0], f[1], f[2]
+                    ),
+                });
+            }
         }
         Ok(())
     }

@@ -35,13 +35,19 @@ impl<'t> Engine<'t> {
         actions.clear();
         {
             let now = self.q.now();
+            if let Some(cs) = &self.p.chains {
+                self.rate_now.clear();
+                self.rate_now
+                    .extend(cs.chains.iter().map(|c| c.rate_at(now)));
+            }
             let view = View::new(
                 self.ledger.net(),
                 now,
-                self.chain.height,
-                self.chain.feerate_msat_vb(now) as f64 / 1000.0,
+                self.chains[0].height,
+                self.chains[0].feerate_msat_vb(now) as f64 / 1000.0,
                 &self.participates,
-            );
+            )
+            .with_chains(&self.chan_chain, &self.rate_now);
             self.strategy
                 .observe(view, &obs, &mut self.rngs.strategy, &mut actions);
         }
@@ -147,6 +153,26 @@ impl<'t> Engine<'t> {
                 provider(node)?;
                 Ok(Valid::Side(d))
             }
+            Action::CrossSwap {
+                node,
+                from_chan,
+                to_chan,
+                amount,
+                ..
+            } => {
+                let d = self.node_side(node, from_chan)?;
+                self.node_side(node, to_chan)?;
+                // Across chains only: a swap within one chain is a rebalance.
+                if from_chan == to_chan || self.chain_of(from_chan) == self.chain_of(to_chan) {
+                    return Err(Rejection::SameChannel);
+                }
+                positive(amount)?;
+                provider(node)?;
+                if self.ledger.net().chan(from_chan).spendable(d) < amount {
+                    return Err(Rejection::InsufficientBalance);
+                }
+                Ok(Valid::Side(d))
+            }
             Action::OpenChannel {
                 node, peer, amount, ..
             } => {
@@ -244,8 +270,9 @@ impl<'t> Engine<'t> {
                 amount,
                 tag,
             } => {
-                let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
-                self.submit_tx(now, node, TxKind::SpliceIn { chan, amount }, fee, tag);
+                let k = self.chain_of(chan);
+                let fee = self.fee_on(k, |s| s.splice, now);
+                self.submit_tx(now, k, node, TxKind::SpliceIn { chan, amount }, fee, tag);
             }
             Action::SpliceOut {
                 node,
@@ -259,10 +286,11 @@ impl<'t> Engine<'t> {
                 if self.ledger.withdraw(chan, d, amount).is_err() {
                     unreachable!("validated: the side can spend the amount");
                 }
-                self.acct.totals.withdrawn += amount;
+                let k = self.chain_of(chan);
+                self.funds_moved(k, amount, true);
                 self.acct.capital_out(now, node, amount);
-                let fee = self.chain.fee_for(self.p.tx_sizes.splice, now);
-                self.submit_tx(now, node, TxKind::SpliceOut { chan, amount }, fee, tag);
+                let fee = self.fee_on(k, |s| s.splice, now);
+                self.submit_tx(now, k, node, TxKind::SpliceOut { chan, amount }, fee, tag);
             }
             Action::SwapOut {
                 node,
@@ -286,12 +314,34 @@ impl<'t> Engine<'t> {
                 amount,
                 tag,
             } => {
-                let fee = self.chain.fee_for(self.p.tx_sizes.swap, now);
+                let k = self.chain_of(chan);
+                let fee = self.fee_on(k, |s| s.swap, now);
                 let swap_fee = amount.mul_ppm(self.p.swap.fee_ppm);
                 self.acct.totals.swap_fees += swap_fee;
                 self.acct.record_cost(node, swap_fee);
                 self.attribute_cost(node, chan, swap_fee);
-                self.submit_tx(now, node, TxKind::SwapIn { chan, amount }, fee, tag);
+                self.submit_tx(now, k, node, TxKind::SwapIn { chan, amount }, fee, tag);
+            }
+            Action::CrossSwap {
+                node,
+                from_chan,
+                to_chan,
+                amount,
+                tag,
+            } => {
+                let provider = self.p.swap.provider.unwrap_or(node);
+                let purpose = Purpose::CrossSwap {
+                    tag,
+                    from: from_chan,
+                    to: to_chan,
+                };
+                let pay = Pay {
+                    max_fee: Some(amount.mul_ppm(5000) + Msat::from_sat(10)),
+                    first_hop: Some(from_chan),
+                    ..self.new_payment(purpose, node, provider, amount)
+                };
+                let pid = self.book.new_pay(pay);
+                return self.start_attempt(now, pid, rec);
             }
             Action::OpenChannel {
                 node,
@@ -309,9 +359,11 @@ impl<'t> Engine<'t> {
                     label: None,
                 };
                 self.pending_opens.push(spec);
-                let fee = self.chain.fee_for(self.p.tx_sizes.funding, now);
+                // A new channel is anchored on its opener's home chain.
+                let k = self.home_of(node);
+                let fee = self.fee_on(k, |s| s.funding, now);
                 let idx = self.pending_opens.len() - 1;
-                self.submit_tx(now, node, TxKind::Open { pending_open: idx }, fee, tag);
+                self.submit_tx(now, k, node, TxKind::Open { pending_open: idx }, fee, tag);
             }
             Action::CloseChannel {
                 node,
@@ -325,13 +377,14 @@ impl<'t> Engine<'t> {
                     // pays out exactly that state.
                     self.ledger.sign_closing_state(chan);
                 }
-                let size = if cooperative {
-                    self.p.tx_sizes.cooperative_close
+                let size: fn(&crate::chain::TxSizes) -> u64 = if cooperative {
+                    |s| s.cooperative_close
                 } else {
-                    self.p.tx_sizes.unilateral_close
+                    |s| s.unilateral_close
                 };
-                let fee = self.chain.fee_for(size, now);
-                self.submit_tx(now, node, TxKind::Close { chan, cooperative }, fee, tag);
+                let k = self.chain_of(chan);
+                let fee = self.fee_on(k, size, now);
+                self.submit_tx(now, k, node, TxKind::Close { chan, cooperative }, fee, tag);
             }
         }
         Ok(())

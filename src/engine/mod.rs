@@ -43,6 +43,9 @@ mod security_hooks;
 pub(crate) mod tests;
 
 use crate::chain::Chain;
+#[cfg(test)]
+mod cross_tests;
+mod crosschain;
 use crate::metrics::{imbalance, percentile_sorted, Imbalance, Recorder, RunResult};
 use crate::network::{self, Network};
 use crate::rng::{self, SimRng};
@@ -83,7 +86,10 @@ enum Ev {
         hop: u16,
     },
     Sample,
-    Block,
+    /// A block of chain `chain` (0 unless the run has several chains).
+    Block {
+        chain: u8,
+    },
     Timer {
         node: u32,
         tag: u64,
@@ -116,7 +122,22 @@ pub struct Engine<'t> {
     /// The run's router (`[routing] router`), with its own knowledge per sender.
     router: Box<dyn PathFinder>,
     mc: MissionControl,
-    chain: Chain,
+    /// The main chains: one, or one per `[[chain]]` (`p.chains`).
+    chains: Vec<Chain>,
+    /// Block-interval streams of chains 1.. (chain 0 draws from `rngs.chain`).
+    chain_rngs: Vec<SimRng>,
+    /// Multi-chain runs: chain per channel (grows with opened channels); empty otherwise.
+    chan_chain: Vec<u8>,
+    /// Multi-chain runs: per chain, every directed edge of the other chains (a route on
+    /// one chain excludes them); empty otherwise.
+    chain_excl: Vec<Vec<(ChannelId, u8)>>,
+    /// Multi-chain runs: per chain, capacity at the start, added and withdrawn since
+    /// (the funds identity per asset).
+    asset_funds: Vec<[crate::units::Msat; 3]>,
+    /// Cross-chain HTLCs gateways have in flight now, value in reference msat.
+    gateway_exposure: i64,
+    /// Multi-chain runs: each chain's rate now, refreshed for the strategies' `View`.
+    rate_now: Vec<u64>,
     workload: Workload,
     strategy: StrategyBox<'t>,
     participates: Vec<bool>,
@@ -184,6 +205,18 @@ impl<'t> Engine<'t> {
             })
             .collect();
         acct.start_measurement(&net, SimTime::ZERO, 0);
+        let (chains, chain_rngs, chan_chain, chain_excl, asset_funds) =
+            Self::chain_state(&p, &net, feerates, seed);
+        if let Some(cs) = &p.chains {
+            acct.totals.chains = cs
+                .chains
+                .iter()
+                .map(|c| crate::metrics::ChainTotals {
+                    name: c.name.clone(),
+                    ..Default::default()
+                })
+                .collect();
+        }
         let mut ledger = Ledger::new(net, sec);
         // Every channel's depletion state at the start.
         ledger.touched.extend((0..m as u32).map(ChannelId));
@@ -195,7 +228,13 @@ impl<'t> Engine<'t> {
             topo,
             router: registry::build(&p.pathfinder, n, m),
             mc: MissionControl::new(n),
-            chain: Chain::new(p.confirmations, feerates),
+            chains,
+            chain_rngs,
+            chan_chain,
+            chain_excl,
+            asset_funds,
+            gateway_exposure: 0,
+            rate_now: Vec::new(),
             acct,
             ledger,
             q: EventQueue::new(),
@@ -250,8 +289,11 @@ impl<'t> Engine<'t> {
         }
         self.schedule_next_arrival();
         self.q.schedule(SimTime::ZERO + self.p.window, Ev::Sample);
-        let first_block = self.block_delay();
-        self.q.schedule(SimTime::ZERO + first_block, Ev::Block);
+        for k in 0..self.chains.len() {
+            let first_block = self.block_delay(k);
+            self.q
+                .schedule(SimTime::ZERO + first_block, Ev::Block { chain: k as u8 });
+        }
         self.notify(Observation::Start, rec)?;
         // With the security model, also until every open dispute has paid out.
         while !(self.arrivals_done && self.pending_workload == 0 && !self.sec_pending()) {
@@ -286,6 +328,7 @@ impl<'t> Engine<'t> {
         self.acct.close_depletion(end);
         let capital_cost = self.acct.capital_cost(end, self.p.capital_rate_per_year);
         let nodes = self.acct.node_stats(self.ledger.net());
+        let confirmed = self.confirmed_count();
         let (net, sec) = self.ledger.into_parts();
         let chans = net.into_channels();
         let channels = self.acct.channel_stats(&chans);
@@ -294,7 +337,7 @@ impl<'t> Engine<'t> {
             None => (Vec::new(), Vec::new()),
         };
         let mut acct = self.acct;
-        acct.totals.onchain_txs = self.chain.confirmed_count - acct.onchain_base;
+        acct.totals.onchain_txs = confirmed - acct.onchain_base;
         let mut lat = std::mem::take(&mut acct.latencies);
         lat.sort_unstable();
         let latency_ms = [0.5, 0.9, 0.99].map(|q| percentile_sorted(&lat, q) / 1000.0);
@@ -335,7 +378,7 @@ impl<'t> Engine<'t> {
                 self.check_all(now, false)?;
                 self.q.schedule(now + self.p.window, Ev::Sample);
             }
-            Ev::Block => self.on_block(now, rec)?,
+            Ev::Block { chain } => self.on_block(now, chain as usize, rec)?,
             Ev::Timer { node, tag } => self.notify(
                 Observation::Timer {
                     node: NodeId(node),

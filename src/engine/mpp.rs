@@ -47,6 +47,11 @@ impl<'t> Engine<'t> {
                     .map(|e| (e.0, e.1)),
             );
         }
+        if !self.chain_excl.is_empty() {
+            // Several chains: the parts stay on the sender's chain.
+            let k = self.home_of(self.book.pay(pid).sender);
+            v.extend_from_slice(&self.chain_excl[k]);
+        }
         v
     }
 

@@ -154,6 +154,9 @@ pub struct EngineParams {
     pub capital_rate_per_year: f64,
     /// Read-only payment probes (`[workload.probes]`).
     pub probes: Option<std::sync::Arc<crate::workload::ProbeSpec>>,
+    /// Several main chains (`[[chain]]` with two or more tables); `None`: one chain
+    /// described by `block_interval`, `confirmations`, `tx_sizes` and the fee rates.
+    pub chains: Option<std::sync::Arc<crate::chain::ChainSet>>,
 }
 
 impl Default for EngineParams {
@@ -180,6 +183,7 @@ impl Default for EngineParams {
             warmup: SimDuration::ZERO,
             capital_rate_per_year: 0.05,
             probes: None,
+            chains: None,
         }
     }
 }

@@ -27,6 +27,12 @@ pub(super) enum Purpose {
     SwapOut { tag: u64, chan: ChannelId },
     /// The provider's off-chain payment completing a loop-in.
     SwapIn { tag: u64, user: NodeId },
+    /// The off-chain leg of a cross-chain swap, out over `from` to the swap provider.
+    CrossSwap {
+        tag: u64,
+        from: ChannelId,
+        to: ChannelId,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -93,6 +99,19 @@ pub(super) struct Attempt {
     pub(super) pay: u32,
     pub(super) route: Vec<Hop>,
     pub(super) failure: Option<(FailureReason, u16)>,
+    /// A cross-chain attempt: where its gateway hands it over.
+    pub(super) cross: Option<CrossHop>,
+}
+
+/// Where a cross-chain attempt changes chains (see `engine/crosschain.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct CrossHop {
+    /// The first hop on the receiver's chain (sent by the gateway).
+    pub(super) gw_hop: u16,
+    /// Sender's and receiver's chains.
+    pub(super) chains: [u8; 2],
+    /// Value of the gateway's outgoing HTLC when it locked it, reference msat.
+    pub(super) locked_ref: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +186,7 @@ impl PaymentBook {
                 *route = r;
                 a.pay = pid;
                 a.failure = None;
+                a.cross = None;
                 i
             }
             None => {
@@ -174,6 +194,7 @@ impl PaymentBook {
                     pay: pid,
                     route: r,
                     failure: None,
+                    cross: None,
                 });
                 self.attempts.len() as u32 - 1
             }
@@ -213,9 +234,11 @@ impl<'t> Engine<'t> {
         }
         let infeasible = self.is_infeasible(a.sender, a.receiver, a.amount);
         self.pending_workload += 1;
+        // Cross-chain payments are single-part.
+        let cross = self.is_cross(Purpose::Workload, a.sender, a.receiver);
         let pay = Pay {
             infeasible,
-            mpp: self.p.mpp.map(|_| MppState {
+            mpp: self.p.mpp.filter(|_| !cross).map(|_| MppState {
                 remaining: a.amount,
                 max_shard: a.amount,
                 ..MppState::default()
@@ -271,6 +294,18 @@ impl<'t> Engine<'t> {
             let r = pay.last_reason;
             return self.finish(now, pid, false, r, Msat::ZERO, rec);
         }
+        if self.is_cross(pay.purpose, pay.sender, pay.receiver) {
+            return self.start_cross_attempt(now, pid, rec);
+        }
+        // Several chains: the route stays on one chain.
+        let chain_excl;
+        let exclude: &[(ChannelId, u8)] = if self.chain_excl.is_empty() {
+            &pay.exclude
+        } else {
+            let k = self.route_chain(pay.first_hop, pay.last_hop, pay.sender);
+            chain_excl = self.chain_exclusions(&pay.exclude, k);
+            &chain_excl
+        };
         // Cooperative rebalancing: each intermediary decides on its own channels (its node
         // share ν computed once per node in a row, as the search asks about all in-edges
         // of one node together).
@@ -303,7 +338,7 @@ impl<'t> Engine<'t> {
             amount: pay.amount,
             first_hop: pay.first_hop,
             last_hop: pay.last_hop,
-            exclude: &pay.exclude,
+            exclude,
             max_fee: pay.max_fee,
             avoid: None,
             // Fee-free rebalancing: participants forward it without a fee, priced so
@@ -412,6 +447,9 @@ impl<'t> Engine<'t> {
         hop: u16,
         rec: &mut dyn Recorder,
     ) -> Result<(), InvariantViolation> {
+        if !self.gateway_hand_over(now, att, hop) {
+            return Ok(());
+        }
         let a = &self.book.attempts[att as usize];
         let next = a.route[hop as usize + 1];
         let node = self.to_node(&a.route[hop as usize]);
@@ -428,6 +466,7 @@ impl<'t> Engine<'t> {
         }
         match self.ledger.lock(next.chan, next.dir as usize, next.amount) {
             Ok(()) => {
+                self.gateway_locked(now, att, hop + 1);
                 let d = self.latency();
                 self.q.schedule(now + d, Ev::Arrive { att, hop: hop + 1 });
                 Ok(())
@@ -500,6 +539,7 @@ impl<'t> Engine<'t> {
     ) -> Result<(), InvariantViolation> {
         let h = self.book.attempts[att as usize].route[hop as usize];
         self.ledger.fail(h.chan, h.dir as usize, h.amount);
+        self.gateway_released(now, att, hop, false);
         if hop > 0 {
             let d = self.latency();
             self.q.schedule(now + d, Ev::FailBack { att, hop: hop - 1 });
@@ -516,7 +556,9 @@ impl<'t> Engine<'t> {
         {
             self.acct.dir(fh.chan, fh.dir as usize).failures += 1;
         }
-        if !matches!(reason, FailureReason::Timeout) {
+        // A timeout (or a gateway that let it time out) says nothing about liquidity.
+        let timed_out = matches!(reason, FailureReason::Timeout | FailureReason::FreeOption);
+        if !timed_out {
             self.mc.record_failure(
                 sender,
                 McEntry {
@@ -545,7 +587,7 @@ impl<'t> Engine<'t> {
         }
         let pay = self.book.pay_mut(pid);
         pay.last_reason = Some(reason);
-        if matches!(reason, FailureReason::Timeout) {
+        if timed_out {
             return self.finish(now, pid, false, Some(reason), Msat::ZERO, rec);
         }
         pay.exclude.push((fh.chan, fh.dir));
@@ -563,7 +605,12 @@ impl<'t> Engine<'t> {
         let h = a.route[hop as usize];
         let pid = a.pay;
         let from = self.ledger.net().chan(h.chan).node(h.dir as usize);
-        let fee = if hop > 0 {
+        let handed_over = a.cross.is_some_and(|c| c.gw_hop == hop);
+        let fee = if handed_over {
+            // A gateway's hand-over: it earns the spread, in reference units.
+            self.gateway_released(now, att, hop, true);
+            Msat::ZERO
+        } else if hop > 0 {
             // `from` forwarded: it earns the difference between what it received and sent.
             let prev = a.route[hop as usize - 1];
             let fee = prev.amount - h.amount;
@@ -603,11 +650,15 @@ impl<'t> Engine<'t> {
             .learn_success(self.ledger.net(), sender, &a.route, now);
         let total = a.route[0].amount;
         let part = a.route.last().map(|h| h.amount).unwrap_or(Msat::ZERO);
+        let cross = a.cross;
         self.book.free_attempt(att);
         if self.book.pay(pid).mpp.is_some() {
             return self.mpp_part_settled(now, pid, total - part, rec);
         }
-        let fee = total - self.book.pay(pid).amount;
+        let fee = match cross {
+            Some(c) => self.cross_fee(now, total, self.book.pay(pid).amount, c.chains),
+            None => total - self.book.pay(pid).amount,
+        };
         self.finish(now, pid, true, None, fee, rec)
     }
 
@@ -652,6 +703,10 @@ impl<'t> Engine<'t> {
         match pay.purpose {
             Purpose::Workload => {
                 self.pending_workload -= 1;
+                if self.is_cross(pay.purpose, pay.sender, pay.receiver) {
+                    self.acct.totals.cross.payments += 1;
+                    self.acct.totals.cross.succeeded += success as u64;
+                }
                 self.acct.record_payment(&pay, now, success, reason, fee);
                 self.acct.record_parts(success, parts, failed_parts);
             }
@@ -697,7 +752,8 @@ impl<'t> Engine<'t> {
                 if success {
                     // The provider pays the amount back on chain, minus its fee.
                     let swap_fee = pay.amount.mul_ppm(self.p.swap.fee_ppm);
-                    let chain_fee = self.chain.fee_for(self.p.tx_sizes.swap, now);
+                    let k = self.chain_of(chan);
+                    let chain_fee = self.fee_on(k, |s| s.swap, now);
                     self.acct.totals.swap_fees += swap_fee;
                     self.acct.record_cost(pay.sender, swap_fee + fee);
                     self.attribute_cost(pay.sender, chan, swap_fee + fee);
@@ -705,6 +761,7 @@ impl<'t> Engine<'t> {
                     self.acct.totals.swaps += 1;
                     self.submit_tx(
                         now,
+                        k,
                         pay.sender,
                         TxKind::SwapOut {
                             chan,
@@ -713,6 +770,20 @@ impl<'t> Engine<'t> {
                         chain_fee,
                         tag,
                     );
+                } else {
+                    self.notify(
+                        Observation::ChainDone {
+                            node: pay.sender,
+                            tag,
+                            success: false,
+                        },
+                        rec,
+                    )?;
+                }
+            }
+            Purpose::CrossSwap { tag, from, to } => {
+                if success {
+                    self.cross_swap_paid(now, &pay, fee, tag, from, to);
                 } else {
                     self.notify(
                         Observation::ChainDone {
@@ -775,6 +846,7 @@ impl<'t> Engine<'t> {
         match self.ledger.lock(next.chan, next.dir as usize, next.amount) {
             Ok(()) => {
                 self.acct.totals.jit_forwarded += 1;
+                self.gateway_locked(now, h.att, h.hop + 1);
                 let d = self.latency();
                 self.q.schedule(
                     now + d,

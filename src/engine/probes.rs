@@ -146,7 +146,7 @@ impl<'t> Engine<'t> {
         self.warmed_up = true;
         self.track_touched(t);
         self.acct
-            .start_measurement(self.ledger.net(), t, self.chain.confirmed_count);
+            .start_measurement(self.ledger.net(), t, self.confirmed_count());
         self.initial_imbalance = imbalance(
             self.ledger.net(),
             self.p.depleted_share,

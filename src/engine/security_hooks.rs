@@ -57,7 +57,10 @@ impl<'t> Engine<'t> {
     }
 
     /// After a block's transactions were applied: answers, deadlines, payouts, cheats.
-    pub(super) fn sec_block(&mut self, now: SimTime) {
+    pub(super) fn sec_block(&mut self, now: SimTime, k: usize) {
+        let height = self.chains[k].height;
+        let chan_chain = &self.chan_chain;
+        let on_chain = |c: ChannelId| chan_chain.get(c.idx()).map_or(0, |&x| x as usize) == k;
         let (net, Some(s)) = self.ledger.sec_parts() else {
             return;
         };
@@ -65,18 +68,18 @@ impl<'t> Engine<'t> {
         // Once the workload is over the run only drains: open disputes resolve, no new
         // cheats start (a rejected forgery reopens its channel, so cheats could go on forever).
         let draining = self.arrivals_done && self.pending_workload == 0;
-        s.on_block(net, now, self.chain.height, draining, &mut out);
+        s.on_block(net, now, height, draining, &on_chain, &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
     }
 
     /// A dispute transaction confirmed.
-    pub(super) fn sec_tx(&mut self, now: SimTime, dispute: usize, included: Option<u64>) {
+    pub(super) fn sec_tx(&mut self, now: SimTime, k: usize, dispute: usize, included: Option<u64>) {
+        let h = self.chains[k].height;
         let (net, Some(s)) = self.ledger.sec_parts() else {
             return;
         };
         let mut out = std::mem::take(&mut self.sec_actions);
-        let h = self.chain.height;
         s.on_tx(net, now, dispute, h, included.unwrap_or(h), &mut out);
         self.apply_sec(now, &mut out);
         self.sec_actions = out;
@@ -100,7 +103,8 @@ impl<'t> Engine<'t> {
                     // The payouts (summing to the capacity) leave the network.
                     let cap = self.ledger.net().chan(chan).capacity();
                     self.ledger.set_status(chan, ChannelStatus::Closed);
-                    self.acct.totals.withdrawn += cap;
+                    let k = self.chain_of(chan);
+                    self.funds_moved(k, cap, true);
                     self.acct.totals.channels_closed += 1;
                 }
             }
@@ -108,10 +112,16 @@ impl<'t> Engine<'t> {
     }
 
     fn submit_dispute(&mut self, now: SimTime, node: NodeId, dispute: usize) {
-        let fee = self.chain.fee_for(self.p.tx_sizes.dispute, now);
+        // The dispute goes to the chain its channel is anchored on.
+        let k = self
+            .ledger
+            .sec()
+            .and_then(|s| s.dispute_channel(dispute))
+            .map_or(0, |c| self.chain_of(c));
+        let fee = self.fee_on(k, |s| s.dispute, now);
         if let (_, Some(s)) = self.ledger.sec_parts() {
             s.count_tx(fee);
         }
-        self.submit_tx(now, node, TxKind::Dispute { dispute }, fee, 0);
+        self.submit_tx(now, k, node, TxKind::Dispute { dispute }, fee, 0);
     }
 }

@@ -6,7 +6,7 @@
 
 pub mod results;
 
-pub use results::{FlowTotals, RunResult, Totals};
+pub use results::{ChainTotals, CrossTotals, FlowTotals, RunResult, Totals};
 
 use crate::network::{ChannelState, ChannelStatus, Network};
 use crate::topology::NodeId;
@@ -34,6 +34,13 @@ pub enum FailureReason {
     /// The channel of hop `k` already carries its most HTLCs in flight
     /// (`max_accepted_htlcs`).
     HtlcLimit { hop: u16 },
+    /// Cross-chain: every gateway that could carry it would hand over with an unsafe
+    /// timelock (its outgoing HTLC would not expire, in wall-clock time, a safety margin
+    /// before its incoming one). Runs with several chains only.
+    TimelockUnsafe,
+    /// Cross-chain: an adversarial gateway let the HTLC time out because the exchange rate
+    /// moved against it by more than its spread (the free option). Several chains only.
+    FreeOption,
 }
 
 impl FailureReason {
@@ -48,6 +55,8 @@ impl FailureReason {
             FailureReason::ChannelClosed { .. } => "channel_closed",
             FailureReason::HtlcPolicy { .. } => "htlc_policy",
             FailureReason::HtlcLimit { .. } => "htlc_limit",
+            FailureReason::TimelockUnsafe => "timelock_unsafe",
+            FailureReason::FreeOption => "free_option",
         }
     }
     /// Position in [`FailureReason::ALL`].
@@ -61,6 +70,8 @@ impl FailureReason {
             FailureReason::ChannelClosed { .. } => 5,
             FailureReason::HtlcPolicy { .. } => 6,
             FailureReason::HtlcLimit { .. } => 7,
+            FailureReason::TimelockUnsafe => 8,
+            FailureReason::FreeOption => 9,
         }
     }
     /// The hop index at which it failed, where meaningful.
@@ -75,7 +86,7 @@ impl FailureReason {
         }
     }
     /// One of each reason (hops 0), in [`FailureReason::index`] order.
-    pub const ALL: [FailureReason; 8] = [
+    pub const ALL: [FailureReason; 10] = [
         FailureReason::NoRoute,
         FailureReason::NoBalance { hop: 0 },
         FailureReason::OfflineNode { hop: 0 },
@@ -84,7 +95,17 @@ impl FailureReason {
         FailureReason::ChannelClosed { hop: 0 },
         FailureReason::HtlcPolicy { hop: 0 },
         FailureReason::HtlcLimit { hop: 0 },
+        FailureReason::TimelockUnsafe,
+        FailureReason::FreeOption,
     ];
+    /// Reasons that only cross-chain payments have: their `fail_` columns exist only in
+    /// runs with several chains (single-chain results keep their columns).
+    pub fn cross_chain_only(&self) -> bool {
+        matches!(
+            self,
+            FailureReason::TimelockUnsafe | FailureReason::FreeOption
+        )
+    }
     pub const COUNT: usize = Self::ALL.len();
 }
 

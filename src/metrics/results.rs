@@ -57,6 +57,46 @@ pub struct Totals {
     /// Pinned flows (`[[workload.flow]]`), in flow order. Their payments also count in
     /// the totals above.
     pub flows: Vec<FlowTotals>,
+    /// Per chain (runs with several `[[chain]]` tables; else empty), in chain order.
+    pub chains: Vec<ChainTotals>,
+    /// Cross-chain payments and gateways (runs with several chains).
+    pub cross: CrossTotals,
+}
+
+/// On-chain activity of one chain (fees in that chain's asset).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChainTotals {
+    pub name: String,
+    /// Transactions confirmed (after the warm-up).
+    pub txs: u64,
+    /// Fees of the transactions submitted.
+    pub fees: Msat,
+}
+
+/// Cross-chain payments, gateway revenue and exposure, free-option outcomes. Values in
+/// reference msat (`[[chain]] rate` × amount) are signed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CrossTotals {
+    /// Workload payments between nodes of different home chains.
+    pub payments: u64,
+    pub succeeded: u64,
+    /// Gateways' spread earned on settled hand-overs, at the rates when they forwarded.
+    pub gateway_revenue_ref: i64,
+    /// Most value (reference msat) gateways had locked at once in outgoing cross-chain
+    /// HTLCs.
+    pub gateway_exposure_max_ref: i64,
+    /// Hand-overs an adversarial gateway declined (let time out).
+    pub free_option_declines: u64,
+    /// What declining saved the adversarial gateways: the loss an honest gateway would
+    /// have taken on those hand-overs (outgoing value − incoming value at the rates then).
+    pub free_option_gain_ref: i64,
+    /// Losses honest gateways took forwarding after the rate moved against them by more
+    /// than their spread.
+    pub gateway_fx_loss_ref: i64,
+    /// Cross-chain swaps (top-ups across chains) whose payout was spliced in.
+    pub swaps: u64,
+    /// What they delivered, reference msat at the rates on payout.
+    pub swapped_ref: i64,
 }
 
 /// Counters of one pinned flow.
@@ -200,6 +240,9 @@ impl RunResult {
             put(k, v);
         }
         for r in FailureReason::ALL {
+            if r.cross_chain_only() && t.chains.is_empty() {
+                continue;
+            }
             put(&format!("fail_{}", r.name()), t.failures[r.index()] as f64);
         }
         for (k, v) in [
@@ -286,6 +329,27 @@ impl RunResult {
                 ratio(f.volume_succeeded.0, f.volume.0),
             );
             put(&format!("flow_{n}_fees_paid_sat"), sat(f.fees_paid));
+        }
+        for c in &t.chains {
+            put(&format!("chain_{}_txs", c.name), c.txs as f64);
+            put(&format!("chain_{}_fees_sat", c.name), sat(c.fees));
+        }
+        if !t.chains.is_empty() {
+            let x = &t.cross;
+            let r = |v: i64| v as f64 / 1000.0;
+            put("cross_payments", x.payments as f64);
+            put("cross_succeeded", x.succeeded as f64);
+            put("cross_success_ratio", ratio(x.succeeded, x.payments));
+            put("gateway_revenue_ref_sat", r(x.gateway_revenue_ref));
+            put(
+                "gateway_exposure_max_ref_sat",
+                r(x.gateway_exposure_max_ref),
+            );
+            put("free_option_declines", x.free_option_declines as f64);
+            put("free_option_gain_ref_sat", r(x.free_option_gain_ref));
+            put("gateway_fx_loss_ref_sat", r(x.gateway_fx_loss_ref));
+            put("cross_swaps", x.swaps as f64);
+            put("cross_swapped_ref_sat", r(x.swapped_ref));
         }
         self.probe_metrics(&mut put);
         put("events", self.events as f64);

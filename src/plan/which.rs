@@ -47,6 +47,7 @@ pub(super) fn which(r: &mut Runner<'_>) -> Result<(Vec<Row>, String), PlanError>
         min_htlc_msat: None,
         max_htlc_share: None,
         label: Some(format!("plan_{}", p.0)),
+        chain: None,
     };
     let mut chosen: Vec<(NodeId, u64)> = Vec::new();
     let with = |chosen: &[(NodeId, u64)]| {

@@ -11,6 +11,7 @@
 
 pub mod bimodal;
 pub mod cln;
+pub mod crosschain;
 pub mod knowledge;
 pub mod ldk;
 pub mod ldk_history;

@@ -487,17 +487,23 @@ impl SecurityState {
 
     /// Once per block, after the block's transactions were applied: answers, deadlines,
     /// resolutions and (for `cheat_when = "random"`) new cheats. Returns through `out` what
-    /// the engine must do; payouts are recorded here.
+    /// the engine must do; payouts are recorded here. With several chains, a block of one
+    /// chain concerns only the channels `on_chain` accepts (heights and challenge periods
+    /// are that chain's).
     pub fn on_block(
         &mut self,
         net: &Network,
         now: SimTime,
         height: u64,
         draining: bool,
+        on_chain: &dyn Fn(ChannelId) -> bool,
         out: &mut Vec<SecAction>,
     ) {
         self.ensure(net);
         for i in 0..self.disputes.len() {
+            if !on_chain(self.disputes[i].chan) {
+                continue;
+            }
             let (challenged, deadline) = match &self.disputes[i].phase {
                 Phase::Open(d) => (d.challenged, d.deadline),
                 _ => continue,
@@ -540,6 +546,9 @@ impl SecurityState {
             for k in 0..self.malicious_list.len() {
                 let m = self.malicious_list[k];
                 for c in net.channels_of(m) {
+                    if !on_chain(c) {
+                        continue;
+                    }
                     let ch = net.chan(c);
                     let Some(d) = ch.side_of(m) else { continue };
                     if ch.status() != ChannelStatus::Open || self.chans[c.idx()].dispute.is_some() {
@@ -551,6 +560,11 @@ impl SecurityState {
                 }
             }
         }
+    }
+
+    /// The channel dispute `dispute` is about.
+    pub fn dispute_channel(&self, dispute: usize) -> Option<ChannelId> {
+        self.disputes.get(dispute).map(|d| d.chan)
     }
 
     /// A dispute transaction confirmed at `height`, included at `included`.

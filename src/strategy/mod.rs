@@ -43,6 +43,10 @@ pub struct View<'a> {
     /// Whether each node participates in the strategy.
     pub participates: &'a [bool],
     net: &'a Network,
+    /// Multi-chain runs: each channel's chain (empty in a single-chain run).
+    chan_chain: &'a [u8],
+    /// Multi-chain runs: each chain's exchange rate now, ppb of the reference unit.
+    rates: &'a [u64],
 }
 
 /// One open channel of a node, from that node's side: what the node knows of it.
@@ -119,7 +123,33 @@ impl<'a> View<'a> {
             feerate_sat_vb,
             participates,
             net,
+            chan_chain: &[],
+            rates: &[],
         }
+    }
+
+    /// The same view with the chain of every channel and every chain's rate now
+    /// (multi-chain runs).
+    pub fn with_chains(mut self, chan_chain: &'a [u8], rates: &'a [u64]) -> Self {
+        self.chan_chain = chan_chain;
+        self.rates = rates;
+        self
+    }
+
+    /// Whether the run has several chains.
+    pub fn multi_chain(&self) -> bool {
+        !self.rates.is_empty()
+    }
+
+    /// The chain channel `c` belongs to (0 in a single-chain run).
+    pub fn chain_of(&self, c: ChannelId) -> usize {
+        self.chan_chain.get(c.idx()).map_or(0, |&k| k as usize)
+    }
+
+    /// The exchange rate of chain `k` now, ppb of the reference unit (1 in a single-chain
+    /// run: only ratios matter).
+    pub fn rate(&self, k: usize) -> u64 {
+        self.rates.get(k).copied().unwrap_or(1)
     }
 
     /// Channel `chan` as `node` sees it, if it is `node`'s own and open.
@@ -288,6 +318,19 @@ pub enum Action {
     SwapIn {
         node: NodeId,
         chan: ChannelId,
+        amount: Msat,
+        tag: u64,
+    },
+    /// Cross-chain submarine swap (multi-chain runs): `node` pays `amount` off-chain out
+    /// over `from_chan` to the swap provider; the swap settles on `from_chan`'s chain (a
+    /// swap transaction, its confirmations), then the provider pays the amount converted
+    /// at the rates then, less its spread and fee, on `to_chan`'s chain, spliced into
+    /// `node`'s side of `to_chan` (a splice transaction, that chain's confirmations). The
+    /// node pays both transactions' fees. `ChainDone` reports the end.
+    CrossSwap {
+        node: NodeId,
+        from_chan: ChannelId,
+        to_chan: ChannelId,
         amount: Msat,
         tag: u64,
     },

@@ -15,7 +15,14 @@
 //! one-sided channel away, and a node whose other channels are drained does not splice
 //! out: it needs that money there) — or
 //! `SwapOut` (modes `loop`, `loop_out`, regains inbound) of `L − target·C`.
-//! `loop_in` only tops up and `loop_out` only drains. Amounts below `min_amount_sat` are
+//! `loop_in` only tops up and `loop_out` only drains. `cross_swap` (multi-chain runs)
+//! moves liquidity between the node's channels on different chains with a cross-chain
+//! swap ([`Action::CrossSwap`]): a channel below `low` is refilled from the node's channel
+//! on another chain with the most value above `target` (asking for the value that
+//! brings it to `target` after the splice grows it, `(target·C − L)/(1 − target)`); a
+//! channel above `high` pays its excess `L − target·C` into the node's channel on another
+//! chain furthest below `target` (no more than that channel's gap). Amounts are compared
+//! at the rates now; a pair needs both channels free of pending actions. Amounts below `min_amount_sat` are
 //! skipped. One pending action per channel: the next waits for its `ChainDone` (or
 //! `max_pending_s`, in case the engine rejected the action and no `ChainDone` comes).
 //! On-chain fees come from the chain model, swap fees from `[swap] fee_ppm`; both are paid
@@ -27,7 +34,7 @@
 //! ```toml
 //! [[strategy]]
 //! name = "topup"
-//! mode = "splice"        # "splice" (default) | "loop" | "loop_in" | "loop_out"
+//! mode = "splice"        # "splice" (default) | "loop" | "loop_in" | "loop_out" | "cross_swap"
 //! low = 0.1              # default 0.1
 //! high = 0.9             # default 0.9
 //! target = 0.5           # default 0.5
@@ -60,6 +67,9 @@ pub enum TopUpMode {
     LoopIn,
     /// Loop out above `high` only.
     LoopOut,
+    /// Multi-chain runs: cross-chain swaps between the node's channels on different
+    /// chains ([`Action::CrossSwap`]).
+    CrossSwap,
 }
 
 /// Parameters of `topup` (see the module docs for defaults).
@@ -105,8 +115,9 @@ pub struct TopUp {
     cfg: TopUpConfig,
     /// Channels with an action pending → (tag, since).
     pending: BTreeMap<ChannelId, (u64, SimTime)>,
-    /// Tag → (node, channel), to clear `pending` on `ChainDone`.
-    tags: BTreeMap<u64, (NodeId, ChannelId)>,
+    /// Tag → (node, channel, other channel of a cross-chain swap or the same), to clear
+    /// `pending` on `ChainDone`.
+    tags: BTreeMap<u64, (NodeId, ChannelId, ChannelId)>,
     next_tag: u64,
     /// Each node's total channel capacity at the start, msat.
     initial: Vec<u64>,
@@ -138,6 +149,10 @@ impl TopUp {
             }
             self.tags.remove(&tag);
         }
+        if c.mode == TopUpMode::CrossSwap {
+            self.cross(view, node, l, out);
+            return;
+        }
         let cap = l.capacity as f64;
         let local = l.local as f64;
         let splice = |x: f64| Msat((x / (1.0 - c.target)).max(0.0) as u64);
@@ -167,7 +182,7 @@ impl TopUp {
                         },
                     ))
                 }
-                TopUpMode::LoopOut => None,
+                TopUpMode::LoopOut | TopUpMode::CrossSwap => None,
             }
         } else {
             let gap = local - c.target * cap;
@@ -197,7 +212,7 @@ impl TopUp {
                         },
                     ))
                 }
-                TopUpMode::LoopIn => None,
+                TopUpMode::LoopIn | TopUpMode::CrossSwap => None,
             }
         };
         let Some((amount, action)) = action else {
@@ -208,8 +223,85 @@ impl TopUp {
         }
         self.next_tag += 1;
         self.pending.insert(chan, (tag, view.now));
-        self.tags.insert(tag, (node, chan));
+        self.tags.insert(tag, (node, chan, chan));
         out.push(action);
+    }
+
+    /// Whether `chan` is free of a pending action (or its action is overdue).
+    fn free(&self, view: &View<'_>, chan: ChannelId) -> bool {
+        self.pending
+            .get(&chan)
+            .is_none_or(|&(_, since)| view.now.since(since) >= common::secs(self.cfg.max_pending_s))
+    }
+
+    /// Mode `cross_swap`: channel `l` is out of band; pairs it with the node's best
+    /// channel on another chain (see the module docs).
+    fn cross(&mut self, view: &View<'_>, node: NodeId, l: super::Local, out: &mut Vec<Action>) {
+        if !view.multi_chain() {
+            return;
+        }
+        let c = &self.cfg;
+        let k = view.chain_of(l.chan);
+        let value = |x: f64, k: usize| x * view.rate(k) as f64;
+        let mut chans = Vec::new();
+        view.locals(node, &mut chans);
+        let low = l.share() < c.low;
+        // The partner: on another chain, free, the most value above (topping up) or below
+        // (draining) target.
+        let mut best: Option<(f64, super::Local)> = None;
+        for o in chans.iter().filter(|o| view.chain_of(o.chan) != k) {
+            if !self.free(view, o.chan) {
+                continue;
+            }
+            let kb = view.chain_of(o.chan);
+            let off = o.local as f64 - c.target * o.capacity as f64;
+            let room = if low {
+                value(off.min(o.spendable as f64), kb)
+            } else {
+                value(-off, kb)
+            };
+            if room > 0.0 && best.as_ref().is_none_or(|(b, _)| room > *b) {
+                best = Some((room, *o));
+            }
+        }
+        let Some((room, o)) = best else {
+            return;
+        };
+        // Value (reference units × 1e9) this channel needs or can give.
+        let need = if low {
+            value(
+                (c.target * l.capacity as f64 - l.local as f64) / (1.0 - c.target),
+                k,
+            )
+        } else {
+            value(
+                (l.local as f64 - c.target * l.capacity as f64).min(l.spendable as f64),
+                k,
+            )
+        };
+        let v = need.min(room);
+        let (from, to) = if low { (o, l) } else { (l, o) };
+        let amount = Msat((v / view.rate(view.chain_of(from.chan)) as f64).max(0.0) as u64)
+            .min(Msat(from.spendable));
+        if amount < common::sat(c.min_amount_sat).max(Msat::from_sat(1)) {
+            return;
+        }
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        for ch in [from.chan, to.chan] {
+            if let Some(&(t, _)) = self.pending.get(&ch) {
+                self.tags.remove(&t);
+            }
+            self.pending.insert(ch, (tag, view.now));
+        }
+        self.tags.insert(tag, (node, from.chan, to.chan));
+        out.push(Action::CrossSwap {
+            node,
+            from_chan: from.chan,
+            to_chan: to.chan,
+            amount,
+            tag,
+        });
     }
 }
 
@@ -283,9 +375,11 @@ impl Strategy for TopUp {
         match *obs {
             Observation::BalanceChanged { node, chan } => self.check(view, node, chan, out),
             Observation::ChainDone { tag, success, .. } => {
-                if let Some((node, chan)) = self.tags.remove(&tag) {
-                    if self.pending.get(&chan).is_some_and(|&(t, _)| t == tag) {
-                        self.pending.remove(&chan);
+                if let Some((node, chan, other)) = self.tags.remove(&tag) {
+                    for ch in [chan, other] {
+                        if self.pending.get(&ch).is_some_and(|&(t, _)| t == tag) {
+                            self.pending.remove(&ch);
+                        }
                     }
                     // After a success the share may still be out of band (more payments
                     // came meanwhile): check again. After a failure wait for the next

@@ -94,6 +94,10 @@ pub struct AddChannel {
     /// Label in results (default `add_channel[<i>]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// The `[[chain]]` (by name) the channel is anchored on (default: by its nodes'
+    /// homes, see [`crate::chain::multi`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
 }
 
 /// Which channels `remove_channel` / `resize_channel` act on: every channel between

@@ -318,6 +318,16 @@ pub(super) fn draw_sweeps(
     } else {
         &[]
     };
+    // Several chains: cross-chain success, unsafe timelocks, gateway revenue.
+    let cross: &[&str] = if has_metric(runs, "cross_success_ratio") {
+        &[
+            "cross_success_ratio",
+            "fail_timelock_unsafe",
+            "gateway_revenue_ref_sat",
+        ]
+    } else {
+        &[]
+    };
     let metrics = [
         "success_ratio",
         "volume_success_ratio",
@@ -368,7 +378,7 @@ pub(super) fn draw_sweeps(
             })
         }));
         let x_label = short_key(key);
-        for m in metrics.iter().chain(sec.iter()).copied() {
+        for m in metrics.iter().chain(sec).chain(cross).copied() {
             let (label, domain) = metric_info(m);
             let series: Vec<Series> = labels
                 .iter()

@@ -77,6 +77,9 @@ pub fn metric_info(metric: &str) -> (String, Domain) {
         "sec_frauds_succeeded" => ("successful frauds per run", Domain::NonNegative),
         "sec_funds_stolen_sat" => ("funds stolen (sat)", Domain::NonNegative),
         "sec_dispute_fees_sat" => ("dispute fees (sat)", Domain::NonNegative),
+        "cross_success_ratio" => ("cross-chain success ratio", Domain::Unit),
+        "fail_timelock_unsafe" => ("failures: unsafe cross-chain timelock", Domain::NonNegative),
+        "gateway_revenue_ref_sat" => ("gateway revenue (reference sat)", Domain::Real),
         other => {
             let d = if other.ends_with("_sat")
                 || other.ends_with("_ms")
