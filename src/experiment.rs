@@ -98,8 +98,13 @@ pub fn execute(
     let spec = &s.strategies[run.strategy];
     let participates = spec.participation.resolve(topo, &mut prng);
     let strategy = spec.build(topo, &participates);
-    let workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"))
+    let mut workload = Workload::new(&s.workload, topo, rng::stream(run.seed, "workload"))
         .with_flows(&s.flows, run.seed);
+    if let Some(cs) = &s.params.chains {
+        if let Some(share) = cs.cross.as_ref().and_then(|c| c.payment_share) {
+            workload = workload.with_cross_share(&cs.home, share, run.seed);
+        }
+    }
     Engine::new(
         topo,
         s.params.clone(),

@@ -1226,6 +1226,45 @@ mod tests {
     }
 
     #[test]
+    fn cross_chain_payment_share_sets_the_share_of_cross_chain_payments() {
+        // 30-node BA, two chains of 15 homes, 3 gateways: with payment_share the share of
+        // cross-chain payments (`cross_payments / payments`) follows the key.
+        let text = |share: &str| {
+            format!(
+                "name = \"r\"\nseed = 5\n[topology]\nkind = \"barabasi_albert\"\nnodes = 30\n\
+                 [workload]\npayments = 2000\namount = {{ dist = \"fixed\", sat = 100 }}\n\
+                 [[chain]]\nname = \"a\"\n[[chain]]\nname = \"b\"\n\
+                 [cross_chain]\ngateways = 3\n{share}"
+            )
+        };
+        let share_of = |t: &str| {
+            let s = parse(t, "c.toml", Path::new("."), None).expect("valid");
+            let plan = crate::experiment::plan_point(&s, 0, 0);
+            let r = crate::experiment::execute(&s, &plan[0], &mut crate::metrics::NullRecorder)
+                .expect("run");
+            r.totals.cross.payments as f64 / r.totals.payments as f64
+        };
+        let free = share_of(&text(""));
+        assert!(
+            (free - 0.5).abs() < 0.06,
+            "homes split 15/15: about half cross ({free})"
+        );
+        for want in [0.0, 0.1, 1.0] {
+            let got = share_of(&text(&format!("payment_share = {want}\n")));
+            assert!((got - want).abs() <= 0.035, "payment_share {want}: {got}");
+        }
+        let e = parse(
+            &text("payment_share = 1.5\n"),
+            "c.toml",
+            Path::new("."),
+            None,
+        )
+        .err()
+        .expect("refused");
+        assert_eq!(e.field.as_deref(), Some("cross_chain.payment_share"));
+    }
+
+    #[test]
     fn an_added_channel_names_its_chain_and_an_unknown_chain_is_refused() {
         // Two chains on a 4-node line, every node at home on a: the line's channels are on
         // a; the added channel 0–3 is anchored on b.

@@ -910,7 +910,22 @@ pub struct Workload {
     now: SimTime,
     /// Pinned flows, each with its own stream.
     flows: Vec<FlowGen>,
+    /// `[cross_chain] payment_share`: redraws receivers so that this share of the
+    /// background payments crosses chains.
+    cross: Option<CrossShare>,
 }
+
+/// Draws whether a payment crosses chains, and redraws its receiver to match, from its own
+/// stream (`cross_share`), so the times, senders and amounts stay those of the workload.
+struct CrossShare {
+    home: Vec<u8>,
+    share: f64,
+    rng: SimRng,
+}
+
+/// Redraws of a receiver before a payment keeps the one the workload drew (e.g. every
+/// other node is on the sender's chain).
+const CROSS_REDRAWS: u32 = 1_000;
 
 /// One pinned flow's generator.
 struct FlowGen {
@@ -1020,6 +1035,7 @@ impl Workload {
             emitted: 0,
             now: SimTime::ZERO,
             flows: Vec::new(),
+            cross: None,
         };
         w.next = w.generate();
         w
@@ -1042,6 +1058,23 @@ impl Workload {
                 g.next = g.generate(self.n);
             }
             self.flows.push(g);
+        }
+        self
+    }
+
+    /// Makes `share` of the generated background payments cross chains: for each payment a
+    /// draw from stream `cross_share` of the run seeded with `seed` decides whether its
+    /// receiver is on another home chain than its sender (`home`: chain per node), and the
+    /// receiver is redrawn from the workload's receiver distribution until it is (at most
+    /// [`CROSS_REDRAWS`] times). Times, senders and amounts stay those of the workload.
+    /// Trace workloads and flows are left as they are.
+    pub fn with_cross_share(mut self, home: &[u8], share: f64, seed: u64) -> Self {
+        if matches!(self.src, Source::Generated { .. }) && home.len() == self.n {
+            self.cross = Some(CrossShare {
+                home: home.to_vec(),
+                share,
+                rng: crate::rng::stream(seed, "cross_share"),
+            });
         }
         self
     }
@@ -1077,9 +1110,22 @@ impl Workload {
     }
 
     fn next_background(&mut self) -> Option<Arrival> {
-        let cur = self.next.take()?;
+        let mut cur = self.next.take()?;
         self.emitted += 1;
         self.next = self.generate();
+        if let (Some(c), Source::Generated { receivers, .. }) = (&mut self.cross, &self.src) {
+            let cross = |r: NodeId| c.home[cur.sender.idx()] != c.home[r.idx()];
+            let want = c.rng.random::<f64>() < c.share;
+            if cross(cur.receiver) != want {
+                for _ in 0..CROSS_REDRAWS {
+                    let r = receivers.pick(self.n, &mut c.rng);
+                    if r != cur.sender && (c.home[cur.sender.idx()] != c.home[r.idx()]) == want {
+                        cur.receiver = r;
+                        break;
+                    }
+                }
+            }
+        }
         Some(cur)
     }
 
@@ -1179,10 +1225,7 @@ impl Iterator for Workload {
     type Item = Arrival;
     /// The next payment.
     fn next(&mut self) -> Option<Arrival> {
-        let cur = self.next.take()?;
-        self.emitted += 1;
-        self.next = self.generate();
-        Some(cur)
+        self.next_background()
     }
 }
 
@@ -1644,6 +1687,45 @@ mod tests {
         };
         assert_eq!(top("capacity"), vec![NodeId(1), NodeId(4)]);
         assert_eq!(top("degree"), vec![NodeId(1), NodeId(3)]);
+    }
+
+    #[test]
+    fn cross_share_sets_the_share_of_payments_between_chains() {
+        let s = scenario(
+            "name = \"x\"\n[topology]\nkind = \"barabasi_albert\"\nnodes = 40\n\
+             [workload]\npayments = 4000\n",
+        )
+        .unwrap();
+        // Even nodes on chain 0, odd nodes on chain 1.
+        let home: Vec<u8> = (0..40).map(|i| (i % 2) as u8).collect();
+        let seed = crate::rng::run_seed(3, 0);
+        let wl = || {
+            Workload::new(
+                &s.workload,
+                &s.topology,
+                crate::rng::stream(seed, "workload"),
+            )
+        };
+        let plain: Vec<Arrival> = wl().collect();
+        for share in [0.0, 0.3, 1.0] {
+            let got: Vec<Arrival> = wl().with_cross_share(&home, share, seed).collect();
+            assert_eq!(got.len(), plain.len());
+            for (a, b) in got.iter().zip(&plain) {
+                // Times, senders and amounts are the workload's; only receivers move.
+                assert_eq!((a.time, a.sender, a.amount), (b.time, b.sender, b.amount));
+                assert_ne!(a.sender, a.receiver);
+            }
+            let cross = got
+                .iter()
+                .filter(|a| home[a.sender.idx()] != home[a.receiver.idx()])
+                .count() as f64
+                / got.len() as f64;
+            // 4,000 draws: the share is within 4 standard deviations (≤ 0.029).
+            assert!((cross - share).abs() <= 0.03, "share {share}: {cross}");
+        }
+        // Without chains' homes that fit the network, nothing changes.
+        let same: Vec<Arrival> = wl().with_cross_share(&home[..10], 0.5, seed).collect();
+        assert_eq!(same, plain);
     }
 
     #[test]

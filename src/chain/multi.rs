@@ -219,6 +219,9 @@ pub struct CrossChainConfig {
     /// Adversarial gateways: let an in-flight HTLC time out when the rate moved against
     /// them by more than their spread (the free option).
     pub free_option: bool,
+    /// Share of the generated payments whose receiver is on another chain than the sender
+    /// (`None`: endpoints are drawn as the workload says, so the share follows the homes).
+    pub payment_share: Option<f64>,
 }
 
 impl Default for CrossChainConfig {
@@ -230,6 +233,7 @@ impl Default for CrossChainConfig {
             cltv_delta: 144,
             safety_margin_s: 3_600.0,
             free_option: false,
+            payment_share: None,
         }
     }
 }
@@ -262,6 +266,14 @@ impl CrossChainConfig {
                 "expected a non-negative number of seconds",
             ));
         }
+        if let Some(p) = self.payment_share {
+            if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
+                return Err(FieldError::new(
+                    "cross_chain.payment_share",
+                    "expected a share between 0 and 1",
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -271,6 +283,7 @@ impl CrossChainConfig {
             cltv_delta: self.cltv_delta,
             safety_margin: SimDuration::from_secs_f64(self.safety_margin_s),
             free_option: self.free_option,
+            payment_share: self.payment_share,
         }
     }
 }
@@ -282,6 +295,7 @@ pub struct CrossParams {
     pub cltv_delta: u32,
     pub safety_margin: SimDuration,
     pub free_option: bool,
+    pub payment_share: Option<f64>,
 }
 
 /// One resolved chain.
