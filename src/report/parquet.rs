@@ -410,9 +410,9 @@ mod tests {
         std::fs::create_dir_all(&run_dir).unwrap();
         std::fs::write(
             run_dir.join("payments.csv"),
-            "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms\n\
-             0,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400\n\
-             1,payment,0.2,0.9,2,3,2000,0,no_balance,1,3,0,0,1,0,3,700\n",
+            "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms,flow\n\
+             0,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400,shop\n\
+             1,payment,0.2,0.9,2,3,2000,0,no_balance,1,3,0,0,1,0,3,700,\n",
         )
         .unwrap();
         write_parquet(dir.path(), &runs, &sweep).unwrap();
@@ -434,13 +434,13 @@ mod tests {
         let (n, cols) = rows(&dir.path().join("timeseries.parquet"));
         assert_eq!((n, cols.len()), (4, 14));
         let (n, cols) = rows(&run_dir.join("payments.parquet"));
-        assert_eq!((n, cols.len()), (2, 17));
+        assert_eq!((n, cols.len()), (2, 18));
         assert!(!dir
             .path()
             .join("runs/p000-none-r001/payments.parquet")
             .exists());
         // A field that does not parse is an error naming file, line and column.
-        std::fs::write(run_dir.join("payments.csv"), "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms\nx,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400\n").unwrap();
+        std::fs::write(run_dir.join("payments.csv"), "id,kind,created_s,finished_s,sender,receiver,amount_msat,success,reason,failed_hop,attempts,hops,fee_msat,infeasible,parts,failed_parts,complete_ms,flow\nx,payment,0.1,0.5,1,2,1000,1,,,1,2,5,0,1,0,400,\n").unwrap();
         let e = payments_parquet(&run_dir.join("payments.csv"), &run_dir.join("bad.parquet"))
             .unwrap_err();
         assert!(e.to_string().contains(":2: id"), "{e}");
