@@ -1114,12 +1114,12 @@ impl Workload {
         self.emitted += 1;
         self.next = self.generate();
         if let (Some(c), Source::Generated { receivers, .. }) = (&mut self.cross, &self.src) {
-            let cross = |r: NodeId| c.home[cur.sender.idx()] != c.home[r.idx()];
+            let from = c.home[cur.sender.idx()];
             let want = c.rng.random::<f64>() < c.share;
-            if cross(cur.receiver) != want {
+            if (c.home[cur.receiver.idx()] != from) != want {
                 for _ in 0..CROSS_REDRAWS {
                     let r = receivers.pick(self.n, &mut c.rng);
-                    if r != cur.sender && (c.home[cur.sender.idx()] != c.home[r.idx()]) == want {
+                    if r != cur.sender && (c.home[r.idx()] != from) == want {
                         cur.receiver = r;
                         break;
                     }
