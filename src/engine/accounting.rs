@@ -199,7 +199,10 @@ impl Accounting {
         self.initial_total = net.total_capacity();
         self.measured_from = now;
         self.onchain_base = confirmed;
-        self.dirs = SparseVec::new();
+        self.dirs = SparseVec::with_ids(net.channel_count());
+        if self.depleted_since.records() == 0 {
+            self.depleted_since = SparseVec::with_ids(net.channel_count());
+        }
         for (_, s) in self.depleted_since.iter_mut() {
             for s in s.iter_mut().filter(|s| s.is_some()) {
                 *s = Some(now);

@@ -29,6 +29,15 @@ impl<T: Default> SparseVec<T> {
         }
     }
 
+    /// An empty map with room for ids `0..ids` (it still grows past them): sized once
+    /// rather than by doubling, which on 2M channels leaves up to twice the room.
+    pub fn with_ids(ids: usize) -> Self {
+        SparseVec {
+            slot: vec![0; ids],
+            items: Vec::new(),
+        }
+    }
+
     /// The record of `id`, if one was written.
     #[inline]
     pub fn get(&self, id: usize) -> Option<&T> {
@@ -173,7 +182,7 @@ mod tests {
         /// SparseVec behaves as a map with default records on first write.
         #[test]
         fn sparse_vec_matches_a_map(ops in proptest::collection::vec((0usize..300, 0u64..5), 0..200)) {
-            let mut s: SparseVec<u64> = SparseVec::new();
+            let mut s: SparseVec<u64> = if ops.len() % 2 == 0 { SparseVec::new() } else { SparseVec::with_ids(100) };
             let mut r: BTreeMap<usize, u64> = BTreeMap::new();
             for (id, add) in ops {
                 *s.entry(id) += add;
