@@ -238,8 +238,8 @@ pub struct Network {
     /// CSR adjacency of incoming edges: node v's are `in_edges[in_start[v]..in_start[v+1]]`.
     in_start: Vec<u32>,
     in_edges: Vec<InEdge>,
-    /// Channels of each node (both directions), CSR.
-    node_chan_start: Vec<u32>,
+    /// Channels of each node (both directions), CSR with `in_start` (a node has one
+    /// in-edge per channel).
     node_chans: Vec<u32>,
     /// Position in `in_edges` of directed edge `chan * 2 + dir`.
     slot: Vec<u32>,
@@ -260,7 +260,6 @@ impl Network {
             node_count: t.node_count(),
             in_start: Vec::new(),
             in_edges: Vec::new(),
-            node_chan_start: Vec::new(),
             node_chans: Vec::new(),
             slot: Vec::new(),
             nbrs: Vec::new(),
@@ -342,9 +341,8 @@ impl Network {
         }
         self.slot = slot_of;
         self.nbrs = edges.iter().map(|e| e.from).collect();
-        self.in_start = start.clone();
+        self.in_start = start;
         self.in_edges = edges;
-        self.node_chan_start = start;
         self.node_chans = chans;
     }
 
@@ -379,8 +377,7 @@ impl Network {
     /// Channels of `v` (open or not), in channel-id order.
     #[inline]
     pub fn channels_of(&self, v: NodeId) -> impl Iterator<Item = ChannelId> + '_ {
-        self.node_chans
-            [self.node_chan_start[v.idx()] as usize..self.node_chan_start[v.idx() + 1] as usize]
+        self.node_chans[self.in_start[v.idx()] as usize..self.in_start[v.idx() + 1] as usize]
             .iter()
             .map(|&c| ChannelId(c))
     }

@@ -6,7 +6,8 @@
 
 use super::{Engine, InvariantViolation, Pay};
 use crate::chain::TxKind;
-use crate::metrics::results::{ChannelStats, DirStats, NodeStats};
+use crate::metrics::chanstats::{ChannelEnd, ChannelResults, SparseVec};
+use crate::metrics::results::{DirStats, NodeStats};
 use crate::metrics::{FailureReason, ImbalanceTracker, Recorder, Totals, WindowSample};
 use crate::network::{ChannelState, ChannelStatus, Network};
 use crate::topology::{ChannelId, NodeId};
@@ -48,10 +49,12 @@ pub(super) struct Accounting {
     pub(super) measured_from: SimTime,
     /// Confirmed transactions before the warm-up ended (`onchain_txs` counts after it).
     pub(super) onchain_base: u64,
-    /// Per channel and direction (grown when channels open).
-    pub(super) dirs: Vec<[DirStats; 2]>,
-    /// Per channel and direction: depleted since (`None`: not depleted, or not open).
-    depleted_since: Vec<[Option<SimTime>; 2]>,
+    /// Per channel and direction, for the channels that had any (most have none on a
+    /// large network: 4 bytes per channel instead of 96).
+    pub(super) dirs: SparseVec<[DirStats; 2]>,
+    /// Per channel and direction: depleted since (`None`: not depleted, or not open); a
+    /// record only for channels that were ever depleted.
+    depleted_since: SparseVec<[Option<SimTime>; 2]>,
     /// Per channel: balances when measurement started.
     pub(super) balance_start: Vec<[Msat; 2]>,
     /// Per node: capital when measurement started, capital added and removed.
@@ -148,8 +151,8 @@ impl Accounting {
             initial_total,
             measured_from: SimTime::ZERO,
             onchain_base: 0,
-            dirs: Vec::new(),
-            depleted_since: Vec::new(),
+            dirs: SparseVec::new(),
+            depleted_since: SparseVec::new(),
             balance_start: Vec::new(),
             node_capital_start: vec![Msat::ZERO; nodes],
             node_added: vec![Msat::ZERO; nodes],
@@ -196,11 +199,12 @@ impl Accounting {
         self.initial_total = net.total_capacity();
         self.measured_from = now;
         self.onchain_base = confirmed;
-        let m = net.channel_count();
-        self.dirs = vec![Default::default(); m];
-        self.depleted_since.resize(m, [None, None]);
-        for s in self.depleted_since.iter_mut().flatten() {
-            if s.is_some() {
+        self.dirs = SparseVec::with_ids(net.channel_count());
+        if self.depleted_since.records() == 0 {
+            self.depleted_since = SparseVec::with_ids(net.channel_count());
+        }
+        for (_, s) in self.depleted_since.iter_mut() {
+            for s in s.iter_mut().filter(|s| s.is_some()) {
                 *s = Some(now);
             }
         }
@@ -211,11 +215,9 @@ impl Accounting {
     }
 
     /// Statistics of direction `d` of channel `c` (grown for channels opened in the run).
+    #[inline]
     pub(super) fn dir(&mut self, c: ChannelId, d: usize) -> &mut DirStats {
-        if self.dirs.len() <= c.idx() {
-            self.dirs.resize(c.idx() + 1, Default::default());
-        }
-        &mut self.dirs[c.idx()][d]
+        &mut self.dirs.entry(c.idx())[d]
     }
 
     /// Re-evaluates whether the directions of `c` are depleted (spendable below
@@ -228,17 +230,15 @@ impl Accounting {
         now: SimTime,
         share: f64,
     ) {
-        if self.depleted_since.len() <= c.idx() {
-            self.depleted_since.resize(c.idx() + 1, [None, None]);
-        }
         let ch = net.chan(c);
         let floor = Msat(((ch.capacity().0 as f64 * share) as u64).max(1));
         for d in 0..2 {
             let depleted = ch.status() == ChannelStatus::Open && ch.spendable(d) < floor;
-            match (self.depleted_since[c.idx()][d], depleted) {
-                (None, true) => self.depleted_since[c.idx()][d] = Some(now),
+            let since = self.depleted_since.get(c.idx()).and_then(|s| s[d]);
+            match (since, depleted) {
+                (None, true) => self.depleted_since.entry(c.idx())[d] = Some(now),
                 (Some(since), false) => {
-                    self.depleted_since[c.idx()][d] = None;
+                    self.depleted_since.entry(c.idx())[d] = None;
                     self.dir(c, d).depleted += now.since(since);
                 }
                 _ => {}
@@ -248,10 +248,10 @@ impl Accounting {
 
     /// Ends depletion intervals still open at the end of the run.
     pub(super) fn close_depletion(&mut self, end: SimTime) {
-        for c in 0..self.depleted_since.len() {
-            for d in 0..2 {
-                if let Some(since) = self.depleted_since[c][d].take() {
-                    self.dir(ChannelId(c as u32), d).depleted += end.since(since);
+        for (c, s) in self.depleted_since.iter_mut() {
+            for (d, s) in s.iter_mut().enumerate() {
+                if let Some(since) = s.take() {
+                    self.dirs.entry(c)[d].depleted += end.since(since);
                 }
             }
         }
@@ -305,27 +305,22 @@ impl Accounting {
     }
 
     /// Per channel: endpoints, balances at the start of measurement and now, directions.
-    pub(super) fn channel_stats(&mut self, chans: &[ChannelState]) -> Vec<ChannelStats> {
-        let m = chans.len();
-        if self.dirs.len() < m {
-            self.dirs.resize(m, Default::default());
-        }
-        chans
+    /// Moves the counters out (no per-channel copy: the end of a run is its memory peak).
+    pub(super) fn channel_stats(&mut self, chans: &[ChannelState]) -> ChannelResults {
+        let ends = chans
             .iter()
-            .enumerate()
-            .map(|(i, ch)| ChannelStats {
+            .map(|ch| ChannelEnd {
                 nodes: ch.nodes(),
                 capacity: ch.capacity(),
-                balance_start: self
-                    .balance_start
-                    .get(i)
-                    .copied()
-                    .unwrap_or([Msat::ZERO; 2]),
                 balance_end: ch.balances(),
                 open: ch.status() == ChannelStatus::Open,
-                dirs: std::mem::take(&mut self.dirs[i]),
             })
-            .collect()
+            .collect();
+        ChannelResults::new(
+            ends,
+            std::mem::take(&mut self.balance_start),
+            std::mem::take(&mut self.dirs),
+        )
     }
 
     /// A workload payment is final.

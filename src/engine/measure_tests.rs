@@ -217,7 +217,7 @@ fn channel_statistics_hand_computed() {
     // at 1.1 s and the run ends then: direction 0 depleted 0.1 s, forwarded once, 95 sat.
     let t = line(&[(100, 100)], policy(0, 0));
     let (r, _) = run_with(&t, vec![pay(1, 0, 1, 95)], params());
-    let c = &r.channels[0];
+    let c = &r.channels.get(0);
     assert_eq!(c.dirs[0].depleted, SimDuration::from_millis(100));
     assert_eq!(c.dirs[1].depleted, SimDuration::ZERO);
     assert_eq!(c.dirs[0].forwarded, 1);
@@ -232,10 +232,10 @@ fn channel_statistics_hand_computed() {
     // (channel 1, direction 0); 0→2 of 5 sat succeeds, node 1 earns 1 sat on channel 1.
     let t = line(&[(500_000, 500_000), (10, 999_990)], policy(1000, 0));
     let (r, _) = run_with(&t, vec![pay(1, 0, 2, 100), pay(5, 0, 2, 5)], params());
-    assert_eq!(r.channels[1].dirs[0].failures, 1);
-    assert_eq!(r.channels[1].dirs[0].fee_revenue, Msat(1000));
-    assert_eq!(r.channels[0].dirs[0].fee_revenue, Msat::ZERO);
-    assert_eq!(r.channels[0].dirs[0].forwarded_volume, Msat(6000));
+    assert_eq!(r.channels.get(1).dirs[0].failures, 1);
+    assert_eq!(r.channels.get(1).dirs[0].fee_revenue, Msat(1000));
+    assert_eq!(r.channels.get(0).dirs[0].fee_revenue, Msat::ZERO);
+    assert_eq!(r.channels.get(0).dirs[0].forwarded_volume, Msat(6000));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! to output. Aggregation that needs no I/O (success ratios, percentiles, imbalance) lives
 //! here so that every front end (CLI, experiments, tests) computes it the same way.
 
+pub mod chanstats;
 pub mod results;
 
 pub use results::{ChainTotals, CrossTotals, FlowTotals, RunResult, Totals};

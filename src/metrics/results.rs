@@ -139,7 +139,7 @@ pub struct RunResult {
     /// Per node: capital and capital flows (index = node id).
     pub nodes: Vec<NodeStats>,
     /// Per channel (index = channel id, channels opened during the run included).
-    pub channels: Vec<ChannelStats>,
+    pub channels: super::chanstats::ChannelResults,
 }
 
 /// Capital of one node: the sum of its own balances (plus what it has in flight) over its

@@ -614,7 +614,7 @@ fn metric_names(s: &Scenario) -> Vec<String> {
         probe_amounts: Vec::new(),
         probe_rounds: Vec::new(),
         nodes: Vec::new(),
-        channels: Vec::new(),
+        channels: Default::default(),
     };
     r.metrics().into_iter().map(|(k, _)| k).collect()
 }

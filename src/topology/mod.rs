@@ -235,14 +235,39 @@ pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, Buil
         generator => generate::generate(generator, &spec.fill, rng),
     };
     if spec.edits.is_empty() {
-        return Ok(largest_component(&topo, spec.component));
+        return Ok(component_owned(topo, spec.component, 0..0));
     }
     topo = spec.edits.apply(&topo).map_err(BuildError::Edit)?;
     // Nodes added by `add_node` (the last ones) stay even when the filter would drop
     // them: a planned node may have no channel yet.
     let n = topo.node_count();
     let added = spec.edits.add_node.len();
-    Ok(component_keeping(&topo, spec.component, n - added..n))
+    Ok(component_owned(topo, spec.component, n - added..n))
+}
+
+/// [`largest_component`] of a topology the caller gives up, also keeping the nodes in
+/// `always` (and the channels between kept nodes). `topo` is returned as it is when every
+/// node is kept (a generated Barabási–Albert graph is connected), instead of copied. The
+/// copy would be the same graph, added node by node and channel by channel in the same
+/// order, and it doubled the peak memory of building a large network (two copies alive).
+fn component_owned(
+    topo: Topology,
+    filter: ComponentFilter,
+    always: std::ops::Range<usize>,
+) -> Topology {
+    if filter == ComponentFilter::All {
+        return topo;
+    }
+    let mut keep = component_mask(&topo, filter);
+    for i in always {
+        if let Some(k) = keep.get_mut(i) {
+            *k = true;
+        }
+    }
+    if keep.iter().all(|&k| k) {
+        return topo;
+    }
+    induced(&topo, &keep)
 }
 
 /// The sub-topology induced by the largest component of `topo` (a copy of `topo` for
@@ -259,26 +284,10 @@ pub fn try_build(spec: &TopologySpec, rng: &mut SimRng) -> Result<Topology, Buil
 /// # Complexity
 /// O(|V| + |E|) (Tarjan's algorithm, via petgraph).
 pub fn largest_component(topo: &Topology, filter: ComponentFilter) -> Topology {
-    component_keeping(topo, filter, 0..0)
-}
-
-/// [`largest_component`], also keeping the nodes in `always` (and the channels between
-/// kept nodes).
-fn component_keeping(
-    topo: &Topology,
-    filter: ComponentFilter,
-    always: std::ops::Range<usize>,
-) -> Topology {
     if filter == ComponentFilter::All {
         return topo.clone();
     }
-    let mut keep = component_mask(topo, filter);
-    for i in always {
-        if let Some(k) = keep.get_mut(i) {
-            *k = true;
-        }
-    }
-    induced(topo, &keep)
+    induced(topo, &component_mask(topo, filter))
 }
 
 /// Which nodes [`largest_component`] keeps: `mask[v]` for node `v` (all true for
