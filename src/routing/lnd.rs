@@ -11,12 +11,11 @@
 //! own channels' balances exactly. All buffers are reused between searches: no allocation
 //! per payment, no hashing.
 
+use super::heap::KeyHeap;
 use super::{Hop, JoinRule, McEntry, NoRoute, RouteRequest, RouterParams};
 use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 const UNREACHED: u64 = u64::MAX;
 const NO_INFO: f32 = -1.0;
@@ -56,7 +55,7 @@ pub struct Router {
     next: Vec<(u32, u8)>,
     stamp: Vec<u32>,
     epoch: u32,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: KeyHeap,
     /// Per directed edge, indexed by its position in the network's flat in-edge array (so the
     /// search reads it sequentially): success probability override, or NO_INFO.
     edge_prob: Vec<f32>,
@@ -107,7 +106,7 @@ impl Router {
             next: vec![(0, 0); nodes],
             stamp: vec![0; nodes],
             epoch: 0,
-            heap: BinaryHeap::new(),
+            heap: KeyHeap::new(),
             edge_prob: vec![NO_INFO; channels * 2],
             touched: Vec::new(),
             #[cfg(test)]
@@ -400,8 +399,8 @@ impl Router {
         self.hops[s] = ends.start_hops;
         self.dist[s] = ends.start_weight;
         self.key[s] = ends.start_weight;
-        self.heap.push(Reverse((ends.start_weight, s as u32)));
-        while let Some(Reverse((d, v))) = self.heap.pop() {
+        self.heap.push(ends.start_weight, s as u32);
+        while let Some((d, v)) = self.heap.pop() {
             let v = v as usize;
             if d != self.key[v] {
                 continue; // stale entry
@@ -512,7 +511,7 @@ impl Router {
                     self.cltv[u] = cltv;
                     self.hops[u] = hops_v + 1;
                     self.next[u] = (e.chan, e.dir);
-                    self.heap.push(Reverse((key, u as u32)));
+                    self.heap.push(key, u as u32);
                 }
             }
         }
@@ -564,9 +563,9 @@ impl Router {
         self.l.weight[s0] = ends.start_weight;
         self.l.pen[s0] = ends.attempt_cost;
         self.l.cltv[s0] = ends.start_cltv;
-        self.heap.push(Reverse((ends.start_weight, s0 as u32)));
+        self.heap.push(ends.start_weight, s0 as u32);
         let mut found = None;
-        while let Some(Reverse((d, st))) = self.heap.pop() {
+        while let Some((d, st)) = self.heap.pop() {
             let st = st as usize;
             if d != self.l.dist[st] || self.l.done[st] == epoch {
                 continue;
@@ -678,7 +677,7 @@ impl Router {
                     self.l.pen[su] = pen;
                     self.l.cltv[su] = cltv;
                     self.l.next[su] = (e.chan, e.dir);
-                    self.heap.push(Reverse((dist, su as u32)));
+                    self.heap.push(dist, su as u32);
                 }
             }
         }
