@@ -11,33 +11,19 @@
 //! own channels' balances exactly. All buffers are reused between searches: no allocation
 //! per payment, no hashing.
 
+use super::heap::KeyHeap;
 use super::{Hop, JoinRule, McEntry, NoRoute, RouteRequest, RouterParams};
 use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::{Msat, SimTime};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 const UNREACHED: u64 = u64::MAX;
 const NO_INFO: f32 = -1.0;
 
 /// Reusable route-search buffers. One per run (not shared between threads).
 pub struct Router {
-    dist: Vec<u64>,
-    weight: Vec<u64>,
-    amt: Vec<u64>,
-    /// `attempt_cost / prob[v]`: the probability penalty of the suffix from `v`, kept
-    /// instead of the probability so a relaxation multiplies rather than divides.
-    pen: Vec<f64>,
-    /// Nodes expanded this search (`done[v] == epoch`). Final in plain Dijkstra; under A*
-    /// a node is reopened if a label with a lower lnd cost reaches it later.
-    done: Vec<u32>,
-    /// Heap key of each node's current label (its cost plus the A* bound).
-    key: Vec<u64>,
-    /// Hop distance from the stop node, for the A* bound: exact up to 2 when
-    /// `hstamp[v] == epoch`, else "3 or more".
-    hop_lb: Vec<u8>,
-    hstamp: Vec<u32>,
+    /// The fast search's labels, one per node (see [`Label`]).
+    lab: Vec<Label>,
     bfs: Vec<u32>,
     last_cost: u64,
     /// Smallest key of a label the hop or CLTV limit dropped in the fast search.
@@ -50,13 +36,8 @@ pub struct Router {
     stop_amt: u64,
     /// The hop-indexed search's labels.
     l: Layered,
-    cltv: Vec<u32>,
-    hops: Vec<u8>,
-    /// The edge (index into the target's in-edges flattened as chan*2+dir) toward the target.
-    next: Vec<(u32, u8)>,
-    stamp: Vec<u32>,
     epoch: u32,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: KeyHeap,
     /// Per directed edge, indexed by its position in the network's flat in-edge array (so the
     /// search reads it sequentially): success probability override, or NO_INFO.
     edge_prob: Vec<f32>,
@@ -67,6 +48,63 @@ pub struct Router {
     no_shortcut: bool,
     /// The bimodal estimator's view of the sender's results (inactive: a-priori).
     pub bi: super::bimodal::Overlay,
+}
+
+/// A node's label in the fast search: every field a relaxation reads or writes, in one
+/// cache line. Hand-laid-out because on large graphs each relaxation reaches a node at
+/// random in memory, and one array per field cost a cache miss per field.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Label {
+    /// lnd's cost of the label (`weight + pen`); meaningful when `stamp == epoch`.
+    dist: u64,
+    /// Heap key of the label (its cost plus the A* bound).
+    key: u64,
+    /// Fees + time-lock risk from the node to the target.
+    weight: u64,
+    /// What must arrive at the node.
+    amt: u64,
+    /// `attempt_cost / prob`: the probability penalty of the suffix from the node, kept
+    /// instead of the probability so a relaxation multiplies rather than divides.
+    pen: f64,
+    cltv: u32,
+    /// The label is valid this search (`stamp == epoch`).
+    stamp: u32,
+    /// Expanded this search (`done == epoch`). Final in plain Dijkstra; under A* a node is
+    /// reopened if a label with a lower lnd cost reaches it later.
+    done: u32,
+    /// `hop_lb` is valid this search (`hstamp == epoch`).
+    hstamp: u32,
+    /// The edge toward the target: channel and direction.
+    next_chan: u32,
+    next_dir: u8,
+    hops: u8,
+    /// Hop distance from the stop node, for the A* bound: exact up to 2 when
+    /// `hstamp == epoch`, else "3 or more".
+    hop_lb: u8,
+}
+
+// One cache line (the field order leaves no padding).
+const _: () = assert!(std::mem::size_of::<Label>() == 64);
+
+impl Default for Label {
+    fn default() -> Self {
+        Label {
+            dist: UNREACHED,
+            key: 0,
+            weight: 0,
+            amt: 0,
+            pen: 0.0,
+            cltv: 0,
+            stamp: 0,
+            done: 0,
+            hstamp: 0,
+            next_chan: 0,
+            next_dir: 0,
+            hops: 0,
+            hop_lb: 0,
+        }
+    }
 }
 
 /// Labels of the hop-indexed search, per state `hops × N + node`; grown on first use (only
@@ -87,14 +125,7 @@ struct Layered {
 impl Router {
     pub fn new(nodes: usize, channels: usize) -> Self {
         Router {
-            dist: vec![UNREACHED; nodes],
-            weight: vec![0; nodes],
-            amt: vec![0; nodes],
-            pen: vec![0.0; nodes],
-            done: vec![0; nodes],
-            key: vec![0; nodes],
-            hop_lb: vec![0; nodes],
-            hstamp: vec![0; nodes],
+            lab: vec![Label::default(); nodes],
             bfs: Vec::new(),
             last_cost: UNREACHED,
             pruned_min: UNREACHED,
@@ -102,12 +133,8 @@ impl Router {
             path: Vec::new(),
             stop_amt: 0,
             l: Layered::default(),
-            cltv: vec![0; nodes],
-            hops: vec![0; nodes],
-            next: vec![(0, 0); nodes],
-            stamp: vec![0; nodes],
             epoch: 0,
-            heap: BinaryHeap::new(),
+            heap: KeyHeap::new(),
             edge_prob: vec![NO_INFO; channels * 2],
             touched: Vec::new(),
             #[cfg(test)]
@@ -117,19 +144,8 @@ impl Router {
     }
 
     fn ensure_size(&mut self, nodes: usize, channels: usize) {
-        if self.dist.len() < nodes {
-            self.dist.resize(nodes, UNREACHED);
-            self.weight.resize(nodes, 0);
-            self.amt.resize(nodes, 0);
-            self.pen.resize(nodes, 0.0);
-            self.done.resize(nodes, 0);
-            self.key.resize(nodes, 0);
-            self.hop_lb.resize(nodes, 0);
-            self.hstamp.resize(nodes, 0);
-            self.cltv.resize(nodes, 0);
-            self.hops.resize(nodes, 0);
-            self.next.resize(nodes, (0, 0));
-            self.stamp.resize(nodes, 0);
+        if self.lab.len() < nodes {
+            self.lab.resize(nodes, Label::default());
         }
         if self.edge_prob.len() < channels * 2 {
             self.edge_prob.resize(channels * 2, NO_INFO);
@@ -138,9 +154,9 @@ impl Router {
 
     #[inline]
     fn visit(&mut self, v: usize) -> bool {
-        if self.stamp[v] != self.epoch {
-            self.stamp[v] = self.epoch;
-            self.dist[v] = UNREACHED;
+        if self.lab[v].stamp != self.epoch {
+            self.lab[v].stamp = self.epoch;
+            self.lab[v].dist = UNREACHED;
             true
         } else {
             false
@@ -261,7 +277,7 @@ impl Router {
             self.next_epoch();
             self.heap.clear();
             let fast = self.search(net, req, p, &ends);
-            let cost = self.dist[ends.stop.idx()];
+            let cost = self.lab[ends.stop.idx()].dist;
             // Exact unless a limit pruned a label that could have beaten the route found.
             let pruned_cheaper = self.pruned_min < if fast { cost } else { UNREACHED };
             if fast && !pruned_cheaper && self.fast_path(net, &ends, p) {
@@ -288,9 +304,9 @@ impl Router {
     fn next_epoch(&mut self) {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
-            self.stamp.iter_mut().for_each(|s| *s = 0);
-            self.done.iter_mut().for_each(|s| *s = 0);
-            self.hstamp.iter_mut().for_each(|s| *s = 0);
+            for l in &mut self.lab {
+                (l.stamp, l.done, l.hstamp) = (0, 0, 0);
+            }
             self.epoch = 1;
         }
     }
@@ -300,16 +316,16 @@ impl Router {
     /// (a reopened node left a stale pointer behind).
     fn fast_path(&mut self, net: &Network, ends: &Ends, p: &RouterParams) -> bool {
         self.path.clear();
-        self.stop_amt = self.amt[ends.stop.idx()];
+        self.stop_amt = self.lab[ends.stop.idx()].amt;
         let mut v = ends.stop;
         let budget = usize::from(p.max_hops.saturating_sub(ends.start_hops));
         while v != ends.start {
-            if self.path.len() >= budget || self.stamp[v.idx()] != self.epoch {
+            if self.path.len() >= budget || self.lab[v.idx()].stamp != self.epoch {
                 return false;
             }
-            let (c, d) = self.next[v.idx()];
+            let (c, d) = (self.lab[v.idx()].next_chan, self.lab[v.idx()].next_dir);
             let to = net.channels()[c as usize].node(1 - d as usize);
-            self.path.push((c, d, self.amt[to.idx()]));
+            self.path.push((c, d, self.lab[to.idx()].amt));
             v = to;
         }
         true
@@ -393,34 +409,33 @@ impl Router {
         };
         let s = ends.start.idx();
         self.visit(s);
-        self.amt[s] = ends.start_amt;
-        self.weight[s] = ends.start_weight;
-        self.pen[s] = ends.attempt_cost;
-        self.cltv[s] = ends.start_cltv;
-        self.hops[s] = ends.start_hops;
-        self.dist[s] = ends.start_weight;
-        self.key[s] = ends.start_weight;
-        self.heap.push(Reverse((ends.start_weight, s as u32)));
-        while let Some(Reverse((d, v))) = self.heap.pop() {
+        self.lab[s].amt = ends.start_amt;
+        self.lab[s].weight = ends.start_weight;
+        self.lab[s].pen = ends.attempt_cost;
+        self.lab[s].cltv = ends.start_cltv;
+        self.lab[s].hops = ends.start_hops;
+        self.lab[s].dist = ends.start_weight;
+        self.lab[s].key = ends.start_weight;
+        self.heap.push(ends.start_weight, s as u32);
+        while let Some((d, v)) = self.heap.pop() {
             let v = v as usize;
-            if d != self.key[v] {
+            if d != self.lab[v].key {
                 continue; // stale entry
             }
             if v == stop.idx() {
                 return true;
             }
-            self.done[v] = self.epoch;
-            let amt_v = self.amt[v];
-            let dist_v = self.dist[v];
-            let hops_v = self.hops[v];
+            self.lab[v].done = self.epoch;
+            let lv = self.lab[v];
+            let (amt_v, dist_v, hops_v) = (lv.amt, lv.dist, lv.hops);
             if hops_v >= p.max_hops {
                 self.pruned_min = self.pruned_min.min(d);
                 continue;
             }
             // Any extension costs at least its prefix: a node is only worth a push while it
             // beats the stop node's tentative label.
-            let stop_bound = if self.stamp[stop.idx()] == self.epoch {
-                self.dist[stop.idx()]
+            let stop_bound = if self.lab[stop.idx()].stamp == self.epoch {
+                self.lab[stop.idx()].dist
             } else {
                 UNREACHED
             };
@@ -431,7 +446,7 @@ impl Router {
                 // the cheapest tests, and most edges fail one of them.
                 // An expanded node can only improve on a label cheaper than `v`'s own (every
                 // extension costs at least its prefix); in plain Dijkstra never.
-                if (self.done[u] == self.epoch && (!p.astar || self.dist[u] <= dist_v))
+                if (self.lab[u].done == self.epoch && (!p.astar || self.lab[u].dist <= dist_v))
                     || (e.from_is_leaf && u != stop.idx())
                     || Some(NodeId(e.from)) == blocked
                 {
@@ -463,7 +478,7 @@ impl Router {
                 } else {
                     continue;
                 };
-                let pen = self.pen[v] * inv_prob;
+                let pen = lv.pen * inv_prob;
                 if pen > max_pen {
                     continue; // probability below the minimum
                 }
@@ -483,9 +498,9 @@ impl Router {
                         continue;
                     }
                 }
-                let weight = self.weight[v] + fee + risk(amt_v, cltv_add, p.risk_factor_billionths);
-                let h = if self.hstamp[u] == self.epoch {
-                    self.hop_lb[u] as usize
+                let weight = lv.weight + fee + risk(amt_v, cltv_add, p.risk_factor_billionths);
+                let h = if self.lab[u].hstamp == self.epoch {
+                    self.lab[u].hop_lb as usize
                 } else {
                     3
                 };
@@ -496,23 +511,25 @@ impl Router {
                 if key >= stop_bound {
                     continue;
                 }
-                let cltv = self.cltv[v] + cltv_add;
+                let cltv = lv.cltv + cltv_add;
                 if cltv > p.max_cltv {
                     self.pruned_min = self.pruned_min.min(key);
                     continue;
                 }
                 self.visit(u);
-                if dist < self.dist[u] {
-                    self.dist[u] = dist;
-                    self.key[u] = key;
-                    self.done[u] = 0;
-                    self.weight[u] = weight;
-                    self.amt[u] = amt_u;
-                    self.pen[u] = pen;
-                    self.cltv[u] = cltv;
-                    self.hops[u] = hops_v + 1;
-                    self.next[u] = (e.chan, e.dir);
-                    self.heap.push(Reverse((key, u as u32)));
+                let lu = &mut self.lab[u];
+                if dist < lu.dist {
+                    lu.dist = dist;
+                    lu.key = key;
+                    lu.done = 0;
+                    lu.weight = weight;
+                    lu.amt = amt_u;
+                    lu.pen = pen;
+                    lu.cltv = cltv;
+                    lu.hops = hops_v + 1;
+                    lu.next_chan = e.chan;
+                    lu.next_dir = e.dir;
+                    self.heap.push(key, u as u32);
                 }
             }
         }
@@ -564,9 +581,9 @@ impl Router {
         self.l.weight[s0] = ends.start_weight;
         self.l.pen[s0] = ends.attempt_cost;
         self.l.cltv[s0] = ends.start_cltv;
-        self.heap.push(Reverse((ends.start_weight, s0 as u32)));
+        self.heap.push(ends.start_weight, s0 as u32);
         let mut found = None;
-        while let Some(Reverse((d, st))) = self.heap.pop() {
+        while let Some((d, st)) = self.heap.pop() {
             let st = st as usize;
             if d != self.l.dist[st] || self.l.done[st] == epoch {
                 continue;
@@ -678,7 +695,7 @@ impl Router {
                     self.l.pen[su] = pen;
                     self.l.cltv[su] = cltv;
                     self.l.next[su] = (e.chan, e.dir);
-                    self.heap.push(Reverse((dist, su as u32)));
+                    self.heap.push(dist, su as u32);
                 }
             }
         }
@@ -909,13 +926,13 @@ impl Router {
     fn hop_distances(&mut self, net: &Network, stop: NodeId) {
         self.bfs.clear();
         let epoch = self.epoch;
-        self.hstamp[stop.idx()] = epoch;
-        self.hop_lb[stop.idx()] = 0;
+        self.lab[stop.idx()].hstamp = epoch;
+        self.lab[stop.idx()].hop_lb = 0;
         for &w in net.neighbours(stop) {
             let w = w as usize;
-            if self.hstamp[w] != epoch {
-                self.hstamp[w] = epoch;
-                self.hop_lb[w] = 1;
+            if self.lab[w].hstamp != epoch {
+                self.lab[w].hstamp = epoch;
+                self.lab[w].hop_lb = 1;
                 self.bfs.push(w as u32);
             }
         }
@@ -923,9 +940,9 @@ impl Router {
         for i in 0..self.bfs.len() {
             for &w in net.neighbours(NodeId(self.bfs[i])) {
                 let w = w as usize;
-                if self.hstamp[w] != epoch {
-                    self.hstamp[w] = epoch;
-                    self.hop_lb[w] = 2;
+                if self.lab[w].hstamp != epoch {
+                    self.lab[w].hstamp = epoch;
+                    self.lab[w].hop_lb = 2;
                 }
             }
         }

@@ -5,13 +5,15 @@
 //! channels only) and writes a route; it never mutates the network. Every router implements
 //! [`pathfinder::PathFinder`] and has one line in [`registry::ROUTERS`]: `lnd`
 //! ([`lnd_finder`] over [`lnd`]), [`cln`], [`ldk`] and [`mcf`]; [`search`] is the additive-cost
-//! Dijkstra the last three share, [`knowledge`] the liquidity bounds senders learn.
+//! Dijkstra the last three share, [`heap`] the searches' priority queue, [`knowledge`] the
+//! liquidity bounds senders learn.
 //!
 //! Depends on `network`, `topology`, `units`; nothing above (no engine, no strategy).
 
 pub mod bimodal;
 pub mod cln;
 pub mod crosschain;
+pub mod heap;
 pub mod knowledge;
 pub mod ldk;
 pub mod ldk_history;

@@ -12,12 +12,11 @@
 //! Complexity: O((N + M) log N); it stops when the sender is settled. Buffers are reused
 //! between searches (no allocation per search once grown).
 
+use super::heap::KeyHeap;
 use super::{Hop, JoinRule, NoRoute, RouteRequest, RouterParams};
 use crate::network::{InEdge, Network};
 use crate::topology::{ChannelId, NodeId};
 use crate::units::Msat;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 const UNREACHED: u64 = u64::MAX;
 
@@ -49,7 +48,7 @@ pub struct Search {
     stamp: Vec<u32>,
     done: Vec<u32>,
     epoch: u32,
-    heap: BinaryHeap<Reverse<(u64, u32)>>,
+    heap: KeyHeap,
     excluded: Vec<bool>,
     touched: Vec<usize>,
 }
@@ -223,10 +222,10 @@ impl Search {
         self.amt[s] = start_amt;
         self.cltv[s] = start_cltv;
         self.hops[s] = start_hops;
-        self.heap.push(Reverse((start_cost, s as u32)));
+        self.heap.push(start_cost, s as u32);
         let mut fee_limited = false;
         let mut found = false;
-        while let Some(Reverse((d, v))) = self.heap.pop() {
+        while let Some((d, v)) = self.heap.pop() {
             let v = v as usize;
             if d != self.dist[v] || self.done[v] == self.epoch {
                 continue;
@@ -311,7 +310,7 @@ impl Search {
                     self.cltv[u] = cltv;
                     self.hops[u] = self.hops[v] + 1;
                     self.next[u] = (e.chan, e.dir);
-                    self.heap.push(Reverse((nd, u as u32)));
+                    self.heap.push(nd, u as u32);
                 }
             }
         }
