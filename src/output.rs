@@ -1073,88 +1073,41 @@ pub fn nodes_csv(topo: &crate::topology::Topology, r: &RunResult) -> Result<Vec<
 pub fn channels_csv(r: &RunResult) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CHANNEL_COLUMNS)?;
-    let mut out = w
-        .into_inner()
-        .map_err(|e| csv::Error::from(e.into_error()))?;
-    // Two rows per channel (60k on the CLoTH snapshot, millions on large networks): written
-    // straight into the buffer instead of 16 `String`s per row through `csv::Writer` (about
-    // half of this function's cost). Every field is a number or empty and a row has 16
-    // fields, so the CSV writer would quote none of them: the bytes are the same.
-    use std::fmt::Write as _;
-    let mut row = String::with_capacity(256);
+    let sat = |m: u64| fmt_f(m as f64 / 1000.0);
     let span = r.end_time.since(r.measured_from).secs_f64();
     for (i, c) in r.channels.iter().enumerate() {
         for d in 0..2 {
             let s = &c.dirs[d];
             let depleted = s.depleted.secs_f64();
-            row.clear();
-            let _ = write!(
-                row,
-                "{i},{d},{},{},{},",
-                c.nodes[d].0,
-                c.nodes[1 - d].0,
-                c.open as u8
-            );
-            push_sat(&mut row, c.capacity.0);
-            row.push(',');
-            push_sat(&mut row, c.balance_start[d].0);
-            row.push(',');
-            push_sat(&mut row, c.balance_end[d].0);
-            row.push(',');
-            if c.capacity.0 > 0 {
-                push_f(&mut row, c.balance_end[d].0 as f64 / c.capacity.0 as f64);
-            }
-            let _ = write!(row, ",{},", s.forwarded);
-            push_sat(&mut row, s.forwarded_volume.0);
-            row.push(',');
-            push_sat(&mut row, s.fee_revenue.0);
-            row.push(',');
-            push_f(&mut row, depleted);
-            row.push(',');
-            if span > 0.0 {
-                push_f(&mut row, depleted / span);
-            }
-            let _ = write!(row, ",{},", s.failures);
-            push_sat(&mut row, s.rebalance_cost.0);
-            row.push('\n');
-            out.extend_from_slice(row.as_bytes());
+            w.write_record([
+                i.to_string(),
+                d.to_string(),
+                c.nodes[d].0.to_string(),
+                c.nodes[1 - d].0.to_string(),
+                (c.open as u8).to_string(),
+                sat(c.capacity.0),
+                sat(c.balance_start[d].0),
+                sat(c.balance_end[d].0),
+                if c.capacity.0 > 0 {
+                    fmt_f(c.balance_end[d].0 as f64 / c.capacity.0 as f64)
+                } else {
+                    String::new()
+                },
+                s.forwarded.to_string(),
+                sat(s.forwarded_volume.0),
+                sat(s.fee_revenue.0),
+                fmt_f(depleted),
+                if span > 0.0 {
+                    fmt_f(depleted / span)
+                } else {
+                    String::new()
+                },
+                s.failures.to_string(),
+                sat(s.rebalance_cost.0),
+            ])?;
         }
     }
-    Ok(out)
-}
-
-/// Appends [`fmt_f`]`(v)`.
-fn push_f(out: &mut String, v: f64) {
-    use std::fmt::Write as _;
-    if !v.is_nan() {
-        let _ = write!(out, "{v}");
-    }
-}
-
-/// Appends `fmt_f(msat as f64 / 1000.0)` (an amount in sat), by integer arithmetic below
-/// 10^15 msat: the float formatter is most of the cost of writing `channels.csv`.
-///
-/// Why it is the same text: `msat / 1000` is a decimal of at most 15 significant digits
-/// there, the division rounds it to the nearest double, and two decimals of at most 15
-/// significant digits never round to the same double; so the shortest decimal that rounds
-/// to it (what `Display` prints, never with an exponent) is that decimal itself, trailing
-/// zeros and a bare `.` dropped. A property test checks it against `fmt_f`.
-fn push_sat(out: &mut String, msat: u64) {
-    use std::fmt::Write as _;
-    if msat >= 1_000_000_000_000_000 {
-        push_f(out, msat as f64 / 1000.0);
-        return;
-    }
-    let (int, mut frac) = (msat / 1000, msat % 1000);
-    let _ = write!(out, "{int}");
-    if frac != 0 {
-        let mut width = 3;
-        while frac % 10 == 0 {
-            frac /= 10;
-            width -= 1;
-        }
-        let _ = write!(out, ".{frac:0width$}");
-    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// `probe_timeseries.csv`: one row per run, probe round and amount. `None` when no run has
@@ -1202,43 +1155,6 @@ pub fn probe_column(amount_msat: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sat_text(msat: u64) -> String {
-        let mut s = String::new();
-        push_sat(&mut s, msat);
-        s
-    }
-
-    #[test]
-    fn sat_amounts_print_as_the_float_formatter_does() {
-        for m in [
-            0,
-            1,
-            10,
-            100,
-            999,
-            1000,
-            1001,
-            1010,
-            1100,
-            123_456_789,
-            999_999_999_999_999,
-        ]
-        .into_iter()
-        .chain([1_000_000_000_000_000, 2_100_000_000_000_000_000, u64::MAX])
-        {
-            assert_eq!(sat_text(m), fmt_f(m as f64 / 1000.0), "{m}");
-        }
-    }
-
-    proptest::proptest! {
-        /// `push_sat` is `fmt_f(msat / 1000)` at every magnitude (`channels.csv` relies on it).
-        #[test]
-        fn push_sat_equals_fmt_f(m in 0u64..u64::MAX, digits in 0u32..20) {
-            let m = m % 10u64.pow(digits).max(1).saturating_mul(10).max(1);
-            proptest::prop_assert_eq!(sat_text(m), fmt_f(m as f64 / 1000.0));
-        }
-    }
 
     #[test]
     fn floats_round_trip_exactly_through_run_json() {
