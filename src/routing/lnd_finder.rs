@@ -7,7 +7,7 @@
 //! - `bimodal`: [`super::bimodal`]; this finder keeps every sender's pair results
 //!   (successes and failures, from `learn_*`) and lays them out for each search.
 //!
-//! Simplifications are those of `lnd.rs` and `bimodal.rs`.
+//! Simplifications are those of `lnd/` and `bimodal.rs`.
 //!
 //! **Route limits: pcnsim vs lnd.** lnd's `findPath` (`routing/pathfind.go`, read at
 //! commit 90ea05d, 2026) is a backward Dijkstra with **one label per node** (its `distance`

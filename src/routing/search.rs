@@ -1,7 +1,7 @@
 //! A backward Dijkstra with an additive, per-hop cost: the search shared by the `cln`,
 //! `ldk` and `mcf` routers (each supplies a [`HopCost`]).
 //!
-//! Like `lnd.rs` it runs from the receiver toward the sender, so that the amount each hop
+//! Like `lnd/` it runs from the receiver toward the sender, so that the amount each hop
 //! must carry (the payment plus every downstream fee) is known when the hop is relaxed;
 //! it honours every [`RouteRequest`] field (forced first/last hop, exclusions, avoided
 //! node, fee limit, fee-free forwarders priced at zero fee, the cooperative join rule),
