@@ -141,6 +141,9 @@ impl ChannelResults {
     }
 }
 
+/// Tests build results from full rows (the run builds them from its counters with
+/// [`ChannelResults::new`]).
+#[cfg(test)]
 impl From<Vec<ChannelStats>> for ChannelResults {
     fn from(rows: Vec<ChannelStats>) -> Self {
         let mut dirs = SparseVec::new();

@@ -4,27 +4,20 @@ use super::*;
 use crate::topology::{ChannelSpec, FeePolicy, Topology};
 use proptest::prelude::*;
 
+/// Channels charging `fee` msat base and `fee` ppm each way: (a, b, sat at a, sat at b, fee).
 fn graph(n: u32, edges: &[(u32, u32, u64, u64, u32)]) -> Topology {
-    let mut t = Topology::new();
-    for i in 0..n {
-        t.add_node(format!("n{i}"));
-    }
-    for &(a, b, x, y, fee) in edges {
-        let pol = FeePolicy {
-            base_fee: Msat(fee as u64),
-            fee_ppm: fee,
-            ..FeePolicy::default()
-        };
-        t.add_channel(ChannelSpec {
-            nodes: [NodeId(a), NodeId(b)],
-            capacity: Msat::from_sat(x + y),
-            balance: [Msat::from_sat(x), Msat::from_sat(y)],
-            reserve: [Msat::ZERO; 2],
-            policy: [pol; 2],
-            label: None,
-        });
-    }
-    t
+    let with_pol: Vec<_> = edges
+        .iter()
+        .map(|&(a, b, x, y, fee)| {
+            let p = FeePolicy {
+                base_fee: Msat(fee as u64),
+                fee_ppm: fee,
+                ..FeePolicy::default()
+            };
+            (a, b, x, y, p)
+        })
+        .collect();
+    graph_pol(n, &with_pol)
 }
 
 /// Channels with a full policy each way: (a, b, sat at a, sat at b, policy).
@@ -366,28 +359,21 @@ proptest! {
             .filter(|e| e.0 != e.1)
             .collect();
         prop_assume!(!edges.is_empty());
-        let mut t = Topology::new();
-        for i in 0..n {
-            t.add_node(format!("n{i}"));
-        }
-        for &(a, b, x, y, f, c, lo, hi) in &edges {
-            let pl = FeePolicy {
-                base_fee: Msat(f as u64),
-                fee_ppm: f,
-                cltv_delta: c,
-                min_htlc: Msat(lo * 1000),
-                max_htlc: if hi == 0 { Msat::MAX } else { Msat::from_sat(hi) },
-                ..FeePolicy::default()
-            };
-            t.add_channel(ChannelSpec {
-                nodes: [NodeId(a), NodeId(b)],
-                capacity: Msat::from_sat(x + y),
-                balance: [Msat::from_sat(x), Msat::from_sat(y)],
-                reserve: [Msat::ZERO; 2],
-                policy: [pl; 2],
-                label: None,
-            });
-        }
+        let with_pol: Vec<_> = edges
+            .iter()
+            .map(|&(a, b, x, y, f, c, lo, hi)| {
+                let pl = FeePolicy {
+                    base_fee: Msat(f as u64),
+                    fee_ppm: f,
+                    cltv_delta: c,
+                    min_htlc: Msat(lo * 1000),
+                    max_htlc: if hi == 0 { Msat::MAX } else { Msat::from_sat(hi) },
+                    ..FeePolicy::default()
+                };
+                (a, b, x, y, pl)
+            })
+            .collect();
+        let t = graph_pol(n, &with_pol);
         let net = Network::new(&t);
         let now = SimTime(3600 * 1_000_000);
         let mc: Vec<McEntry> = fails
